@@ -1,0 +1,69 @@
+/**
+ * The `lava-aurora` command. Kept small so it starts fast: each command's
+ * code (and the AWS SDK, pg, …) is imported only when that command runs.
+ * Exit codes: 0 success, 1 runtime failure, 2 usage or spec error.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { EXIT, reportError } from "./cli/errors";
+import type { RealmFlags } from "./cli/realm";
+
+const program = new Command("lava-aurora")
+  .description("Load S3 files into Aurora PostgreSQL the lava way: realm checks, psql, passwords.")
+  .version(process.env.LAVA_AURORA_VERSION ?? "0.1.0")
+  .exitOverride()
+  .showHelpAfterError("(run with --help for usage)");
+
+/** `--realm NAME` (= realms/NAME.yaml) or `--realm-file FILE`. */
+function realmOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option("--realm <name>", "realm name: reads realms/<name>.yaml").conflicts("realmFile"),
+    )
+    .addOption(new Option("--realm-file <file>", "path of a realm file").conflicts("realm"));
+}
+
+realmOptions(
+  program
+    .command("check")
+    .description("validate a realm file; one line per problem, exit 2 if any"),
+).action(async (flags: RealmFlags) => {
+  const { checkCommand } = await import("./cli/check");
+  process.exitCode = await checkCommand(flags);
+});
+
+realmOptions(
+  program
+    .command("psql")
+    .description(
+      "run psql connected to a connection of the realm; extra arguments after -- go to psql",
+    )
+    .argument("<conn_id>", "the connection's conn_id")
+    .argument("[psql_args...]", "arguments passed through to psql"),
+).action(async (connId: string, psqlArgs: string[], flags: RealmFlags) => {
+  const { psqlCommand } = await import("./cli/psql");
+  process.exitCode = await psqlCommand(connId, psqlArgs, flags);
+});
+
+realmOptions(
+  program
+    .command("put-password")
+    .description(
+      "store stdin (one trailing newline stripped) as an SSM SecureString under /lava/<realm>/",
+    )
+    .argument("<param>", "SSM parameter name, e.g. /lava/dev/pg-main")
+    .option("--overwrite", "replace an existing parameter", false),
+).action(async (param: string, flags: RealmFlags & { overwrite: boolean }) => {
+  const { putPasswordCommand } = await import("./cli/put-password");
+  process.exitCode = await putPasswordCommand(param, flags);
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and version exit 0; every other commander error is a usage error.
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else {
+    process.exitCode = reportError(err);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Live pg sessions from resolved connections: verified TLS when `ssl`, the
+ * password as an async function (a fresh IAM token per connection), and
+ * `application_name` set (SPEC §3.4).
+ */
+import type { Client, ClientConfig } from "pg";
+import { DatabaseConnectError, isTransient } from "../shared/errors";
+import { tlsOptions } from "./tls";
+import type { ResolvedDb } from "./types";
+
+/** SQLSTATEs at connect time worth retrying: server starting or shutting down, too many connections. */
+const RETRYABLE_SQLSTATES = new Set(["57P03", "53300", "57P01", "08006", "08001"]);
+
+/** node-postgres client options for a resolved connection. Never log this object. */
+export function pgClientConfig(conn: ResolvedDb, applicationName: string): ClientConfig {
+  return {
+    host: conn.host,
+    port: conn.port,
+    database: conn.database,
+    user: conn.user,
+    password: conn.password,
+    ssl: conn.ssl ? tlsOptions(conn.caFile) : false,
+    application_name: applicationName,
+    connectionTimeoutMillis: 15_000,
+    keepAlive: true,
+  };
+}
+
+/** Where a connection goes, for messages: `host:port/database as user`. */
+export function describeTarget(conn: ResolvedDb): string {
+  return `${conn.host}:${conn.port}/${conn.database} as ${conn.user}`;
+}
+
+/** Connect a new pg client, wrapping failures in `DatabaseConnectError` (cause kept). */
+export async function connectPg(conn: ResolvedDb, applicationName: string): Promise<Client> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client(pgClientConfig(conn, applicationName));
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    const code = (err as { code?: unknown }).code;
+    const sqlstate = typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+    const retryable =
+      isTransient(err) || (sqlstate !== undefined && RETRYABLE_SQLSTATES.has(sqlstate));
+    throw new DatabaseConnectError(
+      `connection ${conn.connId}: cannot connect to ${describeTarget(conn)}${conn.ssl ? " (TLS verified)" : ""}: ${(err as Error).message}`,
+      { cause: err, retryable, ...(sqlstate ? { code: sqlstate } : {}) },
+    );
+  }
+  return client;
+}

@@ -1,0 +1,99 @@
+/**
+ * Error classes of lava-aurora. Every class sets `name` explicitly: the state
+ * machine's Retry/Catch match on it and it must survive minification.
+ *
+ * `retryable` separates transient failures (network, throttling, lock timeouts)
+ * from permanent ones (bad spec, bad data) so only the former are retried.
+ */
+export class LavaError extends Error {
+  /** Whether running the same thing again later may succeed. */
+  readonly retryable: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "LavaError";
+    this.retryable = options?.retryable ?? false;
+  }
+}
+
+/** A realm file, connection, job or trigger spec is invalid. Never retryable. */
+export class SpecError extends LavaError {
+  /** One line per problem, each naming the file, object and field. */
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[], options?: { cause?: unknown }) {
+    super(problems.join("\n"), options);
+    this.name = "SpecError";
+    this.problems = problems;
+  }
+}
+
+/** A connection cannot be resolved to something usable (disabled, missing fields, …). */
+export class ConnectionConfigError extends LavaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ConnectionConfigError";
+  }
+}
+
+/**
+ * Reading a password, secret or credentials from AWS failed. Retryable when
+ * the cause is throttling or a network failure; not when the parameter or
+ * secret is missing or access is denied.
+ */
+export class SecretAccessError extends LavaError {
+  constructor(message: string, options: { cause?: unknown; retryable: boolean }) {
+    super(message, options);
+    this.name = "SecretAccessError";
+  }
+}
+
+/** The database could not be reached or refused the session. */
+export class DatabaseConnectError extends LavaError {
+  /** PostgreSQL SQLSTATE, when the server answered with one. */
+  readonly code: string | undefined;
+
+  constructor(message: string, options: { cause?: unknown; retryable: boolean; code?: string }) {
+    super(message, options);
+    this.name = "DatabaseConnectError";
+    this.code = options.code;
+  }
+}
+
+const RETRYABLE_AWS_ERRORS = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "ServiceUnavailable",
+  "ServiceUnavailableException",
+  "InternalServerError",
+  "InternalServerErrorException",
+  "InternalFailure",
+  "TimeoutError",
+  "RequestTimeout",
+  "RequestTimeoutException",
+]);
+
+const RETRYABLE_NODE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/** Whether an error from an AWS SDK call or a socket is worth retrying. */
+export function isTransient(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { code?: unknown; $retryable?: unknown; $metadata?: unknown };
+  if (RETRYABLE_AWS_ERRORS.has(e.name)) return true;
+  if (e.$retryable) return true;
+  if (typeof e.code === "string" && RETRYABLE_NODE_CODES.has(e.code)) return true;
+  const status = (e.$metadata as { httpStatusCode?: number } | undefined)?.httpStatusCode;
+  if (typeof status === "number" && status >= 500) return true;
+  return false;
+}

@@ -1,0 +1,124 @@
+/**
+ * Job specs (SPEC §4, §5.1, §7). Parameters are validated statically here
+ * (names and types); what only a merged dispatch can show (required
+ * parameters) is checked by the job type at run time with the same schemas.
+ */
+import { z } from "zod";
+import { bool, duration, intIn, mapping, objectId, size, text, textList } from "./fields";
+
+/** Job fields lava has that mean nothing here: accepted with a warning. */
+export const LAVA_ONLY_JOB_FIELDS = [
+  "worker",
+  "dispatcher",
+  "schedule",
+  "on_success",
+  "on_fail",
+  "on_retry",
+  "max_tries",
+  "max_run_delay",
+  "cw_metrics",
+  "event_log",
+  "state",
+] as const;
+
+export const LOAD_MODES = ["abort", "append", "delete", "drop", "switch", "truncate"] as const;
+
+/** db_from_s3 parameters (SPEC §5.1); all optional here, see `dbFromS3Required`. */
+export const dbFromS3ParamsSchema = z.strictObject({
+  db_conn_id: objectId("connection id").optional(),
+  bucket: text("a bucket name or template").optional(),
+  key: text("an object key or template").optional(),
+  schema: text("a schema name, template or /regex").optional(),
+  table: text("a table name, template or /regex").optional(),
+  mode: z.enum(LOAD_MODES, { error: `expected one of ${LOAD_MODES.join(", ")}` }).optional(),
+  columns: textList('a list of column specs like "id INTEGER"').min(1).optional(),
+  args: textList("a list of COPY options").optional(),
+  s3_conn_id: objectId("connection id").optional(),
+  s3_iam_role: z.string({ error: "expected a string" }).optional(),
+  min_size: size().optional(),
+  skip_missing: bool().optional(),
+  jinja: bool().optional(),
+  vars: mapping().optional(),
+  reload: bool().optional(),
+});
+
+/** Parameters a db_from_s3 run cannot do without (after dispatch merge). */
+export const DB_FROM_S3_REQUIRED = [
+  "db_conn_id",
+  "bucket",
+  "key",
+  "schema",
+  "table",
+  "mode",
+] as const;
+
+const connectionLabels = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+    error: "expected connection labels made of letters, digits and _",
+  }),
+  objectId("connection id"),
+  { error: "expected a mapping of labels to connection ids" },
+);
+
+const exeCommon = {
+  args: textList("a list of arguments").optional(),
+  env: z
+    .record(
+      z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected environment variable names" }),
+      z.union([z.string(), z.number(), z.boolean()], { error: "expected a string value" }),
+      { error: "expected a mapping of environment variables to values" },
+    )
+    .optional(),
+  connections: connectionLabels.optional(),
+  timeout: duration().optional(),
+  vars: mapping().optional(),
+  jinja: bool().optional(),
+};
+
+/** exe parameters (SPEC §7). */
+export const exeParamsSchema = z.strictObject(exeCommon);
+/** pkg parameters (SPEC §7): exe's plus the entry point inside the archive. */
+export const pkgParamsSchema = z.strictObject({
+  ...exeCommon,
+  command: text("the command to run inside the package").optional(),
+});
+
+const jobCommon = {
+  job_id: objectId("job id"),
+  enabled: z.union([z.boolean(), z.string()], {
+    error: "expected true, false or a template that renders to true",
+  }),
+  description: z.string({ error: "expected a string" }).optional(),
+  owner: z.string({ error: "expected a string" }).optional(),
+  payload: text("an S3 key or prefix under s3_payloads").optional(),
+  globals: mapping().optional(),
+  iteration_limit: intIn(1, 100).optional(),
+  iteration_delay: duration(15 * 60_000, "15m").optional(),
+};
+
+export const jobSchema = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({
+      ...jobCommon,
+      type: z.literal("db_from_s3"),
+      parameters: dbFromS3ParamsSchema.optional(),
+    }),
+    z.strictObject({
+      ...jobCommon,
+      type: z.literal("exe"),
+      parameters: exeParamsSchema.optional(),
+    }),
+    z.strictObject({
+      ...jobCommon,
+      type: z.literal("pkg"),
+      parameters: pkgParamsSchema.optional(),
+    }),
+  ],
+  { error: "expected one of db_from_s3, exe, pkg" },
+);
+
+export type JobSpec = z.infer<typeof jobSchema>;
+export type DbFromS3Params = z.infer<typeof dbFromS3ParamsSchema>;

@@ -1,0 +1,91 @@
+/** The realm file's top level (SPEC §2). Spec objects are parsed one by one by `validate.ts`. */
+import { z } from "zod";
+import { bool, bucketName, duration, intIn, s3Location, text, textList } from "./fields";
+
+export const REALM_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+const region = () =>
+  z
+    .string({ error: "expected an AWS region like us-east-1" })
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: "expected an AWS region like us-east-1" });
+
+/** Top-level keys; `connections`, `jobs` and `s3triggers` are checked element by element. */
+export const realmTopSchema = z.strictObject({
+  realm: z
+    .string({ error: "expected a realm name of lower-case letters, digits and -" })
+    .regex(REALM_NAME, { error: "expected a realm name of lower-case letters, digits and -" })
+    .max(40, { error: "expected a realm name of at most 40 characters" }),
+  region: region().optional(),
+  account: z
+    .union([z.string(), z.number()])
+    .transform((v) => String(v))
+    .pipe(z.string().regex(/^\d{12}$/, { error: "expected a 12-digit account id (quote it)" }))
+    .optional(),
+  s3_payloads: s3Location().optional(),
+  s3_temp: s3Location().optional(),
+  s3_sources: z
+    .array(
+      z.strictObject({
+        bucket: bucketName(),
+        prefix: z.string({ error: "expected a key prefix" }).optional(),
+        region: region().optional(),
+      }),
+      { error: "expected a list of {bucket, prefix?, region?}" },
+    )
+    .optional(),
+  vpc: z
+    .strictObject(
+      {
+        vpc_id: z.string().regex(/^vpc-[0-9a-f]+$/, { error: "expected a VPC id like vpc-0abc" }),
+        subnet_ids: z
+          .array(
+            z
+              .string()
+              .regex(/^subnet-[0-9a-f]+$/, { error: "expected subnet ids like subnet-0abc" }),
+            { error: "expected a list of subnet ids" },
+          )
+          .min(1, { error: "expected at least one subnet id" }),
+        security_group_ids: z
+          .array(
+            z
+              .string()
+              .regex(/^sg-[0-9a-f]+$/, { error: "expected security group ids like sg-0abc" }),
+            { error: "expected a list of security group ids" },
+          )
+          .min(1, { error: "expected at least one security group id" }),
+        create_endpoints: bool().optional(),
+      },
+      { error: "expected {vpc_id, subnet_ids, security_group_ids, create_endpoints?}" },
+    )
+    .optional(),
+  aurora_clusters: z
+    .array(
+      z.strictObject({
+        cluster_identifier: text("a DB cluster identifier"),
+        cluster_resource_id: z
+          .string({ error: "expected a cluster resource id like cluster-ABCDEFGHIJKL" })
+          .regex(/^cluster-[A-Z0-9]+$/, {
+            error: "expected a cluster resource id like cluster-ABCDEFGHIJKL",
+          }),
+        iam_users: textList("a list of database user names").optional(),
+        s3_import: bool().optional(),
+      }),
+      { error: "expected a list of Aurora clusters" },
+    )
+    .optional(),
+  secrets: textList("a list of secret names or ARNs").optional(),
+  ssl_ca_file: text("a path to a PEM CA bundle").optional(),
+  runner: z
+    .strictObject({
+      reserved_concurrency: intIn(1, 1000).optional(),
+      memory_mb: intIn(128, 10240).optional(),
+      timeout: duration(15 * 60_000, "15m").optional(),
+    })
+    .optional(),
+  exe: z.strictObject({ enabled: bool() }).optional(),
+  connections: z.array(z.unknown(), { error: "expected a list of connection specs" }).optional(),
+  jobs: z.array(z.unknown(), { error: "expected a list of job specs" }).optional(),
+  s3triggers: z.array(z.unknown(), { error: "expected a list of trigger specs" }).optional(),
+});
+
+export type RealmTop = z.infer<typeof realmTopSchema>;

@@ -1,0 +1,26 @@
+// Bundles the `lava-aurora` CLI into dist/ (run by `npm ci` through `prepare`).
+// ESM with code splitting: each command's code, pg and the AWS SDK load only when used.
+import { chmod, rm } from "node:fs/promises";
+import { build } from "esbuild";
+
+await rm("dist", { recursive: true, force: true });
+await build({
+  entryPoints: { "lava-aurora": "bin/lava-aurora.ts" },
+  outdir: "dist",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  chunkNames: "chunks/[name]-[hash]",
+  sourcemap: "linked",
+  minifySyntax: true,
+  keepNames: true,
+  legalComments: "none",
+  logLevel: "warning",
+  banner: {
+    // CommonJS dependencies (pg, …) call require(); give the ESM bundle one.
+    js: "#!/usr/bin/env node\nimport { createRequire as __lavaCreateRequire } from 'node:module';\nconst require = __lavaCreateRequire(import.meta.url);",
+  },
+});
+await chmod("dist/lava-aurora.js", 0o755);

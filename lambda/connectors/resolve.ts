@@ -82,18 +82,15 @@ function fillFromSecret(
     );
   }
   const s = secret as Record<string, unknown>;
-  const str = (k: string) =>
-    typeof s[k] === "string" && s[k] !== "" ? (s[k] as string) : undefined;
-  fields.user ??= str("username");
-  fields.host ??= str("host");
-  fields.database ??= str("dbname");
-  fields.description ??= str("dbClusterIdentifier");
+  const str = (k: string) => (typeof s[k] === "string" && s[k] !== "" ? (s[k] as string) : undefined);
+  for (const [from, to] of Object.entries(SECRET_FIELD_MAP)) {
+    if (to === "password" || to === "port" || fields[to] !== undefined) continue;
+    fields[to] = str(from);
+  }
   if (fields.port === undefined && s.port !== undefined) {
     fields.port = parsePort(s.port);
     if (fields.port === undefined) {
-      throw new ConnectionConfigError(
-        `connection ${connId}: secret ${secretId}: port: expected an integer 1-65535`,
-      );
+      throw new ConnectionConfigError(`connection ${connId}: secret ${secretId}: port: expected an integer 1-65535`);
     }
   }
   return needPassword ? str("password") : undefined;

@@ -119,6 +119,11 @@ describe("startPgCluster", () => {
     }
   });
 
+  it("refuses invalid hba lines and keeps the previous rules", async () => {
+    await expect(cluster.setHba(["hostssl all all nowhere/99 md5"])).rejects.toThrow(/invalid pg_hba/);
+    await expect(connectAndEnd(client("app", PASSWORD, false))).resolves.toBeUndefined();
+  });
+
   it("logs in a role whose 1200-character password holds ':', '\\' and quotes", async () => {
     const password = `a:b\\c'd"e ${"x:\\'".repeat(300)}`.slice(0, 1200);
     expect(password.length).toBe(1200);

@@ -36,11 +36,13 @@ export interface CreateRoleOptions {
 export interface PgCluster {
   /** Always "127.0.0.1". */
   host: string;
+  /** TCP port on 127.0.0.1 (also names the unix socket `.s.PGSQL.<port>`). */
   port: number;
   /** The test CA certificate (PEM, world-readable) that signed the server certificate. */
   caFile: string;
   /** Directory of the unix socket (also the cluster's root temp dir). */
   socketDir: string;
+  /** PGDATA, owned by the `postgres` OS user when running as root. */
   dataDir: string;
   /** Server log (pg_ctl -l). */
   logFile: string;
@@ -48,7 +50,10 @@ export interface PgCluster {
   admin(): Promise<pg.Client>;
   /** Runs one statement as superuser through a small pool over the unix socket. */
   query(sql: string, params?: unknown[]): Promise<pg.QueryResult>;
-  /** Rewrites pg_hba.conf (admin line first, then `lines`) and waits until the server reloaded. */
+  /**
+   * Rewrites pg_hba.conf (admin line first, then `lines`) and waits until the server reloaded it.
+   * Invalid lines throw (and leave the previous file in place).
+   */
   setHba(lines: string[]): Promise<void>;
   /** CREATE ROLE with LOGIN (unless told otherwise) and an optional password. */
   createRole(name: string, opts?: CreateRoleOptions): Promise<void>;
@@ -206,11 +211,20 @@ function makeCluster(files: ClusterFiles): PgCluster {
     admin,
     query,
     async setHba(lines) {
-      const before = await loadTime();
+      const previous = await readFile(join(dataDir, "pg_hba.conf"), "utf8");
       await writeHba(dataDir, lines);
+      const bad = await query(
+        "SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL",
+      );
+      if (bad.rows.length > 0) {
+        await writeFile(join(dataDir, "pg_hba.conf"), previous);
+        throw new Error(`invalid pg_hba.conf lines: ${JSON.stringify(bad.rows)}`);
+      }
+      const before = await loadTime();
       await query("SELECT pg_reload_conf()");
       // New backends inherit the postmaster's reload time: once it moves, the new hba is live.
-      for (let i = 0; i < 500 && (await loadTime()) === before; i++) {
+      for (let i = 0; (await loadTime()) === before; i++) {
+        if (i >= 500) throw new Error("server did not reload pg_hba.conf within 5 s");
         await new Promise((r) => setTimeout(r, 10));
       }
     },

@@ -79,16 +79,35 @@ export function stopSync(dataDir: string, rootDir: string): void {
   rmSync(rootDir, { recursive: true, force: true });
 }
 
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const tracked of running.values()) {
-      stopSync(tracked.dataDir, tracked.rootDir);
-      killWatchdog(tracked.watchdogPid);
-    }
-    running.clear();
-  });
+function stopAllSync(): void {
+  for (const tracked of running.values()) {
+    stopSync(tracked.dataDir, tracked.rootDir);
+    killWatchdog(tracked.watchdogPid);
+  }
+  running.clear();
+}
+
+const SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+
+/** Stops clusters on a fatal signal (vitest ends its forks with SIGTERM), then dies as before. */
+function onSignal(signal: NodeJS.Signals): void {
+  stopAllSync();
+  removeSignalHooks();
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+function removeSignalHooks(): void {
+  for (const signal of SIGNALS) process.off(signal, onSignal);
+}
+
+function installHooks(): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on("exit", stopAllSync);
+  }
+  for (const signal of SIGNALS) {
+    if (!process.listeners(signal).includes(onSignal)) process.on(signal, onSignal);
+  }
 }
 
 /**
@@ -98,12 +117,13 @@ function installExitHook(): void {
 function startWatchdog(dataDir: string, rootDir: string): number | undefined {
   const stop = pgCommand("pg_ctl", ["-D", dataDir, "-m", "immediate", "-w", "stop"]);
   const script = `while kill -0 "$1" 2>/dev/null && [ -d "$2" ]; do sleep 1; done
-if [ -d "$2" ]; then shift 3; "$@" >/dev/null 2>&1; rm -rf "$ROOT_DIR"; fi`;
-  const child = spawn(
-    "sh",
-    ["-c", script, "pg-watchdog", String(process.pid), dataDir, "-", stop.file, ...stop.args],
-    { cwd: "/", detached: true, stdio: "ignore", env: { ...process.env, ROOT_DIR: rootDir } },
-  );
+if [ -d "$2" ]; then root="$3"; shift 3; "$@" >/dev/null 2>&1; rm -rf "$root"; fi`;
+  const args = [String(process.pid), dataDir, rootDir, stop.file, ...stop.args];
+  const child = spawn("sh", ["-c", script, "pg-watchdog", ...args], {
+    cwd: "/",
+    detached: true,
+    stdio: "ignore",
+  });
   child.unref();
   return child.pid;
 }
@@ -118,11 +138,11 @@ function killWatchdog(pid: number | undefined): void {
 }
 
 /**
- * Registers a started cluster with the safety nets (process 'exit' hook and watchdog) so that it
- * is stopped and removed even if the test file never calls stop().
+ * Registers a cluster with the safety nets (process 'exit' hook, SIGTERM/SIGINT/SIGHUP hooks and a
+ * watchdog for SIGKILL) so that it is stopped and removed even if the test file never calls stop().
  */
 export function trackCluster(dataDir: string, rootDir: string): void {
-  installExitHook();
+  installHooks();
   running.set(dataDir, { dataDir, rootDir, watchdogPid: startWatchdog(dataDir, rootDir) });
 }
 
@@ -131,4 +151,5 @@ export function untrackCluster(dataDir: string): void {
   const tracked = running.get(dataDir);
   running.delete(dataDir);
   killWatchdog(tracked?.watchdogPid);
+  if (running.size === 0) removeSignalHooks();
 }

@@ -1,0 +1,401 @@
+import { describe, expect, it } from "vitest";
+import { SpecError } from "../../../lambda/shared/errors";
+import { secretAllowed, secretName, validateRealm } from "../../../lambda/spec/validate";
+import { problemsOf, realmDoc, realmOf } from "../../support/realm-fixture";
+
+const pg = (extra: Record<string, unknown> = {}) => ({
+  conn_id: "pg-main",
+  type: "postgres",
+  enabled: true,
+  host: "db.example.com",
+  port: 5432,
+  database: "app",
+  user: "loader",
+  password: "/lava/dev/pg-main",
+  ...extra,
+});
+
+const aurora = (extra: Record<string, unknown> = {}) => ({
+  conn_id: "au",
+  type: "postgres-aurora",
+  enabled: true,
+  host: "c.cluster-x.us-east-1.rds.amazonaws.com",
+  port: 5432,
+  database: "app",
+  user: "loader",
+  ...extra,
+});
+
+const job = (extra: Record<string, unknown> = {}) => ({
+  job_id: "sales/load",
+  type: "db_from_s3",
+  enabled: true,
+  parameters: { db_conn_id: "pg-main", mode: "append" },
+  ...extra,
+});
+
+describe("validateRealm", () => {
+  it("accepts a minimal realm and returns its parts", () => {
+    // Prepare
+    const doc = realmDoc({ connections: [pg()], jobs: [job()] });
+    // Act
+    const realm = validateRealm(doc, "realms/dev.yaml");
+    // Assess
+    expect(realm.name).toBe("dev");
+    expect(realm.connections.map((c) => c.conn_id)).toEqual(["pg-main"]);
+    expect(realm.jobs.map((j) => j.job_id)).toEqual(["sales/load"]);
+    expect(realm.warnings).toEqual([]);
+  });
+
+  it("names file, connection and field with the bad value", () => {
+    const problems = problemsOf(realmDoc({ connections: [pg({ port: "seventy" })] }));
+    expect(problems).toEqual([
+      'realms/dev.yaml: connection pg-main: port: expected an integer 1-65535, got "seventy"',
+    ]);
+  });
+
+  it("reports every problem of a file in one pass, in file order", () => {
+    const problems = problemsOf(
+      realmDoc({
+        region: "nowhere",
+        connections: [pg({ port: 0, enabled: "yes" }), aurora({ conn_id: "au", ssl: "no" })],
+        jobs: [job({ type: "sql" })],
+      }),
+    );
+    expect(problems).toEqual([
+      'realms/dev.yaml: region: expected an AWS region like us-east-1, got "nowhere"',
+      'realms/dev.yaml: connection pg-main: enabled: expected true or false, got "yes"',
+      "realms/dev.yaml: connection pg-main: port: expected an integer 1-65535, got 0",
+      'realms/dev.yaml: connection au: ssl: expected true or false, got "no"',
+      'realms/dev.yaml: job sales/load: type: expected one of db_from_s3, exe, pkg, got "sql"',
+    ]);
+  });
+
+  it("refuses unknown fields but ignores x- and X- fields", () => {
+    const problems = problemsOf(
+      realmDoc({
+        "x-team": "data",
+        colour: "blue",
+        connections: [pg({ hostname: "h", "X-note": 1 })],
+      }),
+    );
+    expect(problems).toEqual([
+      "realms/dev.yaml: colour: unknown field",
+      "realms/dev.yaml: connection pg-main: hostname: unknown field",
+    ]);
+  });
+
+  it("accepts lava-only job fields with a warning", () => {
+    const realm = realmOf({
+      connections: [pg()],
+      jobs: [job({ worker: "core", schedule: "* * * * *" })],
+    });
+    expect(realm.warnings).toEqual([
+      "realms/dev.yaml: job sales/load: worker: lava field with no meaning here, ignored",
+      "realms/dev.yaml: job sales/load: schedule: lava field with no meaning here, ignored",
+    ]);
+  });
+
+  it("reports missing required fields as required", () => {
+    const problems = problemsOf(realmDoc({ connections: [{ conn_id: "c", type: "postgres" }] }));
+    expect(problems).toEqual([
+      "realms/dev.yaml: connection c: enabled: required: expected true or false",
+    ]);
+  });
+
+  it("names objects without an id by position", () => {
+    const problems = problemsOf(
+      realmDoc({ connections: [pg(), { type: "postgres", enabled: true }] }),
+    );
+    expect(problems).toEqual([
+      "realms/dev.yaml: connection #2: conn_id: required: expected a connection id",
+    ]);
+  });
+
+  it("refuses duplicate ids", () => {
+    const problems = problemsOf(realmDoc({ connections: [pg(), pg()] }));
+    expect(problems).toEqual([
+      'realms/dev.yaml: connection pg-main: conn_id: duplicate of connection #1, got "pg-main"',
+    ]);
+  });
+
+  it("refuses a realm name other than the one asked for", () => {
+    expect(problemsOf(realmDoc(), "prod")).toEqual([
+      'realms/dev.yaml: realm: expected "prod" (the realm asked for), got "dev"',
+    ]);
+  });
+
+  it("refuses a document that is not a mapping", () => {
+    expect(problemsOf(["a"])).toEqual([
+      'realms/dev.yaml: expected a mapping of realm keys, got ["a"]',
+    ]);
+  });
+
+  it("throws SpecError carrying the problems", () => {
+    expect(() => validateRealm(realmDoc({ realm: "Dev!" }), "r.yaml")).toThrow(SpecError);
+  });
+
+  describe("top-level keys", () => {
+    it.each([
+      [
+        "realm",
+        "Dev_1",
+        'realm: expected a realm name of lower-case letters, digits and -, got "Dev_1"',
+      ],
+      ["account", 12345, 'account: expected a 12-digit account id (quote it), got "12345"'],
+      [
+        "s3_temp",
+        "bucket/x",
+        's3_temp: expected an S3 location s3://bucket/prefix, got "bucket/x"',
+      ],
+      [
+        "s3_sources",
+        [{ bucket: "b_b" }],
+        's3_sources[0].bucket: expected an S3 bucket name, got "b_b"',
+      ],
+      [
+        "vpc",
+        { vpc_id: "vpc-0a", subnet_ids: [], security_group_ids: ["sg-1"] },
+        "vpc.subnet_ids: expected at least one subnet id, got []",
+      ],
+      [
+        "aurora_clusters",
+        [{ cluster_identifier: "c", cluster_resource_id: "db-123" }],
+        'aurora_clusters[0].cluster_resource_id: expected a cluster resource id like cluster-ABCDEFGHIJKL, got "db-123"',
+      ],
+      [
+        "runner",
+        { timeout: "20m" },
+        'runner.timeout: expected a duration like 30s, 5m or 2h (at most 15m), got "20m"',
+      ],
+      ["runner", { memory_mb: 64 }, "runner.memory_mb: expected an integer 128-10240, got 64"],
+      ["exe", { enabled: "yes" }, 'exe.enabled: expected true or false, got "yes"'],
+      ["secrets", "one", 'secrets: expected a list of secret names or ARNs, got "one"'],
+    ])("checks %s", (key, value, message) => {
+      expect(problemsOf(realmDoc({ [key]: value }))).toEqual([`realms/dev.yaml: ${message}`]);
+    });
+
+    it("accepts a 12-digit account given as a number", () => {
+      expect(realmOf({ account: 123456789012 }).top.account).toBe("123456789012");
+    });
+  });
+
+  describe("connection rules", () => {
+    it("refuses a password that is not an SSM name under /lava/<realm>/", () => {
+      expect(problemsOf(realmDoc({ connections: [pg({ password: "hunter2" })] }))).toEqual([
+        'realms/dev.yaml: connection pg-main: password: expected the name of an SSM parameter under /lava/dev/ (not the password itself), got "hunter2"',
+      ]);
+    });
+
+    it("refuses a secret_id outside /lava/<realm>/ that the realm does not list", () => {
+      expect(
+        problemsOf(
+          realmDoc({ connections: [pg({ password: undefined, secret_id: "/lava/prod/db" })] }),
+        ),
+      ).toEqual([
+        'realms/dev.yaml: connection pg-main: secret_id: expected a secret under /lava/dev/ or one listed in the realm\'s secrets, got "/lava/prod/db"',
+      ]);
+    });
+
+    it("accepts a secret listed in the realm's secrets, by name or ARN", () => {
+      const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-abc-AbCdEf";
+      const realm = realmOf({
+        secrets: [arn],
+        connections: [
+          aurora({ secret_id: arn }),
+          aurora({ conn_id: "au2", secret_id: "rds!cluster-abc" }),
+        ],
+      });
+      expect(realm.connections).toHaveLength(2);
+    });
+
+    it("refuses ssl: false on Aurora with neither password nor secret_id", () => {
+      expect(problemsOf(realmDoc({ connections: [aurora({ ssl: false })] }))).toEqual([
+        "realms/dev.yaml: connection au: ssl: cannot be false here: with neither password nor secret_id this connection authenticates with an IAM token, which requires SSL, got false",
+      ]);
+    });
+
+    it("allows ssl: false on Aurora with a password, and on plain postgres", () => {
+      const realm = realmOf({
+        connections: [aurora({ ssl: false, password: "/lava/dev/au" }), pg({ ssl: false })],
+      });
+      expect(realm.connections).toHaveLength(2);
+    });
+
+    it("accepts both lava subtypes and refuses others", () => {
+      expect(
+        realmOf({
+          connections: [pg({ subtype: "pg8000" }), pg({ conn_id: "b", subtype: "pygresql" })],
+        }).connections,
+      ).toHaveLength(2);
+      expect(problemsOf(realmDoc({ connections: [pg({ subtype: "psycopg" })] }))).toEqual([
+        'realms/dev.yaml: connection pg-main: subtype: expected pg8000 or pygresql, got "psycopg"',
+      ]);
+    });
+
+    it("accepts every connection type name", () => {
+      const types = ["postgres-aurora", "postgres-rds", "postgres", "psql"];
+      const realm = realmOf({ connections: types.map((type) => pg({ conn_id: type, type })) });
+      expect(realm.connections.map((c) => c.type)).toEqual(types);
+    });
+
+    it("requires exactly one of access_keys or role_arn on aws connections", () => {
+      const both = {
+        conn_id: "s3",
+        type: "aws",
+        enabled: true,
+        access_keys: "/lava/dev/k",
+        role_arn: "arn:aws:iam::123456789012:role/r",
+      };
+      const none = { conn_id: "s3b", type: "aws", enabled: true };
+      expect(problemsOf(realmDoc({ connections: [both, none] }))).toEqual([
+        "realms/dev.yaml: connection s3: access_keys: expected exactly one of access_keys or role_arn",
+        "realms/dev.yaml: connection s3b: access_keys: expected exactly one of access_keys or role_arn",
+      ]);
+    });
+
+    it("checks aws connection fields", () => {
+      const c = {
+        conn_id: "s3",
+        type: "aws",
+        enabled: true,
+        access_keys: "/other/k",
+        external_id: "e",
+        region: "moon",
+      };
+      expect(problemsOf(realmDoc({ connections: [c] }))).toEqual([
+        'realms/dev.yaml: connection s3: region: expected an AWS region like us-east-1, got "moon"',
+        'realms/dev.yaml: connection s3: access_keys: expected the name of an SSM parameter under /lava/dev/, got "/other/k"',
+        'realms/dev.yaml: connection s3: external_id: only meaningful with role_arn, got "e"',
+      ]);
+    });
+
+    it("checks role_arn shape and duration", () => {
+      const c = { conn_id: "s3", type: "aws", enabled: true, role_arn: "role/x", duration: "13h" };
+      expect(problemsOf(realmDoc({ connections: [c] }))).toEqual([
+        'realms/dev.yaml: connection s3: role_arn: expected an IAM role ARN, got "role/x"',
+        'realms/dev.yaml: connection s3: duration: expected a duration like 30s, 5m or 2h (at most 12h), got "13h"',
+      ]);
+    });
+  });
+
+  describe("jobs", () => {
+    it("requires db_conn_id to name a PostgreSQL connection and s3_conn_id an aws one", () => {
+      const keys = { conn_id: "keys", type: "aws", enabled: true, access_keys: "/lava/dev/k" };
+      const problems = problemsOf(
+        realmDoc({
+          connections: [pg(), keys],
+          jobs: [
+            job({ parameters: { db_conn_id: "keys", s3_conn_id: "pg-main" } }),
+            job({ job_id: "b", parameters: { db_conn_id: "nope" } }),
+          ],
+        }),
+      );
+      expect(problems).toEqual([
+        'realms/dev.yaml: job sales/load: parameters.db_conn_id: expected a PostgreSQL connection, but it is of type aws, got "keys"',
+        'realms/dev.yaml: job sales/load: parameters.s3_conn_id: expected an aws connection, but it is of type postgres, got "pg-main"',
+        'realms/dev.yaml: job b: parameters.db_conn_id: expected a PostgreSQL connection, but no connection has that id, got "nope"',
+      ]);
+    });
+
+    it("checks references even when the job has other errors", () => {
+      const problems = problemsOf(
+        realmDoc({ jobs: [job({ enabled: 3, parameters: { db_conn_id: "gone", bogus: 1 } })] }),
+      );
+      expect(problems).toEqual([
+        "realms/dev.yaml: job sales/load: enabled: expected true, false or a template that renders to true, got 3",
+        "realms/dev.yaml: job sales/load: parameters.bogus: unknown field",
+        'realms/dev.yaml: job sales/load: parameters.db_conn_id: expected a PostgreSQL connection, but no connection has that id, got "gone"',
+      ]);
+    });
+
+    it("validates db_from_s3 parameter values", () => {
+      const problems = problemsOf(
+        realmDoc({
+          connections: [pg()],
+          jobs: [
+            job({
+              parameters: {
+                db_conn_id: "pg-main",
+                mode: "upsert",
+                min_size: "10 TB",
+                columns: "id int",
+              },
+            }),
+          ],
+        }),
+      );
+      expect(problems).toEqual([
+        'realms/dev.yaml: job sales/load: parameters.mode: expected one of abort, append, delete, drop, switch, truncate, got "upsert"',
+        'realms/dev.yaml: job sales/load: parameters.columns: expected a list of column specs like "id INTEGER", got "id int"',
+        'realms/dev.yaml: job sales/load: parameters.min_size: expected a size like 100, 10KB or 1MiB, got "10 TB"',
+      ]);
+    });
+
+    it("accepts a templated enabled and checks exe connection labels", () => {
+      const exe = {
+        job_id: "ops/x",
+        type: "exe",
+        enabled: "{{ globals.on }}",
+        payload: "ops/x.sh",
+        parameters: { connections: { db: "pg-main", other: "missing" } },
+      };
+      expect(problemsOf(realmDoc({ connections: [pg()], jobs: [exe] }))).toEqual([
+        'realms/dev.yaml: job ops/x: parameters.connections.other: expected a PostgreSQL connection, but no connection has that id, got "missing"',
+      ]);
+    });
+  });
+
+  describe("triggers", () => {
+    const trigger = (extra: Record<string, unknown> = {}) => ({
+      trigger_id: "t1",
+      bucket: "landing",
+      prefix: "sales/orders",
+      job_id: "sales/load",
+      enabled: true,
+      ...extra,
+    });
+
+    it("accepts templated job ids and lists of existing ones", () => {
+      const realm = realmOf({
+        connections: [pg()],
+        jobs: [job()],
+        s3triggers: [
+          trigger(),
+          trigger({ trigger_id: "t2", job_id: ["sales/load", "{{ key.split('/')[0] }}"] }),
+        ],
+      });
+      expect(realm.triggers).toHaveLength(2);
+    });
+
+    it("refuses a job id naming no job, a trailing slash, a long delay and an unknown condition", () => {
+      const problems = problemsOf(
+        realmDoc({ s3triggers: [trigger({ prefix: "a/", delay: "16m", if_colour: "red" })] }),
+      );
+      expect(problems).toEqual([
+        'realms/dev.yaml: trigger t1: prefix: expected a key prefix without a trailing / (levels are path segments), got "a/"',
+        'realms/dev.yaml: trigger t1: delay: expected a duration like 30s, 5m or 2h (at most 15m), got "16m"',
+        "realms/dev.yaml: trigger t1: if_colour: unknown field",
+        'realms/dev.yaml: trigger t1: job_id: expected the id of a job in this realm, got "sales/load"',
+      ]);
+    });
+  });
+});
+
+describe("secret names", () => {
+  it("takes the name out of an ARN without its random suffix", () => {
+    expect(
+      secretName("arn:aws:secretsmanager:us-east-1:123456789012:secret:/lava/dev/db-AbC123"),
+    ).toBe("/lava/dev/db");
+    expect(secretName("/lava/dev/db")).toBe("/lava/dev/db");
+  });
+
+  it("allows the realm's own secrets by name or ARN", () => {
+    expect(secretAllowed("dev", [], "/lava/dev/db")).toBe(true);
+    expect(
+      secretAllowed("dev", [], "arn:aws:secretsmanager:us-east-1:1:secret:/lava/dev/db-AbC123"),
+    ).toBe(true);
+    expect(secretAllowed("dev", [], "/lava/development/db")).toBe(false);
+    expect(secretAllowed("dev", ["rds!x"], "rds!x")).toBe(true);
+  });
+});

@@ -30,12 +30,13 @@ export async function loadRealmFile(file: string, options: ValidateOptions = {})
       (err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message;
     throw new SpecError([`${source}: cannot read the realm file: ${why}`], { cause: err });
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new SpecError(
-      doc.errors.map(
-        (e) => `${source}: line ${(e.linePos?.[0]?.line ?? 0) || "?"}: ${e.message.split("\n")[0]}`,
-      ),
+      doc.errors.map((e) => {
+        const message = (e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:$/, "");
+        return `${source}: line ${e.linePos?.[0]?.line ?? "?"}: ${message}`;
+      }),
     );
   }
   const realm = validateRealm(doc.toJS(), source, options);

@@ -120,7 +120,9 @@ describe("startPgCluster", () => {
   });
 
   it("refuses invalid hba lines and keeps the previous rules", async () => {
-    await expect(cluster.setHba(["hostssl all all nowhere/99 md5"])).rejects.toThrow(/invalid pg_hba/);
+    await expect(cluster.setHba(["hostssl all all nowhere/99 md5"])).rejects.toThrow(
+      /invalid pg_hba/,
+    );
     await expect(connectAndEnd(client("app", PASSWORD, false))).resolves.toBeUndefined();
   });
 

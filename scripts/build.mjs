@@ -12,6 +12,9 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
+  // Prefer the ES module builds (the AWS SDK ships both): named exports of dynamic
+  // imports then survive bundling, which esbuild cannot see through CommonJS.
+  mainFields: ["module", "main"],
   chunkNames: "chunks/[name]-[hash]",
   sourcemap: "linked",
   minifySyntax: true,

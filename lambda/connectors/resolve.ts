@@ -82,7 +82,8 @@ function fillFromSecret(
     );
   }
   const s = secret as Record<string, unknown>;
-  const str = (k: string) => (typeof s[k] === "string" && s[k] !== "" ? (s[k] as string) : undefined);
+  const str = (k: string) =>
+    typeof s[k] === "string" && s[k] !== "" ? (s[k] as string) : undefined;
   for (const [from, to] of Object.entries(SECRET_FIELD_MAP)) {
     if (to === "password" || to === "port" || fields[to] !== undefined) continue;
     fields[to] = str(from);
@@ -90,7 +91,9 @@ function fillFromSecret(
   if (fields.port === undefined && s.port !== undefined) {
     fields.port = parsePort(s.port);
     if (fields.port === undefined) {
-      throw new ConnectionConfigError(`connection ${connId}: secret ${secretId}: port: expected an integer 1-65535`);
+      throw new ConnectionConfigError(
+        `connection ${connId}: secret ${secretId}: port: expected an integer 1-65535`,
+      );
     }
   }
   return needPassword ? str("password") : undefined;

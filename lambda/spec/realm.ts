@@ -9,6 +9,17 @@ const region = () =>
     .string({ error: "expected an AWS region like us-east-1" })
     .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: "expected an AWS region like us-east-1" });
 
+/** A non-empty list of AWS resource ids such as `subnet-0abc`. */
+const awsIdList = (prefix: string, what: string) =>
+  z
+    .array(
+      z.string().regex(new RegExp(`^${prefix}-[0-9a-f]+$`), {
+        error: `expected ${what}s like ${prefix}-0abc`,
+      }),
+      { error: `expected a list of ${what}s` },
+    )
+    .min(1, { error: `expected at least one ${what}` });
+
 /** Top-level keys; `connections`, `jobs` and `s3triggers` are checked element by element. */
 export const realmTopSchema = z.strictObject({
   realm: z
@@ -37,22 +48,8 @@ export const realmTopSchema = z.strictObject({
     .strictObject(
       {
         vpc_id: z.string().regex(/^vpc-[0-9a-f]+$/, { error: "expected a VPC id like vpc-0abc" }),
-        subnet_ids: z
-          .array(
-            z
-              .string()
-              .regex(/^subnet-[0-9a-f]+$/, { error: "expected subnet ids like subnet-0abc" }),
-            { error: "expected a list of subnet ids" },
-          )
-          .min(1, { error: "expected at least one subnet id" }),
-        security_group_ids: z
-          .array(
-            z
-              .string()
-              .regex(/^sg-[0-9a-f]+$/, { error: "expected security group ids like sg-0abc" }),
-            { error: "expected a list of security group ids" },
-          )
-          .min(1, { error: "expected at least one security group id" }),
+        subnet_ids: awsIdList("subnet", "subnet id"),
+        security_group_ids: awsIdList("sg", "security group id"),
         create_endpoints: bool().optional(),
       },
       { error: "expected {vpc_id, subnet_ids, security_group_ids, create_endpoints?}" },

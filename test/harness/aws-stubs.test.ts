@@ -9,30 +9,10 @@ import {
 } from "@aws-sdk/client-ssm";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import {
-  type AwsStub,
-  fakeCiphertext,
-  STUB_ASSUMED_ACCESS_KEY_ID,
-  startAwsStub,
-} from "../support/index.js";
+import { describe, expect, it } from "vitest";
+import { fakeCiphertext, STUB_ASSUMED_ACCESS_KEY_ID, useAwsStub } from "../support/index.js";
 
-let stub: AwsStub;
-
-beforeAll(async () => {
-  stub = await startAwsStub();
-});
-
-afterAll(async () => {
-  await stub.stop();
-});
-
-beforeEach(() => {
-  stub.calls.length = 0;
-  stub.ssm.clear();
-  stub.secrets.clear();
-  for (const [key, value] of Object.entries(stub.env())) vi.stubEnv(key, value);
-});
+const stub = useAwsStub();
 
 describe("SSM stub with the real SSMClient configured only by env vars", () => {
   it("returns a String parameter with its metadata", async () => {

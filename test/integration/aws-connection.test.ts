@@ -1,27 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resolveAwsConnection } from "../../lambda/connectors/aws-connection";
 import { AwsSecretStore } from "../../lambda/connectors/secret-store";
 import { ConnectionConfigError, SecretAccessError } from "../../lambda/shared/errors";
-import { type AwsStub, STUB_ASSUMED_ACCESS_KEY_ID, startAwsStub } from "../support/index";
+import { STUB_ASSUMED_ACCESS_KEY_ID, useAwsStub } from "../support/index";
 import { realmOf } from "../support/realm-fixture";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/r";
 
-let stub: AwsStub;
-
-beforeAll(async () => {
-  stub = await startAwsStub();
-});
-
-afterAll(async () => {
-  await stub.stop();
-});
-
-beforeEach(() => {
-  stub.calls.length = 0;
-  stub.ssm.clear();
-  for (const [key, value] of Object.entries(stub.env())) vi.stubEnv(key, value);
-});
+const stub = useAwsStub();
 
 /** A realm with one enabled aws connection reading its keys from /lava/dev/keys. */
 function keysRealm(connId: string) {

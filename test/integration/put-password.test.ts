@@ -1,29 +1,22 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type AwsStub, startAwsStub } from "../support/index";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli";
+import { useAwsStub } from "../support/index";
 
-let stub: AwsStub;
+const stub = useAwsStub();
 let dir: string;
 let realmFile: string;
 
 beforeAll(async () => {
-  stub = await startAwsStub();
   dir = await mkdtemp(join(tmpdir(), "lava-put-password-"));
   realmFile = join(dir, "dev.yaml");
   await writeFile(realmFile, "realm: dev\n");
 });
 
 afterAll(async () => {
-  await stub.stop();
   await rm(dir, { recursive: true, force: true });
-});
-
-beforeEach(() => {
-  stub.calls.length = 0;
-  stub.ssm.clear();
 });
 
 /** `lava-aurora put-password …` against the stub, with the dev realm file and `input` on stdin. */

@@ -1,28 +1,16 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AwsSecretStore } from "../../lambda/connectors/secret-store";
 import { SecretAccessError } from "../../lambda/shared/errors";
-import { type AwsStub, startAwsStub } from "../support/index";
+import { useAwsStub } from "../support/index";
 
 const PASSWORD = "pw:Secret\\42";
 const SECRET_JSON = '{"username":"loader","password":"sm-Secret-77"}';
 
-let stub: AwsStub;
-
-beforeAll(async () => {
-  stub = await startAwsStub();
-});
-
-afterAll(async () => {
-  await stub.stop();
-});
+const stub = useAwsStub();
 
 beforeEach(() => {
-  stub.calls.length = 0;
-  stub.ssm.clear();
-  stub.secrets.clear();
   stub.setParameter("/lava/dev/db", PASSWORD, "SecureString", "alias/lava-dev-sys");
   stub.secrets.set("/lava/dev/db-secret", SECRET_JSON);
-  for (const [key, value] of Object.entries(stub.env())) vi.stubEnv(key, value);
 });
 
 afterEach(() => {

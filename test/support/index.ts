@@ -7,3 +7,4 @@ export * from "./aws-stubs.js";
 export * from "./pg-cluster.js";
 export * from "./s3.js";
 export * from "./tls.js";
+export * from "./use-aws-stub.js";

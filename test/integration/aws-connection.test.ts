@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { resolveAwsConnection } from "../../lambda/connectors/aws-connection";
 import { AwsSecretStore } from "../../lambda/connectors/secret-store";
 import { ConnectionConfigError, SecretAccessError } from "../../lambda/shared/errors";
-import { STUB_ASSUMED_ACCESS_KEY_ID, useAwsStub } from "../support/index";
+import { rejectionOf, STUB_ASSUMED_ACCESS_KEY_ID, useAwsStub } from "../support/index";
 import { realmOf } from "../support/realm-fixture";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/r";
@@ -73,12 +73,8 @@ describe("resolveAwsConnection with access_keys", () => {
       store: new AwsSecretStore(),
     });
     // Act
-    const err = await resolved.credentials().then(
-      () => expect.unreachable("expected a rejection"),
-      (e: unknown) => e as Error,
-    );
+    const err = await rejectionOf(resolved.credentials(), ConnectionConfigError);
     // Assess
-    expect(err).toBeInstanceOf(ConnectionConfigError);
     expect(err.message).toBe(
       "connection s3-bad: SSM parameter /lava/dev/keys must hold access_key_id,secret_access_key",
     );
@@ -91,10 +87,7 @@ describe("resolveAwsConnection with access_keys", () => {
       store: new AwsSecretStore(),
     });
 
-    const err = await resolved.credentials().then(
-      () => expect.unreachable("expected a rejection"),
-      (e: unknown) => e as SecretAccessError,
-    );
+    const err = await rejectionOf(resolved.credentials(), SecretAccessError);
 
     expect(err).toBeInstanceOf(SecretAccessError);
     expect(err.retryable).toBe(false);
@@ -174,10 +167,7 @@ describe("resolveAwsConnection with role_arn", () => {
       store: new AwsSecretStore(),
     });
     // Act
-    const err = await resolved.credentials().then(
-      () => expect.unreachable("expected a rejection"),
-      (e: unknown) => e as SecretAccessError,
-    );
+    const err = await rejectionOf(resolved.credentials(), SecretAccessError);
     // Assess
     expect(err).toBeInstanceOf(SecretAccessError);
     expect(err.retryable).toBe(false);

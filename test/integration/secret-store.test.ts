@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AwsSecretStore } from "../../lambda/connectors/secret-store";
 import { SecretAccessError } from "../../lambda/shared/errors";
-import { useAwsStub } from "../support/index";
+import { rejectionOf, useAwsStub } from "../support/index";
 
 const PASSWORD = "pw:Secret\\42";
 const SECRET_JSON = '{"username":"loader","password":"sm-Secret-77"}';
@@ -16,16 +16,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
 });
-
-/** The error a promise rejects with (fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<SecretAccessError> {
-  const err = await promise.then(
-    () => expect.unreachable("expected a rejection"),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SecretAccessError);
-  return err as SecretAccessError;
-}
 
 /** Asserts that neither the message nor the stack of an error holds a seeded secret. */
 function expectNoSecretIn(err: Error): void {
@@ -77,7 +67,7 @@ describe("AwsSecretStore against the SSM stub", () => {
   it("rejects a missing parameter with a non-retryable SecretAccessError naming it", async () => {
     const store = new AwsSecretStore();
 
-    const err = await rejection(store.getParameter("/lava/dev/missing"));
+    const err = await rejectionOf(store.getParameter("/lava/dev/missing"), SecretAccessError);
 
     expect(err.retryable).toBe(false);
     expect(err.message).toContain("/lava/dev/missing");
@@ -95,7 +85,7 @@ describe("AwsSecretStore against the SSM stub", () => {
     });
     const store = new AwsSecretStore();
     // Act
-    const err = await rejection(store.getParameter("/lava/dev/db"));
+    const err = await rejectionOf(store.getParameter("/lava/dev/db"), SecretAccessError);
     // Assess
     expect(err.retryable).toBe(true);
     expect(err.message).toContain("/lava/dev/db");
@@ -112,7 +102,7 @@ describe("AwsSecretStore against the SSM stub", () => {
     });
     const store = new AwsSecretStore();
 
-    const err = await rejection(store.getParameter("/lava/dev/db"));
+    const err = await rejectionOf(store.getParameter("/lava/dev/db"), SecretAccessError);
 
     expect(err.retryable).toBe(false);
     expect(err.message).toBe("cannot read SSM parameter /lava/dev/db: access denied");
@@ -155,7 +145,7 @@ describe("AwsSecretStore against the Secrets Manager stub", () => {
   it("rejects a missing secret as not found and not retryable", async () => {
     const store = new AwsSecretStore();
 
-    const err = await rejection(store.getSecret("/lava/dev/nope"));
+    const err = await rejectionOf(store.getSecret("/lava/dev/nope"), SecretAccessError);
 
     expect(err.retryable).toBe(false);
     expect(err.message).toBe("cannot read secret /lava/dev/nope: not found");

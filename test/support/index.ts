@@ -5,6 +5,7 @@ export * from "./aws-stub-ssm.js";
 export * from "./aws-stub-sts.js";
 export * from "./aws-stubs.js";
 export * from "./pg-cluster.js";
+export * from "./rejection.js";
 export * from "./s3.js";
 export * from "./tls.js";
 export * from "./use-aws-stub.js";

@@ -7,9 +7,12 @@ import { Command, CommanderError, Option } from "commander";
 import { EXIT, reportError } from "./cli/errors";
 import type { RealmFlags } from "./cli/realm";
 
+/** Replaced by the package version when esbuild bundles the CLI. */
+declare const __LAVA_AURORA_VERSION__: string;
+
 const program = new Command("lava-aurora")
   .description("Load S3 files into Aurora PostgreSQL the lava way: realm checks, psql, passwords.")
-  .version(process.env.LAVA_AURORA_VERSION ?? "0.1.0")
+  .version(__LAVA_AURORA_VERSION__)
   .exitOverride()
   .showHelpAfterError("(run with --help for usage)");
 

@@ -1,8 +1,9 @@
 // Bundles the `lava-aurora` CLI into dist/ (run by `npm ci` through `prepare`).
 // ESM with code splitting: each command's code, pg and the AWS SDK load only when used.
-import { chmod, rm } from "node:fs/promises";
+import { chmod, readFile, rm } from "node:fs/promises";
 import { build } from "esbuild";
 
+const { version } = JSON.parse(await readFile("package.json", "utf8"));
 await rm("dist", { recursive: true, force: true });
 await build({
   entryPoints: { "lava-aurora": "bin/lava-aurora.ts" },
@@ -21,6 +22,7 @@ await build({
   keepNames: true,
   legalComments: "none",
   logLevel: "warning",
+  define: { __LAVA_AURORA_VERSION__: JSON.stringify(version) },
   banner: {
     // CommonJS dependencies (pg, …) call require(); give the ESM bundle one.
     js: "#!/usr/bin/env node\nimport { createRequire as __lavaCreateRequire } from 'node:module';\nconst require = __lavaCreateRequire(import.meta.url);",

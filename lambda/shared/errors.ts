@@ -97,3 +97,69 @@ export function isTransient(err: unknown): boolean {
   if (typeof status === "number" && status >= 500) return true;
   return false;
 }
+
+/** An S3 object a load needs does not exist (a mandatory manifest entry, or the object without `skip_missing`). */
+export class ObjectMissingError extends LavaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ObjectMissingError";
+  }
+}
+
+/** The S3 object was replaced while it was being loaded: nothing was committed. */
+export class ObjectChangedError extends LavaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ObjectChangedError";
+  }
+}
+
+/** The target table is not in a state the mode allows (abort: not empty; switch: neither empty; missing without columns). */
+export class TargetStateError extends LavaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "TargetStateError";
+  }
+}
+
+/** The data does not fit the table: names the object and, where PostgreSQL says, the line. */
+export class BadDataError extends LavaError {
+  readonly code: string | undefined;
+  readonly line: number | undefined;
+
+  constructor(message: string, options: { cause?: unknown; code?: string; line?: number }) {
+    super(message, options);
+    this.name = "BadDataError";
+    this.code = options.code;
+    this.line = options.line;
+  }
+}
+
+/** The run's deadline came before the load finished (statement_timeout or client side). */
+export class LoadTimeoutError extends LavaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, retryable: true });
+    this.name = "LoadTimeoutError";
+  }
+}
+
+/** Any other database failure; SQLSTATE kept in `code`. */
+export class DatabaseError extends LavaError {
+  readonly code: string | undefined;
+
+  constructor(message: string, options: { cause?: unknown; code?: string; retryable: boolean }) {
+    super(message, options);
+    this.name = "DatabaseError";
+    this.code = options.code;
+  }
+}
+
+/** SQLSTATEs (and classes) worth retrying: serialization, deadlock, locks, shutdown, connection, resources. */
+export function isRetryableSqlState(code: string | undefined): boolean {
+  if (!code) return false;
+  return (
+    ["40001", "40P01", "55P03", "57P01", "57P02", "57P03"].includes(code) ||
+    code.startsWith("08") ||
+    code.startsWith("53")
+  );
+}

@@ -1,0 +1,48 @@
+/** `lava-aurora run JOB_ID`: run a job locally through the same runner as the Lambda function. */
+import { runJob } from "../../lambda/jobs/runner";
+import { defaultJobDeps } from "./deps";
+import { EXIT, reportError, UsageError } from "./errors";
+import { progressReporter } from "./progress";
+import { loadRealm, type RealmFlags } from "./realm";
+
+/** `K=V` pairs into a mapping; V is JSON when it parses as JSON, else the string. */
+export function parseAssignments(pairs: readonly string[], flag: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UsageError(`${flag}: expected K=V, got ${JSON.stringify(pair)}`);
+    const raw = pair.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // Not JSON: the plain string.
+    }
+    out[pair.slice(0, eq)] = value;
+  }
+  return out;
+}
+
+/** Error names that mean the spec or the request is wrong (exit 2) rather than the run failed (exit 1). */
+const SPEC_ERRORS = new Set(["SpecError", "TemplateError"]);
+
+export async function runCommand(
+  jobId: string,
+  flags: RealmFlags & { param: string[]; global: string[] },
+): Promise<number> {
+  try {
+    const parameters = parseAssignments(flags.param, "--param");
+    const globals = parseAssignments(flags.global, "--global");
+    const realm = await loadRealm(flags);
+    const progress = progressReporter();
+    const result = await runJob(realm, { job_id: jobId, parameters, globals }, defaultJobDeps(), {
+      onProgress: progress.report,
+    });
+    progress.done();
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (result.status !== "failed") return EXIT.ok;
+    return result.error && SPEC_ERRORS.has(result.error.name) ? EXIT.usage : EXIT.failed;
+  } catch (err) {
+    return reportError(err);
+  }
+}

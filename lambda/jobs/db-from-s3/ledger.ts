@@ -1,0 +1,130 @@
+/**
+ * The load ledger (SPEC §5.6): one row per object loaded into a logical table,
+ * written in the same transaction as the data, so duplicate S3 events and
+ * retried runs are harmless and late (stale) objects cannot overwrite newer data.
+ */
+import type { ClientBase } from "pg";
+import { DatabaseError } from "../../shared/errors";
+
+/** Where the ledger lives in the target database. */
+export const LEDGER_TABLE = "lava.load_ledger";
+
+/** The ledger's DDL, for a DBA to run where the loading user may not create it. */
+export const LEDGER_DDL = `CREATE SCHEMA IF NOT EXISTS lava;
+CREATE TABLE IF NOT EXISTS lava.load_ledger (
+  target_table    text        NOT NULL,  -- logical table, "schema"."table"
+  bucket          text        NOT NULL,
+  key             text        NOT NULL,
+  object_identity text        NOT NULL,  -- version id, else ETag + Last-Modified
+  etag            text,
+  version_id      text,
+  last_modified   timestamptz NOT NULL,
+  size_bytes      bigint      NOT NULL,
+  via_manifest    text,                  -- manifest key for manifest entries
+  loaded_table    text        NOT NULL,  -- physical table (switch: _a / _b)
+  job_id          text        NOT NULL,
+  run_id          uuid        NOT NULL,
+  rows_loaded     bigint      NOT NULL,
+  loaded_at       timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT load_ledger_object_uq UNIQUE (target_table, bucket, key, object_identity)
+);
+CREATE INDEX IF NOT EXISTS load_ledger_newest_ix
+  ON lava.load_ledger (target_table, last_modified DESC) WHERE via_manifest IS NULL;`;
+
+/** An S3 object as the ledger knows it. */
+export interface LedgerObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly identity: string;
+  readonly etag: string | undefined;
+  readonly versionId: string | undefined;
+  readonly lastModified: Date;
+  readonly size: number;
+}
+
+/**
+ * Create the ledger if it is missing. Runs outside the load transaction; when
+ * the user may not create it, the error says so and points at the DDL.
+ */
+export async function ensureLedger(client: ClientBase): Promise<"exists" | "created"> {
+  const { rows } = await client.query<{ t: string | null }>("SELECT to_regclass($1)::text AS t", [
+    LEDGER_TABLE,
+  ]);
+  if (rows[0]?.t) return "exists";
+  try {
+    await client.query(LEDGER_DDL);
+    return "created";
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    // Two first runs racing to create it: the other one won.
+    if (code === "23505" || code === "42P07" || code === "42710") return "exists";
+    throw new DatabaseError(
+      `ledger ${LEDGER_TABLE} is missing and cannot be created as this user (${(err as Error).message}); a DBA can create it with the DDL in the README ("lava-aurora db-setup" prints it)`,
+      { cause: err, code, retryable: false },
+    );
+  }
+}
+
+/** When and by which run an object was already loaded into the table, if it was. */
+export async function findLoaded(
+  client: ClientBase,
+  table: string,
+  obj: LedgerObject,
+): Promise<{ runId: string; loadedAt: Date } | undefined> {
+  const { rows } = await client.query<{ run_id: string; loaded_at: Date }>(
+    `SELECT run_id, loaded_at FROM ${LEDGER_TABLE}
+      WHERE target_table = $1 AND bucket = $2 AND key = $3 AND object_identity = $4`,
+    [table, obj.bucket, obj.key, obj.identity],
+  );
+  const row = rows[0];
+  return row ? { runId: row.run_id, loadedAt: row.loaded_at } : undefined;
+}
+
+/** Last-Modified of the newest object dispatched into the table (manifest entries excluded). */
+export async function newestLoaded(client: ClientBase, table: string): Promise<Date | undefined> {
+  const { rows } = await client.query<{ newest: Date | null }>(
+    `SELECT max(last_modified) AS newest FROM ${LEDGER_TABLE} WHERE target_table = $1 AND via_manifest IS NULL`,
+    [table],
+  );
+  return rows[0]?.newest ?? undefined;
+}
+
+/** Record loaded objects (a reload of the same identity updates its row). */
+export async function recordLoaded(
+  client: ClientBase,
+  entries: readonly {
+    obj: LedgerObject;
+    table: string;
+    loadedTable: string;
+    viaManifest: string | undefined;
+    jobId: string;
+    runId: string;
+    rows: number;
+  }[],
+): Promise<void> {
+  for (const e of entries) {
+    await client.query(
+      `INSERT INTO ${LEDGER_TABLE} (target_table, bucket, key, object_identity, etag, version_id,
+         last_modified, size_bytes, via_manifest, loaded_table, job_id, run_id, rows_loaded)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       ON CONFLICT ON CONSTRAINT load_ledger_object_uq DO UPDATE SET
+         loaded_table = EXCLUDED.loaded_table, job_id = EXCLUDED.job_id, run_id = EXCLUDED.run_id,
+         rows_loaded = EXCLUDED.rows_loaded, loaded_at = now()`,
+      [
+        e.table,
+        e.obj.bucket,
+        e.obj.key,
+        e.obj.identity,
+        e.obj.etag ?? null,
+        e.obj.versionId ?? null,
+        e.obj.lastModified,
+        e.obj.size,
+        e.viaManifest ?? null,
+        e.loadedTable,
+        e.jobId,
+        e.runId,
+        e.rows,
+      ],
+    );
+  }
+}

@@ -1,0 +1,27 @@
+/** The part of a load that differs between Aurora (`aws_s3` import) and plain PostgreSQL (client COPY). */
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { ClientBase } from "pg";
+import type { SourceObject } from "./s3-objects";
+
+/** One object into one table, inside the run's transaction. */
+export interface LoadRequest {
+  readonly client: ClientBase;
+  readonly s3: S3Client;
+  readonly object: SourceObject;
+  /** Quoted physical table. */
+  readonly table: string;
+  /** Quoted column names for the COPY column list; undefined = all columns. */
+  readonly columns: readonly string[] | undefined;
+  /** COPY option list, `(FORMAT csv, …)`, or "" for none. */
+  readonly options: string;
+  readonly gzip: boolean;
+  /** Bytes read so far from S3 (compressed size when gzip). */
+  readonly onBytes?: (bytes: number) => void;
+}
+
+export interface Loader {
+  /** Human name for events (`client COPY`, `aws_s3 import`). */
+  readonly name: string;
+  /** Load the object; resolves to the number of rows loaded. */
+  load(request: LoadRequest): Promise<number>;
+}

@@ -1,0 +1,104 @@
+/**
+ * db_from_s3 parameters after the dispatch merge, validated before any S3 or
+ * database work (SPEC §5.1): unknown or mistyped parameters, missing required
+ * ones, bad COPY options, regex names with `columns`.
+ */
+import { SpecError } from "../../shared/errors";
+import { formatIssues } from "../../spec/format";
+import { DB_FROM_S3_REQUIRED, type DbFromS3Params, dbFromS3ParamsSchema } from "../../spec/job";
+import { parseSize } from "../../spec/units";
+import type { Realm } from "../../spec/validate";
+import { type CopyArgs, parseCopyArgs } from "./copy-options";
+import { parseColumnSpec } from "./identifiers";
+import { isRegexName } from "./regex-name";
+import type { LoadMode } from "./target";
+
+/** Everything a run needs from its parameters, checked. */
+export interface LoadParams {
+  readonly dbConnId: string;
+  readonly s3ConnId: string | undefined;
+  readonly bucket: string;
+  readonly key: string;
+  readonly schema: string;
+  readonly table: string;
+  readonly mode: LoadMode;
+  readonly preserveCase: boolean;
+  /** Column names (folded per preserve_case, unquoted) and their definitions. */
+  readonly columns: readonly { name: string; definition: string }[] | undefined;
+  readonly copy: CopyArgs;
+  readonly minSize: number | undefined;
+  readonly skipMissing: boolean;
+  readonly jinja: boolean;
+  readonly vars: Record<string, unknown>;
+  readonly reload: boolean;
+}
+
+/** Validate merged parameters; throws `SpecError` listing every problem. */
+export function checkLoadParams(
+  realm: Realm,
+  jobId: string,
+  raw: Record<string, unknown>,
+): LoadParams {
+  const at = `job ${jobId}: parameters.`;
+  const parsed = dbFromS3ParamsSchema.safeParse(raw, { reportInput: true });
+  const problems = parsed.success ? [] : formatIssues(at, parsed.error.issues);
+  const p: DbFromS3Params = parsed.success ? parsed.data : {};
+  for (const name of DB_FROM_S3_REQUIRED) {
+    if (raw[name] === undefined) problems.push(`${at}${name}: required`);
+  }
+  let preserveCase = false;
+  if (p.db_conn_id !== undefined) {
+    const conn = realm.connections.find((c) => c.conn_id === p.db_conn_id);
+    if (!conn || conn.type === "aws")
+      problems.push(
+        `${at}db_conn_id: expected a PostgreSQL connection of realm ${realm.name}, got ${JSON.stringify(p.db_conn_id)}`,
+      );
+    else preserveCase = conn.preserve_case ?? false;
+  }
+  if (
+    p.s3_conn_id !== undefined &&
+    realm.connections.find((c) => c.conn_id === p.s3_conn_id)?.type !== "aws"
+  ) {
+    problems.push(
+      `${at}s3_conn_id: expected an aws connection of realm ${realm.name}, got ${JSON.stringify(p.s3_conn_id)}`,
+    );
+  }
+  const regexNamed = [p.schema, p.table].some((n) => n !== undefined && isRegexName(n));
+  if (regexNamed && p.columns) {
+    problems.push(
+      `${at}columns: not allowed with a /regex schema or table name (the table must already exist)`,
+    );
+  }
+  const collect = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof SpecError)) throw err;
+      problems.push(...err.problems);
+      return undefined;
+    }
+  };
+  const copy = collect(() => parseCopyArgs(p.args ?? [], `${at}args`));
+  const columns = p.columns?.map(
+    (spec, i) =>
+      collect(() => parseColumnSpec(spec, preserveCase)) ?? { name: `#${i}`, definition: "" },
+  );
+  if (problems.length > 0 || !copy) throw new SpecError(problems);
+  return {
+    dbConnId: p.db_conn_id as string,
+    s3ConnId: p.s3_conn_id,
+    bucket: p.bucket as string,
+    key: p.key as string,
+    schema: p.schema as string,
+    table: p.table as string,
+    mode: p.mode as LoadMode,
+    preserveCase,
+    columns,
+    copy,
+    minSize: p.min_size === undefined ? undefined : parseSize(p.min_size),
+    skipMissing: p.skip_missing ?? false,
+    jinja: p.jinja ?? true,
+    vars: p.vars ?? {},
+    reload: p.reload ?? false,
+  };
+}

@@ -1,0 +1,70 @@
+/** Dispatches, results and the services a job run uses (SPEC §1, §5.7). */
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { RoleAssumer } from "../connectors/aws-connection";
+import type { ResolveDeps } from "../connectors/resolve";
+import type { AwsCredentials } from "../connectors/types";
+
+/** A request to run a job. Parameters and globals are merged over the job's (top-level keys replace). */
+export interface Dispatch {
+  readonly job_id: string;
+  readonly parameters?: Record<string, unknown>;
+  readonly globals?: Record<string, unknown>;
+}
+
+export const SKIP_REASONS = [
+  "disabled",
+  "duplicate",
+  "stale",
+  "missing",
+  "below_min_size",
+] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+/** The one shape every job run returns. */
+export interface JobResult {
+  status: "ok" | "skipped" | "failed";
+  reason?: SkipReason;
+  error?: { name: string; message: string; retryable: boolean };
+  job_id: string;
+  run_id: string;
+  bucket?: string;
+  key?: string;
+  /** The logical target, `"schema"."table"`. */
+  table?: string;
+  /** The physical table loaded (`_a`/`_b` in switch mode). */
+  loaded_table?: string;
+  rows?: number;
+  exit_code?: number;
+  /** Human-readable step log; never holds a secret. */
+  events: string[];
+}
+
+/** Load progress, for a progress bar. */
+export interface Progress {
+  readonly object: string;
+  readonly bytes: number;
+  readonly totalBytes: number;
+}
+
+/** Builds S3 clients; `credentials` come from an `aws` connection when the job names one. */
+export type S3ClientFactory = (options: {
+  region?: string;
+  credentials?: () => Promise<AwsCredentials>;
+}) => S3Client;
+
+/** Services injected into job runs (the Lambda handler and the CLI pass the real ones). */
+export interface JobDeps {
+  readonly resolve: ResolveDeps;
+  readonly s3: S3ClientFactory;
+  readonly assumeRole?: RoleAssumer;
+}
+
+/** Per-run settings. */
+export interface RunOptions {
+  /** Epoch ms by which the run must be over (Lambda: now + remaining time). */
+  readonly deadline?: number;
+  readonly runId?: string;
+  /** Run start; default now. */
+  readonly start?: Date;
+  readonly onProgress?: (p: Progress) => void;
+}

@@ -35,6 +35,9 @@ export function describeTarget(conn: ResolvedDb): string {
 export async function connectPg(conn: ResolvedDb, applicationName: string): Promise<Client> {
   const { default: pg } = await import("pg");
   const client = new pg.Client(pgClientConfig(conn, applicationName));
+  // A lost connection also rejects the pending query, which is where callers
+  // see it; without a listener the 'error' event would crash the process.
+  client.on("error", () => undefined);
   try {
     await client.connect();
   } catch (err) {

@@ -166,7 +166,8 @@ function pyRange(...args: unknown[]): number[] {
   if (nums.length !== args.length || nums.length < 1 || nums.length > 3) {
     throw new TypeError("range() expects 1 to 3 integer arguments");
   }
-  const [start, stop, step] = nums.length === 1 ? [0, nums[0] ?? 0, 1] : [nums[0] ?? 0, nums[1] ?? 0, nums[2] ?? 1];
+  const [start, stop, step] =
+    nums.length === 1 ? [0, nums[0] ?? 0, 1] : [nums[0] ?? 0, nums[1] ?? 0, nums[2] ?? 1];
   if (step === 0) throw new RangeError("range() arg 3 must not be zero");
   const out: number[] = [];
   for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(i);
@@ -262,7 +263,11 @@ export function renderTemplate(
  *   `job x: parameters.files[0]`
  * @throws TemplateError as {@link renderTemplate}
  */
-export function renderDeep(value: unknown, context: Record<string, unknown>, what: string): unknown {
+export function renderDeep(
+  value: unknown,
+  context: Record<string, unknown>,
+  what: string,
+): unknown {
   if (typeof value === "string") return renderTemplate(value, context, what);
   if (Array.isArray(value)) {
     return value.map((item, i) => renderDeep(item, context, `${what}[${i}]`));

@@ -297,8 +297,9 @@ function oneValue(name: string, v: Values, expected: string): string | undefined
 function stringValue(name: CopyStringOptionName, v: Values): string {
   const values = v.tokens;
   const example = name === "NULL" ? "''" : "'|'";
-  if (values.length === 0)
+  if (values.length === 0) {
     throw new ArgProblem(`${name} needs a value, a quoted string like ${example}`);
+  }
   const [only] = values;
   let value: string | undefined;
   if (values.length === 1 && only !== undefined) {
@@ -494,8 +495,9 @@ function asciiByte(byte: number, arg: string): string {
  * `escapeLiteral`), so it reads the same whatever `standard_conforming_strings` is.
  */
 export function sqlLiteral(value: string): string {
-  if (value.includes("\0"))
+  if (value.includes("\0")) {
     throw new LavaError("sqlLiteral: a NUL character cannot be sent to PostgreSQL");
+  }
   const body = value.replaceAll("'", "''");
   return value.includes("\\") ? `E'${body.replaceAll("\\", "\\\\")}'` : `'${body}'`;
 }

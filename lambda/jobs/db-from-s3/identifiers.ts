@@ -100,6 +100,7 @@ export function parseColumnSpec(spec: string, preserveCase: boolean, what = "col
     throw new SpecError([`${what}: ${problem}, got ${showValue(spec)}`]);
   };
   const text = trimSql(spec);
+  if (text === "") return fail("empty column spec");
   let name: string;
   let end: number;
   if (text.startsWith('"')) {

@@ -86,7 +86,10 @@ describe("renderTemplate keeps lava idioms working", () => {
   it("hands a datetime passed to a context function back as the same object", () => {
     const ustart = ctx().ustart;
     let got: unknown;
-    renderTemplate("{{ f(ustart) }}", { ustart, f: (d: unknown) => void (got = d) }, "t");
+    const f = (d: unknown): void => {
+      got = d;
+    };
+    renderTemplate("{{ f(ustart) }}", { ustart, f }, "t");
     expect(got).toBe(ustart);
   });
 
@@ -222,9 +225,7 @@ describe("renderDeep", () => {
   it("names the path of a failing string", () => {
     expect(() =>
       renderDeep({ files: ["ok", { name: "{{ bad( }}" }] }, ctx(), "job x: parameters"),
-    ).toThrow(
-      "job x: parameters.files[1].name: template error: Unexpected token: CloseExpression",
-    );
+    ).toThrow("job x: parameters.files[1].name: template error: Unexpected token: CloseExpression");
   });
 });
 
@@ -302,7 +303,8 @@ describe("pyDateTime strftime (utc)", () => {
   });
 
   it("uses a 12-hour clock for %I and %p", () => {
-    const at = (h: number) => pyDateTime(new Date(Date.UTC(2026, 0, 1, h)), "utc").strftime("%I %p");
+    const at = (h: number) =>
+      pyDateTime(new Date(Date.UTC(2026, 0, 1, h)), "utc").strftime("%I %p");
     expect([at(0), at(11), at(12), at(15), at(23)]).toEqual([
       "12 AM",
       "11 AM",

@@ -74,9 +74,7 @@ describe("nameFromKey", () => {
   });
 
   it("searches without anchoring", () => {
-    expect(nameFromKey("/landing\\/([a-z]+)", "root/landing/orders/2024/x.csv", AT)).toBe(
-      "orders",
-    );
+    expect(nameFromKey("/landing\\/([a-z]+)", "root/landing/orders/2024/x.csv", AT)).toBe("orders");
   });
 
   it("searches the key without its suffixes", () => {
@@ -171,10 +169,8 @@ describe("nameFromKey", () => {
   });
 
   it("refuses a group that took no part in the match", () => {
-    expect(problemsOf(() => nameFromKey("/^in\\/(?:([a-z]+)|[0-9]+)", "in/123.csv", AT))).toEqual(
-      [
-        `${AT}: regular expression "/^in\\\\/(?:([a-z]+)|[0-9]+)" captured an empty name from key "in/123.csv"`,
-      ],
-    );
+    expect(problemsOf(() => nameFromKey("/^in\\/(?:([a-z]+)|[0-9]+)", "in/123.csv", AT))).toEqual([
+      `${AT}: regular expression "/^in\\\\/(?:([a-z]+)|[0-9]+)" captured an empty name from key "in/123.csv"`,
+    ]);
   });
 });

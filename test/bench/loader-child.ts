@@ -1,0 +1,30 @@
+/**
+ * The benchmark's loader process: runs db_from_s3 through the real runner when
+ * the parent asks (IPC), timing each run in-process (process start excluded),
+ * and reports its own peak RSS at the end.
+ */
+import { runJob } from "../../lambda/jobs/runner";
+import { rdsTokenSigner } from "../../lambda/connectors/iam-token";
+import { AwsSecretStore } from "../../lambda/connectors/secret-store";
+import { s3ClientFactory } from "../../lambda/shared/s3-clients";
+import { validateRealm } from "../../lambda/spec/validate";
+
+interface Request {
+  readonly realm: unknown;
+  readonly jobId: string;
+}
+
+const deps = { resolve: { store: new AwsSecretStore(), signToken: rdsTokenSigner() }, s3: s3ClientFactory() };
+
+process.on("message", async (msg: Request | "exit") => {
+  if (msg === "exit") {
+    process.send?.({ maxRssKiB: process.resourceUsage().maxRSS });
+    process.disconnect();
+    return;
+  }
+  const realm = validateRealm(msg.realm, "bench realm");
+  const t0 = performance.now();
+  const result = await runJob(realm, { job_id: msg.jobId, parameters: { reload: true } }, deps);
+  const ms = performance.now() - t0;
+  process.send?.({ ms, status: result.status, rows: result.rows, error: result.error });
+});

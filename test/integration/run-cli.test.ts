@@ -1,0 +1,133 @@
+/** `lava-aurora run`: the same runner as Lambda, from the command line, against local servers. */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAssignments } from "../../bin/cli/run";
+import { runCli } from "../support/cli";
+import { BUCKET, DATABASE, LOADER_PASSWORD, loadJob, useLoadWorld } from "../support/load-world";
+
+const world = useLoadWorld();
+let dir: string;
+let realmFile: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lava-run-"));
+  realmFile = join(dir, "dev.yaml");
+  const c = world.cluster;
+  const realm = {
+    realm: "dev",
+    region: "us-east-1",
+    ssl_ca_file: c.caFile,
+    connections: [
+      {
+        conn_id: "pg",
+        type: "postgres",
+        enabled: true,
+        host: c.host,
+        port: c.port,
+        database: DATABASE,
+        user: "loader",
+        password: "/lava/dev/loader",
+        ssl: true,
+      },
+    ],
+    jobs: [
+      loadJob("sales/cli", {
+        key: "cli/{{ globals.day }}.csv",
+        table: "cli",
+        mode: "truncate",
+        columns: ["id INTEGER", "name TEXT"],
+        args: ["FORMAT CSV", "HEADER"],
+      }),
+    ],
+  };
+  await writeFile(realmFile, JSON.stringify(realm));
+  await world.s3.put(BUCKET, "cli/2026-01-02.csv", "id,name\n1,a\n2,b\n");
+});
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const env = () => ({ ...world.aws.env(), ...world.s3.env() });
+
+describe("lava-aurora run", () => {
+  it("runs a job, prints the result as JSON and exits 0", async () => {
+    // Act
+    const r = await runCli(
+      ["run", "sales/cli", "--realm-file", realmFile, "--global", "day=2026-01-02"],
+      { env: env() },
+    );
+    // Assess
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result).toMatchObject({
+      status: "ok",
+      job_id: "sales/cli",
+      rows: 2,
+      table: "sales.cli",
+      key: "cli/2026-01-02.csv",
+    });
+    expect(result.run_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(r.stderr).toContain(`s3://${BUCKET}/cli/2026-01-02.csv`);
+    expect(r.stderr).toContain("(100%");
+    expect(r.stdout + r.stderr).not.toContain(LOADER_PASSWORD);
+  });
+
+  it("exits 0 with a skipped result for a duplicate", async () => {
+    const r = await runCli(
+      ["run", "sales/cli", "--realm-file", realmFile, "--global", "day=2026-01-02"],
+      { env: env() },
+    );
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: "skipped", reason: "duplicate" });
+  });
+
+  it("exits 1 with a failed result when the load fails", async () => {
+    const r = await runCli(
+      ["run", "sales/cli", "--realm-file", realmFile, "--param", "key=cli/nope.csv"],
+      { env: env() },
+    );
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      status: "failed",
+      error: { name: "ObjectMissingError" },
+    });
+  });
+
+  it("exits 2 for an unknown job or invalid parameters", async () => {
+    const unknown = await runCli(["run", "nope", "--realm-file", realmFile], { env: env() });
+    expect(unknown.code).toBe(2);
+    expect(JSON.parse(unknown.stdout).error).toMatchObject({
+      name: "SpecError",
+      message: "job nope: not defined in realm dev",
+    });
+    const bad = await runCli(
+      ["run", "sales/cli", "--realm-file", realmFile, "--param", 'mode="upsert"'],
+      { env: env() },
+    );
+    expect(bad.code).toBe(2);
+    const malformed = await runCli(
+      ["run", "sales/cli", "--realm-file", realmFile, "--param", "novalue"],
+      { env: env() },
+    );
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('--param: expected K=V, got "novalue"');
+  });
+});
+
+describe("parseAssignments", () => {
+  it("parses values as JSON when they parse, else keeps the string", () => {
+    expect(
+      parseAssignments(["a=1", "b=true", 'c={"x":[1]}', "d=hello", "e=", "f=a=b"], "--param"),
+    ).toEqual({
+      a: 1,
+      b: true,
+      c: { x: [1] },
+      d: "hello",
+      e: "",
+      f: "a=b",
+    });
+  });
+});

@@ -3,9 +3,10 @@
  * the parent asks (IPC), timing each run in-process (process start excluded),
  * and reports its own peak RSS at the end.
  */
-import { runJob } from "../../lambda/jobs/runner";
+
 import { rdsTokenSigner } from "../../lambda/connectors/iam-token";
 import { AwsSecretStore } from "../../lambda/connectors/secret-store";
+import { runJob } from "../../lambda/jobs/runner";
 import { s3ClientFactory } from "../../lambda/shared/s3-clients";
 import { validateRealm } from "../../lambda/spec/validate";
 
@@ -14,7 +15,10 @@ interface Request {
   readonly jobId: string;
 }
 
-const deps = { resolve: { store: new AwsSecretStore(), signToken: rdsTokenSigner() }, s3: s3ClientFactory() };
+const deps = {
+  resolve: { store: new AwsSecretStore(), signToken: rdsTokenSigner() },
+  s3: s3ClientFactory(),
+};
 
 process.on("message", async (msg: Request | "exit") => {
   if (msg === "exit") {
@@ -26,5 +30,6 @@ process.on("message", async (msg: Request | "exit") => {
   const t0 = performance.now();
   const result = await runJob(realm, { job_id: msg.jobId, parameters: { reload: true } }, deps);
   const ms = performance.now() - t0;
-  process.send?.({ ms, status: result.status, rows: result.rows, error: result.error });
+  const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+  process.send?.({ ms, status: result.status, rows: result.rows, error: result.error, maxRssMiB });
 });

@@ -232,7 +232,8 @@ async function inTransaction(run: DbFromS3Run, client: Client, s: LoadState): Pr
     const columns = p.columns?.map((c) => quoteIdent(c.name));
     const every = columns ?? (await tableColumns(client, target.physical));
     const options = copyOptionsSql(p.copy, (_force, cols) =>
-      cols === "*" ? every : cols.map((c) => quoteIdent(foldName(c, p.preserveCase))),
+      // Names were folded per preserve_case when parsed; quoted ones are exact.
+      cols === "*" ? every : cols.map((c) => quoteIdent(c)),
     );
     let rows = 0;
     const loaded: { obj: SourceObject; rows: number }[] = [];

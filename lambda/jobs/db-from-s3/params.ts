@@ -78,10 +78,13 @@ export function checkLoadParams(
       return undefined;
     }
   };
-  const copy = collect(() => parseCopyArgs(p.args ?? [], `${at}args`));
+  const copy = collect(() => parseCopyArgs(p.args ?? [], `${at}args`, { preserveCase }));
   const columns = p.columns?.map(
     (spec, i) =>
-      collect(() => parseColumnSpec(spec, preserveCase)) ?? { name: `#${i}`, definition: "" },
+      collect(() => parseColumnSpec(spec, preserveCase, `${at}columns[${i}]`)) ?? {
+        name: `#${i}`,
+        definition: "",
+      },
   );
   if (problems.length > 0 || !copy) throw new SpecError(problems);
   return {

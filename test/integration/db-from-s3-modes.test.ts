@@ -5,12 +5,28 @@ import { BUCKET, loadJob, useLoadWorld } from "../support/load-world";
 const world = useLoadWorld();
 
 const COLUMNS = ["id INTEGER PRIMARY KEY", "name TEXT"];
-const csv = (...rows: [number, string][]) => `id,name\n${rows.map(([i, n]) => `${i},${n}`).join("\n")}\n`;
+const csv = (...rows: [number, string][]) =>
+  `id,name\n${rows.map(([i, n]) => `${i},${n}`).join("\n")}\n`;
 
 /** Put `body` at `key` and run a job loading it into sales.<table> in `mode`. */
-async function load(table: string, mode: string, key: string, body: string | undefined, extra: Record<string, unknown> = {}) {
+async function load(
+  table: string,
+  mode: string,
+  key: string,
+  body: string | undefined,
+  extra: Record<string, unknown> = {},
+) {
   if (body !== undefined) await world.s3.put(BUCKET, key, body);
-  const realm = world.realm([loadJob("sales/load", { key, table, mode, columns: COLUMNS, args: ["FORMAT CSV", "HEADER"], ...extra })]);
+  const realm = world.realm([
+    loadJob("sales/load", {
+      key,
+      table,
+      mode,
+      columns: COLUMNS,
+      args: ["FORMAT CSV", "HEADER"],
+      ...extra,
+    }),
+  ]);
   return world.run(realm, { job_id: "sales/load" });
 }
 
@@ -23,7 +39,12 @@ describe("db_from_s3 modes", () => {
     const first = await load("app", "append", "app/1.csv", csv([1, "a"], [2, "b"]));
     const second = await load("app", "append", "app/2.csv", csv([3, "c"]));
     // Assess
-    expect(first).toMatchObject({ status: "ok", rows: 2, table: "sales.app", loaded_table: '"sales"."app"' });
+    expect(first).toMatchObject({
+      status: "ok",
+      rows: 2,
+      table: "sales.app",
+      loaded_table: '"sales"."app"',
+    });
     expect(second).toMatchObject({ status: "ok", rows: 1 });
     expect(await ids("app")).toEqual([1, 2, 3]);
     expect(first.events.join("\n")).toContain('created "sales"."app"');
@@ -59,14 +80,20 @@ describe("db_from_s3 modes", () => {
     const first = await load("ab", "abort", "ab/1.csv", csv([1, "a"]));
     const second = await load("ab", "abort", "ab/2.csv", csv([2, "b"]));
     expect(first).toMatchObject({ status: "ok", rows: 1 });
-    expect(second).toMatchObject({ status: "failed", error: { name: "TargetStateError", message: 'table "sales"."ab" holds rows (mode abort)' } });
+    expect(second).toMatchObject({
+      status: "failed",
+      error: { name: "TargetStateError", message: 'table "sales"."ab" holds rows (mode abort)' },
+    });
     expect(await ids("ab")).toEqual([1]);
   });
 
   it("abort loads into an existing empty table", async () => {
     await world.rows("CREATE TABLE sales.ab2 (id INTEGER PRIMARY KEY, name TEXT)");
     await world.rows("ALTER TABLE sales.ab2 OWNER TO loader");
-    expect(await load("ab2", "abort", "ab2/1.csv", csv([4, "d"]))).toMatchObject({ status: "ok", rows: 1 });
+    expect(await load("ab2", "abort", "ab2/1.csv", csv([4, "d"]))).toMatchObject({
+      status: "ok",
+      rows: 1,
+    });
   });
 
   it("switch alternates between _a and _b, emptying the other, and fails when neither is empty", async () => {
@@ -75,18 +102,34 @@ describe("db_from_s3 modes", () => {
     const r2 = await load("sw", "switch", "sw/2.csv", csv([2, "b"], [3, "c"]));
     const r3 = await load("sw", "switch", "sw/3.csv", csv([4, "d"]));
     // Assess
-    expect([r1.loaded_table, r2.loaded_table, r3.loaded_table]).toEqual(['"sales"."sw_a"', '"sales"."sw_b"', '"sales"."sw_a"']);
+    expect([r1.loaded_table, r2.loaded_table, r3.loaded_table]).toEqual([
+      '"sales"."sw_a"',
+      '"sales"."sw_b"',
+      '"sales"."sw_a"',
+    ]);
     expect(await ids("sw_a")).toEqual([4]);
     expect(await ids("sw_b")).toEqual([]);
     await world.rows("INSERT INTO sales.sw_b VALUES (99, 'z')");
     const r4 = await load("sw", "switch", "sw/4.csv", csv([5, "e"]));
-    expect(r4).toMatchObject({ status: "failed", error: { name: "TargetStateError", message: 'neither "sales"."sw_a" nor "sales"."sw_b" is empty (mode switch)' } });
+    expect(r4).toMatchObject({
+      status: "failed",
+      error: {
+        name: "TargetStateError",
+        message: 'neither "sales"."sw_a" nor "sales"."sw_b" is empty (mode switch)',
+      },
+    });
     expect(await ids("sw_a")).toEqual([4]);
   });
 
   it("fails when the table is missing and there are no columns to create it", async () => {
     const r = await load("nocols", "append", "nocols/1.csv", csv([1, "a"]), { columns: undefined });
-    expect(r).toMatchObject({ status: "failed", error: { name: "TargetStateError", message: 'table "sales"."nocols" does not exist and no columns are given to create it' } });
+    expect(r).toMatchObject({
+      status: "failed",
+      error: {
+        name: "TargetStateError",
+        message: 'table "sales"."nocols" does not exist and no columns are given to create it',
+      },
+    });
     expect(await world.rows("SELECT to_regclass('sales.nocols') AS t")).toEqual([{ t: null }]);
   });
 
@@ -94,17 +137,38 @@ describe("db_from_s3 modes", () => {
     const { gzipSync } = await import("node:zlib");
     await world.s3.put(BUCKET, "gz/1.csv.gz", gzipSync(csv([1, "a"], [2, "b"])));
     const seen: number[] = [];
-    const realm = world.realm([loadJob("sales/gz", { key: "gz/1.csv.gz", table: "gz", columns: COLUMNS, args: ["FORMAT CSV", "HEADER", "GZIP"] })]);
-    const r = await world.run(realm, { job_id: "sales/gz" }, { onProgress: (p) => seen.push(p.bytes) });
+    const realm = world.realm([
+      loadJob("sales/gz", {
+        key: "gz/1.csv.gz",
+        table: "gz",
+        columns: COLUMNS,
+        args: ["FORMAT CSV", "HEADER", "GZIP"],
+      }),
+    ]);
+    const r = await world.run(
+      realm,
+      { job_id: "sales/gz" },
+      { onProgress: (p) => seen.push(p.bytes) },
+    );
     expect(r).toMatchObject({ status: "ok", rows: 2 });
     expect(seen.at(-1)).toBeGreaterThan(0);
   });
 
   it("records every load in the ledger with the object's identity, run and rows", async () => {
     const r = await load("led", "append", "led/1.csv", csv([1, "a"], [2, "b"]));
-    const rows = await world.rows("SELECT target_table, bucket, key, loaded_table, run_id, rows_loaded, job_id FROM lava.load_ledger WHERE target_table = '\"sales\".\"led\"'");
+    const rows = await world.rows(
+      'SELECT target_table, bucket, key, loaded_table, run_id, rows_loaded, job_id FROM lava.load_ledger WHERE target_table = \'"sales"."led"\'',
+    );
     expect(rows).toEqual([
-      { target_table: '"sales"."led"', bucket: BUCKET, key: "led/1.csv", loaded_table: '"sales"."led"', run_id: r.run_id, rows_loaded: "2", job_id: "sales/load" },
+      {
+        target_table: '"sales"."led"',
+        bucket: BUCKET,
+        key: "led/1.csv",
+        loaded_table: '"sales"."led"',
+        run_id: r.run_id,
+        rows_loaded: "2",
+        job_id: "sales/load",
+      },
     ]);
   });
 });

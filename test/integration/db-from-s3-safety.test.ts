@@ -220,6 +220,40 @@ describe("exactly once", () => {
     expect(await world.rows("SELECT count(*)::int AS n FROM sales.twice")).toEqual([{ n: 30 }]);
   });
 
+  it("in append mode loads only the manifest entries not loaded before", async () => {
+    // Prepare
+    for (const i of [1, 2, 3]) await world.s3.put(BUCKET, `man/${i}.csv`, rowsCsv(i * 10, 2));
+    const manifest = (...n: number[]) =>
+      JSON.stringify({ entries: n.map((i) => ({ url: `s3://${BUCKET}/man/${i}.csv` })) });
+    await world.s3.put(BUCKET, "man/a.manifest", manifest(1, 2));
+    await world.s3.put(BUCKET, "man/b.manifest", manifest(2, 3));
+    const realm = world.realm([
+      job("man", "man", "append", { args: ["FORMAT CSV", "HEADER", "MANIFEST"] }),
+    ]);
+    // Act
+    const a = await world.run(realm, { job_id: "man", parameters: { key: "man/a.manifest" } });
+    const b = await world.run(realm, { job_id: "man", parameters: { key: "man/b.manifest" } });
+    // Assess
+    expect(a).toMatchObject({ status: "ok", rows: 4 });
+    expect(b).toMatchObject({ status: "ok", rows: 2 });
+    expect(b.events.join("\n")).toContain(
+      `s3://${BUCKET}/man/2.csv already loaded by run ${a.run_id}: not loaded again`,
+    );
+    expect(
+      (await world.rows<{ id: number }>("SELECT id FROM sales.man ORDER BY id")).map((r) => r.id),
+    ).toEqual([10, 11, 20, 21, 30, 31]);
+    const ledger = await world.rows(
+      'SELECT key, via_manifest FROM lava.load_ledger WHERE target_table = \'"sales"."man"\' ORDER BY key',
+    );
+    expect(ledger).toEqual([
+      { key: "man/1.csv", via_manifest: "man/a.manifest" },
+      { key: "man/2.csv", via_manifest: "man/a.manifest" },
+      { key: "man/3.csv", via_manifest: "man/b.manifest" },
+      { key: "man/a.manifest", via_manifest: null },
+      { key: "man/b.manifest", via_manifest: null },
+    ]);
+  });
+
   it("fails cleanly when the object is replaced during the load", async () => {
     await world.s3.put(BUCKET, "chg/1.csv", rowsCsv(1, 150));
     const realm = world.realm([job("chg", "chg", "append", { key: "chg/1.csv" })]);

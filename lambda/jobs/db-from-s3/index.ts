@@ -169,6 +169,29 @@ interface LoadState {
   readonly base: { bucket: string; key: string; table: string };
 }
 
+/**
+ * The objects to load. In append mode the table still holds what earlier runs
+ * loaded, so manifest entries already in the ledger are not loaded again; the
+ * replacing modes start from an empty table and need every entry.
+ */
+async function notYetAppended(
+  run: DbFromS3Run,
+  client: Client,
+  s: LoadState,
+): Promise<readonly SourceObject[]> {
+  if (s.p.mode !== "append" || s.p.reload || !s.p.copy.manifest) return s.objects;
+  const fresh: SourceObject[] = [];
+  for (const obj of s.objects) {
+    const seen = await findLoaded(client, s.logical, obj);
+    if (seen)
+      run.events.add(
+        `${s3Url(obj.bucket, obj.key)} already loaded by run ${seen.runId}: not loaded again`,
+      );
+    else fresh.push(obj);
+  }
+  return fresh;
+}
+
 /** Quoted column names of a table, in order (for `FORCE_NULL *` when no columns are given). */
 async function tableColumns(client: Client, table: string): Promise<string[]> {
   const { rows } = await client.query<{ attname: string }>(
@@ -237,7 +260,7 @@ async function inTransaction(run: DbFromS3Run, client: Client, s: LoadState): Pr
     );
     let rows = 0;
     const loaded: { obj: SourceObject; rows: number }[] = [];
-    for (const obj of s.objects) {
+    for (const obj of await notYetAppended(run, client, s)) {
       const n = await loader.load({
         client,
         s3: s.s3,
@@ -259,7 +282,7 @@ async function inTransaction(run: DbFromS3Run, client: Client, s: LoadState): Pr
       rows += n;
       loaded.push({ obj, rows: n });
     }
-    for (const obj of s.objects) await checkUnchanged(s.s3, obj);
+    for (const { obj } of loaded) await checkUnchanged(s.s3, obj);
     const via = p.copy.manifest ? main.key : undefined;
     await recordLoaded(
       client,

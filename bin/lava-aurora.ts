@@ -67,8 +67,18 @@ realmOptions(
     .command("run")
     .description("run a job locally through the same runner as Lambda; prints the result as JSON")
     .argument("<job_id>", "the job's job_id")
-    .option("--param <K=V>", "dispatch parameter (V parsed as JSON when it parses); repeatable", collect, [])
-    .option("--global <K=V>", "dispatch global (V parsed as JSON when it parses); repeatable", collect, []),
+    .option(
+      "--param <K=V>",
+      "dispatch parameter (V parsed as JSON when it parses); repeatable",
+      collect,
+      [],
+    )
+    .option(
+      "--global <K=V>",
+      "dispatch global (V parsed as JSON when it parses); repeatable",
+      collect,
+      [],
+    ),
 ).action(async (jobId: string, flags: RealmFlags & { param: string[]; global: string[] }) => {
   const { runCommand } = await import("./cli/run");
   process.exitCode = await runCommand(jobId, flags);

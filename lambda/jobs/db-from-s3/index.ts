@@ -3,33 +3,24 @@
  * transaction per run — table preparation, every file, the ledger — under a
  * per-table advisory lock and a statement_timeout below the deadline.
  */
-import { createHash } from "node:crypto";
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { Client } from "pg";
 import { jobApplicationName } from "../../connectors/app-name";
 import { resolveAwsConnection } from "../../connectors/aws-connection";
 import { connectPg } from "../../connectors/pg-client";
 import { resolveDbConnection } from "../../connectors/resolve";
 import type { ResolvedDb } from "../../connectors/types";
-import { LoadTimeoutError, ObjectMissingError } from "../../shared/errors";
+import { ObjectMissingError } from "../../shared/errors";
 import { baseContext, renderTemplate } from "../../shared/templating";
 import type { JobSpec } from "../../spec/job";
 import type { Realm } from "../../spec/validate";
 import type { EventLog } from "../events";
 import type { JobDeps, JobResult, RunOptions } from "../types";
-import { copyOptionsSql } from "./copy-options";
-import { checkName, foldName, quoteIdent } from "./identifiers";
-import { ensureLedger, findLoaded, newestLoaded, recordLoaded } from "./ledger";
+import { checkName, foldName, qualifiedName } from "./identifiers";
 import type { Loader } from "./loader";
 import { checkLoadParams, type LoadParams } from "./params";
 import { isRegexName, nameFromKey } from "./regex-name";
-import { checkUnchanged, headObject, readManifest, type SourceObject, s3Url } from "./s3-objects";
-import { streamLoader } from "./stream-loader";
-import { type LoadMode, prepareTarget } from "./target";
-
-/** Kept between the statement_timeout and the deadline, so the database gives up first. */
-export const DEADLINE_MARGIN_MS = 3_000;
-const REPLACING: readonly LoadMode[] = ["truncate", "drop", "delete", "switch"];
+import { headObject, readManifest, type SourceObject, s3Url } from "./s3-objects";
+import { inTransaction } from "./transaction";
 
 export interface DbFromS3Run {
   readonly realm: Realm;
@@ -45,20 +36,19 @@ export interface DbFromS3Run {
   readonly loaderFor?: (conn: ResolvedDb) => Loader;
 }
 
-type Outcome = Omit<JobResult, "job_id" | "run_id" | "events">;
+/** What a db_from_s3 run adds to the result. */
+export type Outcome = Omit<JobResult, "job_id" | "run_id" | "events">;
 
 /** Render bucket/key, then schema/table (with bucket and key), then apply /regex names. */
 function renderNames(run: DbFromS3Run, p: LoadParams) {
   const at = `job ${run.job.job_id}: parameters.`;
-  const ctx = {
-    ...baseContext({
-      realm: run.realm.name,
-      job: run.job,
-      globals: run.globals,
-      vars: p.vars,
-      start: run.start,
-    }),
-  };
+  const ctx = baseContext({
+    realm: run.realm.name,
+    job: run.job,
+    globals: run.globals,
+    vars: p.vars,
+    start: run.start,
+  });
   const render = (v: string, field: string, extra: Record<string, unknown> = {}) =>
     p.jinja ? renderTemplate(v, { ...ctx, ...extra }, `${at}${field}`) : v;
   const bucket = render(p.bucket, "bucket");
@@ -69,11 +59,6 @@ function renderNames(run: DbFromS3Run, p: LoadParams) {
     return checkName(foldName(raw, p.preserveCase), `${at}${field}`);
   };
   return { bucket, key, schema: name("schema"), table: name("table") };
-}
-
-/** A 64-bit advisory lock key for a logical table. */
-export function lockKey(table: string): string {
-  return createHash("sha256").update(`lava-aurora:${table}`).digest().readBigInt64BE(0).toString();
 }
 
 function s3For(run: DbFromS3Run, p: LoadParams, bucket: string): S3Client {
@@ -118,7 +103,7 @@ async function objectsToLoad(
 export async function runDbFromS3(run: DbFromS3Run): Promise<Outcome> {
   const p = checkLoadParams(run.realm, run.job.job_id, run.params);
   const { bucket, key, schema, table } = renderNames(run, p);
-  const logical = `${quoteIdent(schema)}.${quoteIdent(table)}`;
+  const logical = qualifiedName(schema, table);
   const base = { bucket, key, table: `${schema}.${table}` };
   const url = s3Url(bucket, key);
 
@@ -154,161 +139,5 @@ export async function runDbFromS3(run: DbFromS3Run): Promise<Outcome> {
     });
   } finally {
     await client.end().catch(() => undefined);
-  }
-}
-
-interface LoadState {
-  readonly p: LoadParams;
-  readonly conn: ResolvedDb;
-  readonly s3: S3Client;
-  readonly main: SourceObject;
-  readonly objects: readonly SourceObject[];
-  readonly schema: string;
-  readonly table: string;
-  readonly logical: string;
-  readonly base: { bucket: string; key: string; table: string };
-}
-
-/**
- * The objects to load. In append mode the table still holds what earlier runs
- * loaded, so manifest entries already in the ledger are not loaded again; the
- * replacing modes start from an empty table and need every entry.
- */
-async function notYetAppended(
-  run: DbFromS3Run,
-  client: Client,
-  s: LoadState,
-): Promise<readonly SourceObject[]> {
-  if (s.p.mode !== "append" || s.p.reload || !s.p.copy.manifest) return s.objects;
-  const fresh: SourceObject[] = [];
-  for (const obj of s.objects) {
-    const seen = await findLoaded(client, s.logical, obj);
-    if (seen)
-      run.events.add(
-        `${s3Url(obj.bucket, obj.key)} already loaded by run ${seen.runId}: not loaded again`,
-      );
-    else fresh.push(obj);
-  }
-  return fresh;
-}
-
-/** Quoted column names of a table, in order (for `FORCE_NULL *` when no columns are given). */
-async function tableColumns(client: Client, table: string): Promise<string[]> {
-  const { rows } = await client.query<{ attname: string }>(
-    "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
-    [table],
-  );
-  return rows.map((r) => quoteIdent(r.attname));
-}
-
-/** statement_timeout (ms) leaving DEADLINE_MARGIN_MS before the deadline; undefined without one. */
-export function statementTimeout(
-  deadline: number | undefined,
-  now = Date.now(),
-): number | undefined {
-  if (deadline === undefined) return undefined;
-  const ms = Math.floor(deadline - now - DEADLINE_MARGIN_MS);
-  if (ms < 1000)
-    throw new LoadTimeoutError(
-      `too little time left before the deadline to start a load (${deadline - now} ms)`,
-    );
-  return ms;
-}
-
-async function inTransaction(run: DbFromS3Run, client: Client, s: LoadState): Promise<Outcome> {
-  const { p, main, logical, base } = s;
-  const ledger = await ensureLedger(client);
-  if (ledger === "created") run.events.add("created the load ledger lava.load_ledger");
-  const timeout = statementTimeout(run.options.deadline);
-  await client.query("BEGIN");
-  let committed = false;
-  try {
-    if (timeout !== undefined) await client.query(`SET LOCAL statement_timeout = ${timeout}`);
-    await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [lockKey(logical)]);
-    if (!p.reload) {
-      const seen = await findLoaded(client, logical, main);
-      if (seen) {
-        run.events.add(
-          `${s3Url(main.bucket, main.key)} already loaded into ${base.table} by run ${seen.runId}: skipped`,
-        );
-        await client.query("ROLLBACK");
-        committed = true;
-        return { status: "skipped", reason: "duplicate", ...base };
-      }
-      const newest = REPLACING.includes(p.mode) ? await newestLoaded(client, logical) : undefined;
-      if (newest && newest > main.lastModified) {
-        run.events.add(
-          `${base.table} already holds an object modified ${newest.toISOString()}, newer than this one: skipped`,
-        );
-        await client.query("ROLLBACK");
-        committed = true;
-        return { status: "skipped", reason: "stale", ...base };
-      }
-    }
-    const target = await prepareTarget(client, p.mode, {
-      schema: s.schema,
-      table: s.table,
-      columnDefs: p.columns?.map((c) => c.definition),
-    });
-    for (const e of target.events) run.events.add(e);
-    const loader = run.loaderFor?.(s.conn) ?? streamLoader;
-    const columns = p.columns?.map((c) => quoteIdent(c.name));
-    const every = columns ?? (await tableColumns(client, target.physical));
-    const options = copyOptionsSql(p.copy, (_force, cols) =>
-      // Names were folded per preserve_case when parsed; quoted ones are exact.
-      cols === "*" ? every : cols.map((c) => quoteIdent(c)),
-    );
-    let rows = 0;
-    const loaded: { obj: SourceObject; rows: number }[] = [];
-    for (const obj of await notYetAppended(run, client, s)) {
-      const n = await loader.load({
-        client,
-        s3: s.s3,
-        object: obj,
-        table: target.physical,
-        columns,
-        options,
-        gzip: p.copy.gzip,
-        onBytes: (bytes) =>
-          run.options.onProgress?.({
-            object: s3Url(obj.bucket, obj.key),
-            bytes,
-            totalBytes: obj.size,
-          }),
-      });
-      run.events.add(
-        `${s3Url(obj.bucket, obj.key)}: ${n} rows into ${target.physical} (${loader.name})`,
-      );
-      rows += n;
-      loaded.push({ obj, rows: n });
-    }
-    for (const { obj } of loaded) await checkUnchanged(s.s3, obj);
-    const via = p.copy.manifest ? main.key : undefined;
-    await recordLoaded(
-      client,
-      [
-        ...loaded.map((l) => ({ obj: l.obj, viaManifest: via, rows: l.rows })),
-        ...(via ? [{ obj: main, viaManifest: undefined, rows }] : []),
-      ].map((e) => ({
-        ...e,
-        table: logical,
-        loadedTable: target.physical,
-        jobId: run.job.job_id,
-        runId: run.runId,
-      })),
-    );
-    await client.query("COMMIT");
-    committed = true;
-    run.events.add(`committed: ${rows} rows`);
-    if (target.emptied) {
-      await client.query(`TRUNCATE ${target.emptied}`).then(
-        () => run.events.add(`truncated ${target.emptied}`),
-        (err: Error) =>
-          run.events.add(`could not truncate ${target.emptied} after commit: ${err.message}`),
-      );
-    }
-    return { status: "ok", ...base, loaded_table: target.physical, rows };
-  } finally {
-    if (!committed) await client.query("ROLLBACK").catch(() => undefined);
   }
 }

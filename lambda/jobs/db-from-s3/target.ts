@@ -6,7 +6,7 @@
 import type { ClientBase } from "pg";
 import { TargetStateError } from "../../shared/errors";
 import type { LOAD_MODES } from "../../spec/job";
-import { checkName, quoteIdent } from "./identifiers";
+import { checkName, qualifiedName } from "./identifiers";
 
 export type LoadMode = (typeof LOAD_MODES)[number];
 
@@ -26,8 +26,6 @@ export interface PreparedTarget {
   readonly emptied?: string;
   readonly events: readonly string[];
 }
-
-const qualified = (schema: string, table: string) => `${quoteIdent(schema)}.${quoteIdent(table)}`;
 
 async function exists(client: ClientBase, name: string): Promise<boolean> {
   const { rows } = await client.query<{ t: string | null }>("SELECT to_regclass($1)::text AS t", [
@@ -74,7 +72,7 @@ export async function prepareTarget(
   target: TargetTable,
 ): Promise<PreparedTarget> {
   const events: string[] = [];
-  const name = qualified(target.schema, target.table);
+  const name = qualifiedName(target.schema, target.table);
   switch (mode) {
     case "append":
       await ensure(client, name, target, events);
@@ -113,7 +111,7 @@ async function prepareSwitch(
   events: string[],
 ): Promise<PreparedTarget> {
   const [a, b] = ["_a", "_b"].map((suffix) =>
-    qualified(
+    qualifiedName(
       target.schema,
       checkName(`${target.table}${suffix}`, `switch table for ${target.table}`),
     ),

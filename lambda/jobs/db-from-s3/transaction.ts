@@ -1,0 +1,199 @@
+/**
+ * The db_from_s3 transaction (SPEC §5.6): advisory lock, ledger checks
+ * (duplicate, stale), table preparation, every object, the ledger rows —
+ * committed together or not at all, under a statement_timeout below the deadline.
+ */
+import { createHash } from "node:crypto";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { Client } from "pg";
+import type { ResolvedDb } from "../../connectors/types";
+import { LoadTimeoutError } from "../../shared/errors";
+import { copyOptionsSql } from "./copy-options";
+import { quoteIdent } from "./identifiers";
+import type { DbFromS3Run, Outcome } from "./index";
+import { ensureLedger, findLoaded, newestLoaded, recordLoaded } from "./ledger";
+import type { LoadParams } from "./params";
+import { checkUnchanged, type SourceObject, s3Url } from "./s3-objects";
+import { streamLoader } from "./stream-loader";
+import { type LoadMode, prepareTarget } from "./target";
+
+/** Kept between the statement_timeout and the deadline, so the database gives up first. */
+export const DEADLINE_MARGIN_MS = 3_000;
+const REPLACING: readonly LoadMode[] = ["truncate", "drop", "delete", "switch"];
+
+/** A 64-bit advisory lock key for a logical table. */
+export function lockKey(table: string): string {
+  return createHash("sha256").update(`lava-aurora:${table}`).digest().readBigInt64BE(0).toString();
+}
+
+/** What the transaction works on, resolved and checked before it starts. */
+export interface LoadState {
+  readonly p: LoadParams;
+  readonly conn: ResolvedDb;
+  readonly s3: S3Client;
+  readonly main: SourceObject;
+  readonly objects: readonly SourceObject[];
+  readonly schema: string;
+  readonly table: string;
+  readonly logical: string;
+  readonly base: { bucket: string; key: string; table: string };
+}
+
+/**
+ * The objects to load. In append mode the table still holds what earlier runs
+ * loaded, so manifest entries already in the ledger are not loaded again; the
+ * replacing modes start from an empty table and need every entry.
+ */
+async function notYetAppended(
+  run: DbFromS3Run,
+  client: Client,
+  s: LoadState,
+): Promise<readonly SourceObject[]> {
+  if (s.p.mode !== "append" || s.p.reload || !s.p.copy.manifest) return s.objects;
+  const fresh: SourceObject[] = [];
+  for (const obj of s.objects) {
+    const seen = await findLoaded(client, s.logical, obj);
+    if (seen)
+      run.events.add(
+        `${s3Url(obj.bucket, obj.key)} already loaded by run ${seen.runId}: not loaded again`,
+      );
+    else fresh.push(obj);
+  }
+  return fresh;
+}
+
+/** `duplicate` when the ledger has this object for the table; `stale` when a replacing mode would load an older object. */
+async function skipReason(
+  run: DbFromS3Run,
+  client: Client,
+  s: LoadState,
+): Promise<"duplicate" | "stale" | undefined> {
+  const seen = await findLoaded(client, s.logical, s.main);
+  if (seen) {
+    run.events.add(
+      `${s3Url(s.main.bucket, s.main.key)} already loaded into ${s.base.table} by run ${seen.runId}: skipped`,
+    );
+    return "duplicate";
+  }
+  const newest = REPLACING.includes(s.p.mode) ? await newestLoaded(client, s.logical) : undefined;
+  if (newest && newest > s.main.lastModified) {
+    run.events.add(
+      `${s.base.table} already holds an object modified ${newest.toISOString()}, newer than this one: skipped`,
+    );
+    return "stale";
+  }
+  return undefined;
+}
+
+/** Quoted column names of a table, in order (for `FORCE_NULL *` when no columns are given). */
+async function tableColumns(client: Client, table: string): Promise<string[]> {
+  const { rows } = await client.query<{ attname: string }>(
+    "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+    [table],
+  );
+  return rows.map((r) => quoteIdent(r.attname));
+}
+
+/** statement_timeout (ms) leaving DEADLINE_MARGIN_MS before the deadline; undefined without one. */
+export function statementTimeout(
+  deadline: number | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (deadline === undefined) return undefined;
+  const ms = Math.floor(deadline - now - DEADLINE_MARGIN_MS);
+  if (ms < 1000)
+    throw new LoadTimeoutError(
+      `too little time left before the deadline to start a load (${deadline - now} ms)`,
+    );
+  return ms;
+}
+
+/** Lock, check the ledger, prepare the table, load every object, record them: one transaction. */
+export async function inTransaction(
+  run: DbFromS3Run,
+  client: Client,
+  s: LoadState,
+): Promise<Outcome> {
+  const { p, main, logical, base } = s;
+  const ledger = await ensureLedger(client);
+  if (ledger === "created") run.events.add("created the load ledger lava.load_ledger");
+  const timeout = statementTimeout(run.options.deadline);
+  await client.query("BEGIN");
+  let finished = false;
+  try {
+    if (timeout !== undefined) await client.query(`SET LOCAL statement_timeout = ${timeout}`);
+    await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [lockKey(logical)]);
+    const skip = p.reload ? undefined : await skipReason(run, client, s);
+    if (skip) {
+      await client.query("ROLLBACK");
+      finished = true;
+      return { status: "skipped", reason: skip, ...base };
+    }
+    const target = await prepareTarget(client, p.mode, {
+      schema: s.schema,
+      table: s.table,
+      columnDefs: p.columns?.map((c) => c.definition),
+    });
+    for (const e of target.events) run.events.add(e);
+    const loader = run.loaderFor?.(s.conn) ?? streamLoader;
+    const columns = p.columns?.map((c) => quoteIdent(c.name));
+    const every = columns ?? (await tableColumns(client, target.physical));
+    const options = copyOptionsSql(p.copy, (_force, cols) =>
+      // Names were folded per preserve_case when parsed; quoted ones are exact.
+      cols === "*" ? every : cols.map((c) => quoteIdent(c)),
+    );
+    let rows = 0;
+    const loaded: { obj: SourceObject; rows: number }[] = [];
+    for (const obj of await notYetAppended(run, client, s)) {
+      const n = await loader.load({
+        client,
+        s3: s.s3,
+        object: obj,
+        table: target.physical,
+        columns,
+        options,
+        gzip: p.copy.gzip,
+        onBytes: (bytes) =>
+          run.options.onProgress?.({
+            object: s3Url(obj.bucket, obj.key),
+            bytes,
+            totalBytes: obj.size,
+          }),
+      });
+      run.events.add(
+        `${s3Url(obj.bucket, obj.key)}: ${n} rows into ${target.physical} (${loader.name})`,
+      );
+      rows += n;
+      loaded.push({ obj, rows: n });
+    }
+    const via = p.copy.manifest ? main.key : undefined;
+    for (const obj of [...loaded.map((l) => l.obj), ...(via ? [main] : [])])
+      await checkUnchanged(s.s3, obj);
+    await recordLoaded(
+      client,
+      [
+        ...loaded.map((l) => ({ obj: l.obj, viaManifest: via, rows: l.rows })),
+        ...(via ? [{ obj: main, viaManifest: undefined, rows }] : []),
+      ].map((e) => ({
+        ...e,
+        table: logical,
+        loadedTable: target.physical,
+        jobId: run.job.job_id,
+        runId: run.runId,
+      })),
+    );
+    await client.query("COMMIT");
+    finished = true;
+    run.events.add(`committed: ${rows} rows`);
+    if (target.emptied) {
+      await client.query(`TRUNCATE ${target.emptied}`).then(
+        () => run.events.add(`truncated ${target.emptied}`),
+        (err: Error) =>
+          run.events.add(`could not truncate ${target.emptied} after commit: ${err.message}`),
+      );
+    }
+    return { status: "ok", ...base, loaded_table: target.physical, rows };
+  } finally {
+    if (!finished) await client.query("ROLLBACK").catch(() => undefined);
+  }
+}

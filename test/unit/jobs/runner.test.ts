@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { errorInfo, runJob } from "../../../lambda/jobs/runner";
+import type { JobDeps } from "../../../lambda/jobs/types";
+import { SecretAccessError } from "../../../lambda/shared/errors";
+import { realmOf } from "../../support/realm-fixture";
+
+/** Services that fail the test if a run touches them. */
+const untouchable: JobDeps = {
+  resolve: {
+    store: {
+      getParameter: () => Promise.reject(new Error("no AWS call expected")),
+      getSecret: () => Promise.reject(new Error("no AWS call expected")),
+    },
+    signToken: () => Promise.reject(new Error("no token expected")),
+  },
+  s3: () => {
+    throw new Error("no S3 expected");
+  },
+};
+
+const realm = realmOf({
+  connections: [
+    {
+      conn_id: "pg",
+      type: "postgres",
+      enabled: true,
+      host: "h",
+      port: 5432,
+      database: "d",
+      user: "u",
+      password: "/lava/dev/pg",
+    },
+  ],
+  jobs: [
+    { job_id: "off", type: "db_from_s3", enabled: false, parameters: { db_conn_id: "pg" } },
+    {
+      job_id: "maybe",
+      type: "db_from_s3",
+      enabled: "{{ globals.on | default('false') }}",
+      parameters: { db_conn_id: "pg" },
+    },
+    { job_id: "script", type: "exe", enabled: true, payload: "x.sh" },
+  ],
+});
+
+describe("runJob", () => {
+  it("fails an unknown job with a SpecError result, with run id and events", async () => {
+    const r = await runJob(realm, { job_id: "nope" }, untouchable, { runId: "r-1" });
+    expect(r).toMatchObject({
+      status: "failed",
+      job_id: "nope",
+      run_id: "r-1",
+      error: { name: "SpecError", message: "job nope: not defined in realm dev", retryable: false },
+    });
+    expect(r.events.at(-1)).toMatch(/failed: SpecError: job nope: not defined in realm dev$/);
+  });
+
+  it("skips a disabled job without touching AWS or the database", async () => {
+    expect(await runJob(realm, { job_id: "off" }, untouchable)).toMatchObject({
+      status: "skipped",
+      reason: "disabled",
+    });
+  });
+
+  it("evaluates a templated enabled with the dispatch's globals merged over the job's", async () => {
+    expect((await runJob(realm, { job_id: "maybe" }, untouchable)).reason).toBe("disabled");
+    const on = await runJob(realm, { job_id: "maybe", globals: { on: "TRUE" } }, untouchable);
+    // Enabled: it gets as far as validating its parameters (bucket, key, … are missing).
+    expect(on.error?.name).toBe("SpecError");
+    expect(on.error?.message).toContain("job maybe: parameters.bucket: required");
+  });
+
+  it("refuses dispatch parameters that are not a mapping", async () => {
+    const r = await runJob(realm, { job_id: "maybe", parameters: [1] as never }, untouchable);
+    expect(r.error).toMatchObject({
+      name: "SpecError",
+      message: "dispatch: parameters: expected a mapping, got [1]",
+    });
+  });
+
+  it("fails job types this build cannot run yet, saying so", async () => {
+    const r = await runJob(realm, { job_id: "script" }, untouchable);
+    expect(r.error?.message).toBe("job script: job type exe is not available in this build yet");
+  });
+});
+
+describe("errorInfo", () => {
+  it("keeps name, message and retryability", () => {
+    expect(
+      errorInfo(new SecretAccessError("cannot read x: ThrottlingException", { retryable: true })),
+    ).toEqual({
+      name: "SecretAccessError",
+      message: "cannot read x: ThrottlingException",
+      retryable: true,
+    });
+    expect(errorInfo("boom")).toEqual({ name: "Error", message: "boom", retryable: false });
+  });
+});

@@ -1,5 +1,6 @@
 /** Awaiting the error a promise must reject with. */
 import { expect } from "vitest";
+import { SpecError } from "../../lambda/shared/errors";
 
 /** The error `promise` rejects with, checked to be an instance of `type`; fails the test if it resolves. */
 export async function rejectionOf<T extends Error>(
@@ -12,4 +13,15 @@ export async function rejectionOf<T extends Error>(
   );
   expect(err).toBeInstanceOf(type);
   return err as T;
+}
+
+/** The problems of the SpecError `fn` throws; fails the test if it throws nothing or something else. */
+export function thrownProblems(fn: () => unknown): readonly string[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(SpecError);
+    return (err as SpecError).problems;
+  }
+  return expect.unreachable("expected a SpecError");
 }

@@ -6,25 +6,15 @@ import {
   parseCopyArgs,
   sqlLiteral,
 } from "../../../../lambda/jobs/db-from-s3/copy-options";
-import { LavaError, SpecError } from "../../../../lambda/shared/errors";
+import { LavaError } from "../../../../lambda/shared/errors";
+import { thrownProblems } from "../../../support/rejection";
 
 const AT = "job sales/load: parameters.args";
 const ACCEPTED =
   "accepted: FORMAT, HEADER, DELIMITER, NULL, QUOTE, ESCAPE, FORCE_NOT_NULL, FORCE_NULL, ENCODING, FREEZE, GZIP, MANIFEST";
 
-/** The problems of the SpecError `fn` throws; fails the test if it throws nothing else. */
-function problemsOf(fn: () => unknown): readonly string[] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SpecError);
-    return (err as SpecError).problems;
-  }
-  return expect.unreachable("expected a SpecError");
-}
-
 /** The problems of parsing `args` with the usual prefix. */
-const refusals = (...args: string[]) => problemsOf(() => parseCopyArgs(args, AT));
+const refusals = (...args: string[]) => thrownProblems(() => parseCopyArgs(args, AT));
 
 /** A resolver that quotes names naively and expands `*` to two columns. */
 const quoteAll = (_force: string, columns: readonly string[] | "*") =>
@@ -194,7 +184,7 @@ describe("parseCopyArgs", () => {
 
     it("refuses a DELIMITER, QUOTE or ESCAPE that is not one byte", () => {
       expect(
-        problemsOf(() =>
+        thrownProblems(() =>
           parseCopyArgs(["FORMAT csv", "DELIMITER '||'", "QUOTE ''", "ESCAPE 'é'"], AT),
         ),
       ).toEqual([
@@ -423,7 +413,7 @@ describe("parseCopyArgs", () => {
     });
 
     it("refuses an entry that is not a string", () => {
-      expect(problemsOf(() => parseCopyArgs([5 as unknown as string], AT))).toEqual([
+      expect(thrownProblems(() => parseCopyArgs([5 as unknown as string], AT))).toEqual([
         `${AT}[0]: expected a COPY option like "FORMAT csv", got 5`,
       ]);
     });

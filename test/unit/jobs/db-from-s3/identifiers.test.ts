@@ -7,18 +7,7 @@ import {
   qualifiedName,
   quoteIdent,
 } from "../../../../lambda/jobs/db-from-s3/identifiers";
-import { SpecError } from "../../../../lambda/shared/errors";
-
-/** The problems of the SpecError `fn` throws; fails the test if it throws nothing else. */
-function problemsOf(fn: () => unknown): readonly string[] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SpecError);
-    return (err as SpecError).problems;
-  }
-  return expect.unreachable("expected a SpecError");
-}
+import { thrownProblems } from "../../../support/rejection";
 
 describe("foldName", () => {
   it("lower-cases a name", () => {
@@ -46,13 +35,13 @@ describe("checkName", () => {
   });
 
   it("refuses an empty name", () => {
-    expect(problemsOf(() => checkName("", "job j: parameters.table"))).toEqual([
+    expect(thrownProblems(() => checkName("", "job j: parameters.table"))).toEqual([
       "job j: parameters.table: empty name",
     ]);
   });
 
   it("refuses a name with a NUL character", () => {
-    expect(problemsOf(() => checkName("a\0b", "job j: parameters.table"))).toEqual([
+    expect(thrownProblems(() => checkName("a\0b", "job j: parameters.table"))).toEqual([
       'job j: parameters.table: name "a\\u0000b" contains a NUL character',
     ]);
   });
@@ -60,19 +49,19 @@ describe("checkName", () => {
   it("refuses a name longer than 63 bytes, counting bytes not characters", () => {
     // 32 × "é" is 32 characters but 64 UTF-8 bytes.
     const name = "é".repeat(32);
-    expect(problemsOf(() => checkName(name, "job j: parameters.table"))).toEqual([
+    expect(thrownProblems(() => checkName(name, "job j: parameters.table"))).toEqual([
       `job j: parameters.table: name "${name}" is 64 bytes long; PostgreSQL allows at most 63 and would silently truncate it`,
     ]);
   });
 
   it("refuses 64 ASCII characters", () => {
-    expect(problemsOf(() => checkName("x".repeat(64), "t"))).toEqual([
+    expect(thrownProblems(() => checkName("x".repeat(64), "t"))).toEqual([
       `t: name "${"x".repeat(64)}" is 64 bytes long; PostgreSQL allows at most 63 and would silently truncate it`,
     ]);
   });
 
   it("refuses an unpaired surrogate, which is not Unicode", () => {
-    expect(problemsOf(() => checkName("a\uD800", "t"))).toEqual([
+    expect(thrownProblems(() => checkName("a\uD800", "t"))).toEqual([
       't: name "a\\ud800" contains an unpaired surrogate (not valid Unicode)',
     ]);
   });
@@ -95,8 +84,8 @@ describe("quoteIdent", () => {
   });
 
   it("refuses what checkName refuses, naming what it was", () => {
-    expect(problemsOf(() => quoteIdent(""))).toEqual(["identifier: empty name"]);
-    expect(problemsOf(() => quoteIdent("a\0", "parameters.schema"))).toEqual([
+    expect(thrownProblems(() => quoteIdent(""))).toEqual(["identifier: empty name"]);
+    expect(thrownProblems(() => quoteIdent("a\0", "parameters.schema"))).toEqual([
       'parameters.schema: name "a\\u0000" contains a NUL character',
     ]);
   });
@@ -117,8 +106,10 @@ describe("qualifiedName", () => {
   });
 
   it("names the part that is refused", () => {
-    expect(problemsOf(() => qualifiedName("", "t"))).toEqual(["schema: empty name"]);
-    expect(problemsOf(() => qualifiedName("s", "", "job j"))).toEqual(["job j: table: empty name"]);
+    expect(thrownProblems(() => qualifiedName("", "t"))).toEqual(["schema: empty name"]);
+    expect(thrownProblems(() => qualifiedName("s", "", "job j"))).toEqual([
+      "job j: table: empty name",
+    ]);
   });
 });
 
@@ -215,20 +206,20 @@ describe("parseColumnSpec", () => {
     ["id INT) , (x INT", "unbalanced ')'"],
     ["id NUMERIC(10", "unbalanced '('"],
   ])("refuses %j: %s", (spec, problem) => {
-    expect(problemsOf(() => parseColumnSpec(spec, false, "job j: parameters.columns[0]"))).toEqual([
-      `job j: parameters.columns[0]: ${problem}, got ${JSON.stringify(spec)}`,
-    ]);
+    expect(
+      thrownProblems(() => parseColumnSpec(spec, false, "job j: parameters.columns[0]")),
+    ).toEqual([`job j: parameters.columns[0]: ${problem}, got ${JSON.stringify(spec)}`]);
   });
 
   it("refuses a bad name through checkName", () => {
-    expect(problemsOf(() => parseColumnSpec('"" INT', false, "c"))).toEqual(["c: empty name"]);
-    expect(problemsOf(() => parseColumnSpec(`${"é".repeat(32)} INT`, false, "c"))).toEqual([
+    expect(thrownProblems(() => parseColumnSpec('"" INT', false, "c"))).toEqual(["c: empty name"]);
+    expect(thrownProblems(() => parseColumnSpec(`${"é".repeat(32)} INT`, false, "c"))).toEqual([
       `c: name "${"é".repeat(32)}" is 64 bytes long; PostgreSQL allows at most 63 and would silently truncate it`,
     ]);
   });
 
   it("says column when no prefix is given", () => {
-    expect(problemsOf(() => parseColumnSpec("id", false))).toEqual([
+    expect(thrownProblems(() => parseColumnSpec("id", false))).toEqual([
       'column: no type after the column name, got "id"',
     ]);
   });

@@ -4,18 +4,7 @@ import {
   keyWithoutSuffixes,
   nameFromKey,
 } from "../../../../lambda/jobs/db-from-s3/regex-name";
-import { SpecError } from "../../../../lambda/shared/errors";
-
-/** The problems of the SpecError `fn` throws; fails the test if it throws nothing else. */
-function problemsOf(fn: () => unknown): readonly string[] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SpecError);
-    return (err as SpecError).problems;
-  }
-  return expect.unreachable("expected a SpecError");
-}
+import { thrownProblems } from "../../../support/rejection";
 
 const AT = "job sales/load: parameters.table";
 
@@ -109,43 +98,43 @@ describe("nameFromKey", () => {
   });
 
   it("refuses a value without the leading /", () => {
-    expect(problemsOf(() => nameFromKey("([a-z]+)", "x", AT))).toEqual([
+    expect(thrownProblems(() => nameFromKey("([a-z]+)", "x", AT))).toEqual([
       `${AT}: expected a /regex, got "([a-z]+)"`,
     ]);
   });
 
   it("refuses a key the regex does not match, naming key and pattern", () => {
-    expect(problemsOf(() => nameFromKey("/^sales\\/([^/]+)", "hr/staff.csv", AT))).toEqual([
+    expect(thrownProblems(() => nameFromKey("/^sales\\/([^/]+)", "hr/staff.csv", AT))).toEqual([
       `${AT}: regular expression "/^sales\\\\/([^/]+)" does not match key "hr/staff.csv" (searched in "hr/staff")`,
     ]);
   });
 
   it("refuses a match that only the suffix would give", () => {
-    expect(problemsOf(() => nameFromKey("/\\.(csv)", "in/orders.csv", AT))).toEqual([
+    expect(thrownProblems(() => nameFromKey("/\\.(csv)", "in/orders.csv", AT))).toEqual([
       `${AT}: regular expression "/\\\\.(csv)" does not match key "in/orders.csv" (searched in "in/orders")`,
     ]);
   });
 
   it("refuses a regex without a capture group", () => {
-    expect(problemsOf(() => nameFromKey("/^sales\\/[^/]+", "sales/x.csv", AT))).toEqual([
+    expect(thrownProblems(() => nameFromKey("/^sales\\/[^/]+", "sales/x.csv", AT))).toEqual([
       `${AT}: regular expression "/^sales\\\\/[^/]+" has no capture group; put ( ) around the part of the key that is the name`,
     ]);
   });
 
   it("refuses an empty regex", () => {
-    expect(problemsOf(() => nameFromKey("/", "sales/x.csv", AT))).toEqual([
+    expect(thrownProblems(() => nameFromKey("/", "sales/x.csv", AT))).toEqual([
       `${AT}: regular expression "/" has no capture group; put ( ) around the part of the key that is the name`,
     ]);
   });
 
   it("refuses a regex with two capture groups", () => {
-    expect(problemsOf(() => nameFromKey("/^([a-z]+)\\/([a-z]+)", "sales/x.csv", AT))).toEqual([
+    expect(thrownProblems(() => nameFromKey("/^([a-z]+)\\/([a-z]+)", "sales/x.csv", AT))).toEqual([
       `${AT}: regular expression "/^([a-z]+)\\\\/([a-z]+)" has 2 capture groups; it needs exactly one (write (?:…) for the others)`,
     ]);
   });
 
   it("counts named groups too", () => {
-    expect(problemsOf(() => nameFromKey("/(?P<a>x)(?P<b>y)", "xy", AT))).toEqual([
+    expect(thrownProblems(() => nameFromKey("/(?P<a>x)(?P<b>y)", "xy", AT))).toEqual([
       `${AT}: regular expression "/(?P<a>x)(?P<b>y)" has 2 capture groups; it needs exactly one (write (?:…) for the others)`,
     ]);
   });
@@ -157,19 +146,21 @@ describe("nameFromKey", () => {
     ["/(?P<a>x)(?P<a>y)", "Duplicate capture group name"],
     ["/(?i)(x)", "Invalid group"],
   ])("refuses the invalid regex %j", (pattern, reason) => {
-    expect(problemsOf(() => nameFromKey(pattern, "x", AT))).toEqual([
+    expect(thrownProblems(() => nameFromKey(pattern, "x", AT))).toEqual([
       `${AT}: invalid regular expression ${JSON.stringify(pattern)}: ${reason}`,
     ]);
   });
 
   it("refuses an empty capture", () => {
-    expect(problemsOf(() => nameFromKey("/^in\\/([a-z]*)", "in/123.csv", AT))).toEqual([
+    expect(thrownProblems(() => nameFromKey("/^in\\/([a-z]*)", "in/123.csv", AT))).toEqual([
       `${AT}: regular expression "/^in\\\\/([a-z]*)" captured an empty name from key "in/123.csv"`,
     ]);
   });
 
   it("refuses a group that took no part in the match", () => {
-    expect(problemsOf(() => nameFromKey("/^in\\/(?:([a-z]+)|[0-9]+)", "in/123.csv", AT))).toEqual([
+    expect(
+      thrownProblems(() => nameFromKey("/^in\\/(?:([a-z]+)|[0-9]+)", "in/123.csv", AT)),
+    ).toEqual([
       `${AT}: regular expression "/^in\\\\/(?:([a-z]+)|[0-9]+)" captured an empty name from key "in/123.csv"`,
     ]);
   });

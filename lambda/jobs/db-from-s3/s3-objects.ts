@@ -91,7 +91,7 @@ export async function openObject(s3: S3Client, obj: SourceObject): Promise<Reada
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 412) {
       throw new ObjectChangedError(
-        `${s3Url(obj.bucket, obj.key)} was replaced after the load started; nothing loaded`,
+        `${s3Url(obj.bucket, obj.key)} was replaced during the load (before it was read); nothing loaded`,
         {
           cause: err,
         },

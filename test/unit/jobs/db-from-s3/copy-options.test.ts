@@ -4,7 +4,6 @@ import {
   type CopyArgs,
   copyOptionsSql,
   parseCopyArgs,
-  sqlLiteral,
 } from "../../../../lambda/jobs/db-from-s3/copy-options";
 import { LavaError } from "../../../../lambda/shared/errors";
 import { thrownProblems } from "../../../support/rejection";
@@ -443,26 +442,6 @@ describe("parseCopyArgs", () => {
         `${AT}[0]: FORMAT must be text, csv or binary, got "xml"`,
       ]);
     });
-  });
-});
-
-describe("sqlLiteral", () => {
-  it.each([
-    ["|", "'|'"],
-    ["", "''"],
-    ["it's", "'it''s'"],
-    ["''", "''''''"],
-    ["\\N", "E'\\\\N'"],
-    ["\\", "E'\\\\'"],
-    ["a\\'b", "E'a\\\\''b'"],
-    ["\t", "'\t'"],
-    ["é", "'é'"],
-  ])("renders %j as %s", (value, literal) => {
-    expect(sqlLiteral(value)).toBe(literal);
-  });
-
-  it("refuses a NUL character", () => {
-    expect(() => sqlLiteral("a\0")).toThrow(LavaError);
   });
 });
 

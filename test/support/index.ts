@@ -1,4 +1,6 @@
 /** Reusable test harness: local PostgreSQL clusters, a test PKI, AWS API stubs and local S3. */
+
+export * from "./aws-s3-standin.js";
 export * from "./aws-stub-common.js";
 export * from "./aws-stub-secrets.js";
 export * from "./aws-stub-ssm.js";

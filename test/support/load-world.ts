@@ -24,8 +24,12 @@ export interface LoadWorld {
   readonly cluster: PgCluster;
   readonly s3: LocalS3;
   readonly aws: AwsStub;
-  /** A realm `dev` with connection `pg` (SSL, SSM password) and the given jobs. */
-  realm(jobs: Record<string, unknown>[], connection?: Record<string, unknown>): Realm;
+  /** A realm `dev` with connection `pg` (SSL, SSM password) and the given jobs; `top` adds realm keys. */
+  realm(
+    jobs: Record<string, unknown>[],
+    connection?: Record<string, unknown>,
+    top?: Record<string, unknown>,
+  ): Realm;
   /** Run a dispatch through the real runner. */
   run(realm: Realm, dispatch: Dispatch, options?: RunOptions): Promise<JobResult>;
   /** Rows of a query in the warehouse database, as the superuser. */
@@ -92,7 +96,7 @@ export function useLoadWorld(): LoadWorld {
     get aws() {
       return need(aws);
     },
-    realm(jobs, connection = {}) {
+    realm(jobs, connection = {}, top = {}) {
       const c = need(cluster);
       const conn = {
         conn_id: "pg",
@@ -107,7 +111,14 @@ export function useLoadWorld(): LoadWorld {
         ...connection,
       };
       return validateRealm(
-        { realm: "dev", region: "us-east-1", ssl_ca_file: c.caFile, connections: [conn], jobs },
+        {
+          realm: "dev",
+          region: "us-east-1",
+          ssl_ca_file: c.caFile,
+          connections: [conn, ...((top.connections as unknown[]) ?? [])],
+          jobs,
+          ...Object.fromEntries(Object.entries(top).filter(([k]) => k !== "connections")),
+        },
         "realms/dev.yaml",
       );
     },

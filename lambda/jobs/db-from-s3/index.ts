@@ -8,18 +8,21 @@ import { jobApplicationName } from "../../connectors/app-name";
 import { resolveAwsConnection } from "../../connectors/aws-connection";
 import { connectPg } from "../../connectors/pg-client";
 import { resolveDbConnection } from "../../connectors/resolve";
-import type { ResolvedDb } from "../../connectors/types";
-import { ObjectMissingError } from "../../shared/errors";
+import type { AwsCredentials, ResolvedDb } from "../../connectors/types";
+import { ConnectionConfigError, ObjectMissingError } from "../../shared/errors";
 import { baseContext, renderTemplate } from "../../shared/templating";
 import type { JobSpec } from "../../spec/job";
 import type { Realm } from "../../spec/validate";
 import type { EventLog } from "../events";
 import type { JobDeps, JobResult, RunOptions } from "../types";
+import { auroraLoader } from "./aurora-loader";
+import { parseS3Location } from "./gzip-copy";
 import { checkName, foldName, qualifiedName } from "./identifiers";
 import type { Loader } from "./loader";
 import { checkLoadParams, type LoadParams } from "./params";
 import { isRegexName, nameFromKey } from "./regex-name";
 import { headObject, readManifest, type SourceObject, s3Url } from "./s3-objects";
+import { streamLoader } from "./stream-loader";
 import { inTransaction } from "./transaction";
 
 export interface DbFromS3Run {
@@ -32,8 +35,6 @@ export interface DbFromS3Run {
   readonly deps: JobDeps;
   readonly events: EventLog;
   readonly options: RunOptions;
-  /** The loader for a connection; default: client COPY for every type (Aurora's import plugs in here). */
-  readonly loaderFor?: (conn: ResolvedDb) => Loader;
 }
 
 /** What a db_from_s3 run adds to the result. */
@@ -61,7 +62,14 @@ function renderNames(run: DbFromS3Run, p: LoadParams) {
   return { bucket, key, schema: name("schema"), table: name("table") };
 }
 
-function s3For(run: DbFromS3Run, p: LoadParams, bucket: string): S3Client {
+/** How this run reads S3: client, region and (with `s3_conn_id`) the aws connection's credentials. */
+interface S3Access {
+  readonly s3: S3Client;
+  readonly region: string | undefined;
+  readonly credentials: (() => Promise<AwsCredentials>) | undefined;
+}
+
+function s3Access(run: DbFromS3Run, p: LoadParams, bucket: string): S3Access {
   const aws = p.s3ConnId
     ? resolveAwsConnection(run.realm, p.s3ConnId, {
         store: run.deps.resolve.store,
@@ -70,9 +78,30 @@ function s3For(run: DbFromS3Run, p: LoadParams, bucket: string): S3Client {
     : undefined;
   const source = run.realm.top.s3_sources?.find((s) => s.bucket === bucket);
   const region = aws?.region ?? source?.region ?? run.realm.top.region;
-  return run.deps.s3({
+  const s3 = run.deps.s3({
     ...(region ? { region } : {}),
     ...(aws ? { credentials: aws.credentials } : {}),
+  });
+  return { s3, region, credentials: aws?.credentials };
+}
+
+/** Aurora/RDS connections import through `aws_s3`; plain PostgreSQL streams through client COPY. */
+function loaderFor(run: DbFromS3Run, conn: ResolvedDb, access: S3Access): Loader {
+  if (!conn.aurora) return streamLoader;
+  if (!access.region) {
+    throw new ConnectionConfigError(
+      `connection ${conn.connId}: aws_s3 imports need the objects' region: set the realm's region, the s3_sources entry's or the aws connection's`,
+    );
+  }
+  const temp = run.realm.top.s3_temp ? parseS3Location(run.realm.top.s3_temp) : undefined;
+  return auroraLoader({
+    region: access.region,
+    ...(access.credentials ? { credentials: access.credentials } : {}),
+    temp: temp && {
+      bucket: temp.bucket,
+      prefix: [temp.prefix, run.job.job_id, run.runId].filter(Boolean).join("/"),
+    },
+    events: run.events,
   });
 }
 
@@ -108,7 +137,8 @@ export async function runDbFromS3(run: DbFromS3Run): Promise<Outcome> {
   const url = s3Url(bucket, key);
 
   const conn = await resolveDbConnection(run.realm, p.dbConnId, run.deps.resolve);
-  const s3 = s3For(run, p, bucket);
+  const access = s3Access(run, p, bucket);
+  const { s3 } = access;
   const main = await headObject(s3, bucket, key);
   if (!main) {
     if (p.skipMissing) {
@@ -128,7 +158,7 @@ export async function runDbFromS3(run: DbFromS3Run): Promise<Outcome> {
   try {
     return await inTransaction(run, client, {
       p,
-      conn,
+      loader: loaderFor(run, conn, access),
       s3,
       main,
       objects,

@@ -6,15 +6,14 @@
 import { createHash } from "node:crypto";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Client } from "pg";
-import type { ResolvedDb } from "../../connectors/types";
 import { LoadTimeoutError } from "../../shared/errors";
 import { copyOptionsSql } from "./copy-options";
 import { quoteIdent } from "./identifiers";
 import type { DbFromS3Run, Outcome } from "./index";
 import { ensureLedger, findLoaded, newestLoaded, recordLoaded } from "./ledger";
+import type { Loader } from "./loader";
 import type { LoadParams } from "./params";
 import { checkUnchanged, type SourceObject, s3Url } from "./s3-objects";
-import { streamLoader } from "./stream-loader";
 import { type LoadMode, prepareTarget } from "./target";
 
 /** Kept between the statement_timeout and the deadline, so the database gives up first. */
@@ -29,7 +28,7 @@ export function lockKey(table: string): string {
 /** What the transaction works on, resolved and checked before it starts. */
 export interface LoadState {
   readonly p: LoadParams;
-  readonly conn: ResolvedDb;
+  readonly loader: Loader;
   readonly s3: S3Client;
   readonly main: SourceObject;
   readonly objects: readonly SourceObject[];
@@ -135,7 +134,7 @@ export async function inTransaction(
       columnDefs: p.columns?.map((c) => c.definition),
     });
     for (const e of target.events) run.events.add(e);
-    const loader = run.loaderFor?.(s.conn) ?? streamLoader;
+    const { loader } = s;
     const columns = p.columns?.map((c) => quoteIdent(c.name));
     const every = columns ?? (await tableColumns(client, target.physical));
     const options = copyOptionsSql(p.copy, (_force, cols) =>

@@ -1,0 +1,128 @@
+/**
+ * Aurora's `aws_s3` only decompresses objects whose Content-Encoding is gzip.
+ * Lava rewrites the source object in place to set it, which fires the
+ * bucket's trigger again; we never touch the source: the object is copied
+ * server-side into the realm's temporary location with the header set, the
+ * copy is imported, and deleted whatever happens.
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  type S3Client,
+  UploadPartCopyCommand,
+} from "@aws-sdk/client-s3";
+import { isTransient, LavaError } from "../../shared/errors";
+import { S3_LOCATION } from "../../spec/fields";
+import { headObject, type SourceObject, s3Url } from "./s3-objects";
+
+/** CopyObject's limit; bigger objects are copied in parts. */
+export const SINGLE_COPY_MAX = 5 * 1024 ** 3;
+/** Part size for multipart copies (S3 allows 5 MiB – 5 GiB; 10,000 parts at most). */
+export const COPY_PART_SIZE = 1024 ** 3;
+
+/** A temporary, gzip-encoded copy of an object, and how to remove it. */
+export interface TempCopy {
+  readonly object: SourceObject;
+  remove(): Promise<void>;
+}
+
+/** `s3://bucket/prefix` → bucket and key prefix (no trailing slash). */
+export function parseS3Location(location: string): { bucket: string; prefix: string } {
+  const m = S3_LOCATION.exec(location);
+  if (!m?.[1]) throw new LavaError(`not an S3 location: ${location}`);
+  return { bucket: m[1], prefix: (m[2] ?? "").replace(/\/+$/, "") };
+}
+
+function copyError(obj: SourceObject, err: unknown): LavaError {
+  const name = (err as Error).name ?? "Error";
+  return new LavaError(
+    `cannot copy ${s3Url(obj.bucket, obj.key)} for a gzip import: ${name}: ${(err as Error).message}`,
+    {
+      cause: err,
+      retryable: isTransient(err),
+    },
+  );
+}
+
+async function multipartCopy(
+  s3: S3Client,
+  source: SourceObject,
+  target: { Bucket: string; Key: string },
+  copySource: string,
+) {
+  const { UploadId } = await s3.send(
+    new CreateMultipartUploadCommand({
+      ...target,
+      ContentEncoding: "gzip",
+      ContentType: "application/octet-stream",
+    }),
+  );
+  try {
+    const parts = [];
+    for (let start = 0, n = 1; start < source.size; start += COPY_PART_SIZE, n++) {
+      const end = Math.min(start + COPY_PART_SIZE, source.size) - 1;
+      const out = await s3.send(
+        new UploadPartCopyCommand({
+          ...target,
+          UploadId,
+          PartNumber: n,
+          CopySource: copySource,
+          CopySourceRange: `bytes=${start}-${end}`,
+          ...(source.etag ? { CopySourceIfMatch: source.etag } : {}),
+        }),
+      );
+      parts.push({ PartNumber: n, ETag: out.CopyPartResult?.ETag });
+    }
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        ...target,
+        UploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+    );
+  } catch (err) {
+    await s3.send(new AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Copy `source` (pinned to the version or ETag seen first) to
+ * `<temp>/<jobId>/<runId>/<n>-<basename>` with Content-Encoding gzip.
+ */
+export async function gzipEncodedCopy(
+  s3: S3Client,
+  source: SourceObject,
+  temp: { bucket: string; prefix: string },
+  name: string,
+): Promise<TempCopy> {
+  const target = { Bucket: temp.bucket, Key: [temp.prefix, name].filter(Boolean).join("/") };
+  const copySource = `${source.bucket}/${encodeURIComponent(source.key).replace(/%2F/g, "/")}${source.versionId ? `?versionId=${encodeURIComponent(source.versionId)}` : ""}`;
+  const remove = async () => {
+    await s3.send(new DeleteObjectCommand(target));
+  };
+  try {
+    if (source.size > SINGLE_COPY_MAX) await multipartCopy(s3, source, target, copySource);
+    else {
+      await s3.send(
+        new CopyObjectCommand({
+          ...target,
+          CopySource: copySource,
+          MetadataDirective: "REPLACE",
+          ContentEncoding: "gzip",
+          ContentType: "application/octet-stream",
+          ...(source.etag ? { CopySourceIfMatch: source.etag } : {}),
+        }),
+      );
+    }
+  } catch (err) {
+    await remove().catch(() => undefined);
+    throw copyError(source, err);
+  }
+  const object = await headObject(s3, target.Bucket, target.Key);
+  if (!object) throw new LavaError(`the gzip copy ${s3Url(target.Bucket, target.Key)} vanished`);
+  return { object, remove };
+}

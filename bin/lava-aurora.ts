@@ -84,6 +84,18 @@ realmOptions(
   process.exitCode = await runCommand(jobId, flags);
 });
 
+realmOptions(
+  program
+    .command("db-setup")
+    .description(
+      "check what loads need in a connection's database (aws_s3, ledger, rds_iam, schemas); create the ledger if allowed",
+    )
+    .argument("<conn_id>", "the connection's conn_id"),
+).action(async (connId: string, flags: RealmFlags) => {
+  const { dbSetupCommand } = await import("./cli/db-setup");
+  process.exitCode = await dbSetupCommand(connId, flags);
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -1,0 +1,195 @@
+/**
+ * What a database needs before db_from_s3 can load into it, checked as the
+ * loading connection: the aws_s3 import (Aurora), the ledger, rds_iam for IAM
+ * users, and privileges on the realm's target schemas.
+ */
+import type { ClientBase } from "pg";
+import type { ResolvedDb } from "../../connectors/types";
+import { isTemplated } from "../../spec/validate";
+import { foldName } from "./identifiers";
+import { ensureLedger, LEDGER_DDL, LEDGER_TABLE } from "./ledger";
+import { isRegexName } from "./regex-name";
+
+/** One line of the report. `ok: null` means "does not apply". */
+export interface SetupCheck {
+  readonly name: string;
+  readonly ok: boolean | null;
+  readonly detail: string;
+  /** What to run (as a DBA) to fix it. */
+  readonly fix?: string;
+}
+
+const IMPORT_SIGNATURES = [
+  "aws_s3.table_import_from_s3(text,text,text,text,text,text)",
+  "aws_s3.table_import_from_s3(text,text,text,text,text,text,text,text,text)",
+] as const;
+
+async function one<T>(
+  client: ClientBase,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T | undefined> {
+  return (await client.query(sql, params)).rows[0] as T | undefined;
+}
+
+async function checkImport(client: ClientBase, conn: ResolvedDb): Promise<SetupCheck> {
+  const name = "aws_s3 import";
+  if (!conn.aurora)
+    return { name, ok: null, detail: `${conn.type} connection: loads stream through client COPY` };
+  const missing: string[] = [];
+  const denied: string[] = [];
+  for (const sig of IMPORT_SIGNATURES) {
+    const row = await one<{ oid: string | null }>(
+      client,
+      "SELECT to_regprocedure($1)::oid::text AS oid",
+      [sig],
+    );
+    if (!row?.oid) missing.push(sig);
+    else {
+      const can = await one<{ ok: boolean }>(
+        client,
+        "SELECT has_schema_privilege('aws_s3', 'USAGE') AND has_function_privilege($1::oid, 'EXECUTE') AS ok",
+        [row.oid],
+      );
+      if (!can?.ok) denied.push(sig);
+    }
+  }
+  if (missing.length > 0) {
+    return {
+      name,
+      ok: false,
+      detail: `missing ${missing.join(", ")}`,
+      fix: "CREATE EXTENSION aws_s3 CASCADE;",
+    };
+  }
+  if (denied.length > 0) {
+    return {
+      name,
+      ok: false,
+      detail: `${conn.user} may not execute ${denied.join(", ")}`,
+      fix: `GRANT USAGE ON SCHEMA aws_s3, aws_commons TO ${conn.user};\nGRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA aws_s3, aws_commons TO ${conn.user};`,
+    };
+  }
+  const ext = await one<{ v: string }>(
+    client,
+    "SELECT extversion AS v FROM pg_extension WHERE extname = 'aws_s3'",
+  );
+  return {
+    name,
+    ok: true,
+    detail: `table_import_from_s3 (with and without credentials) executable by ${conn.user}${ext ? ` (aws_s3 ${ext.v})` : ""}`,
+  };
+}
+
+async function checkLedger(client: ClientBase, conn: ResolvedDb): Promise<SetupCheck> {
+  const name = "load ledger";
+  let created = false;
+  try {
+    created = (await ensureLedger(client)) === "created";
+  } catch {
+    return {
+      name,
+      ok: false,
+      detail: `${LEDGER_TABLE} is missing and ${conn.user} may not create it`,
+      fix: LEDGER_DDL,
+    };
+  }
+  const can = await one<{ ok: boolean }>(
+    client,
+    // One privilege per call: a list would mean "any of them".
+    "SELECT has_table_privilege($1, 'SELECT') AND has_table_privilege($1, 'INSERT') AND has_table_privilege($1, 'UPDATE') AS ok",
+    [LEDGER_TABLE],
+  );
+  if (!can?.ok) {
+    return {
+      name,
+      ok: false,
+      detail: `${conn.user} may not read and write ${LEDGER_TABLE}`,
+      fix: `GRANT USAGE ON SCHEMA lava TO ${conn.user};\nGRANT SELECT, INSERT, UPDATE ON ${LEDGER_TABLE} TO ${conn.user};`,
+    };
+  }
+  return {
+    name,
+    ok: true,
+    detail: `${LEDGER_TABLE} ${created ? "created" : "present"}, readable and writable`,
+  };
+}
+
+async function checkRdsIam(client: ClientBase, conn: ResolvedDb): Promise<SetupCheck> {
+  const name = "rds_iam";
+  if (conn.auth !== "iam") return { name, ok: null, detail: "password authentication: not needed" };
+  const role = await one<{ member: boolean }>(
+    client,
+    "SELECT pg_has_role(current_user, oid, 'MEMBER') AS member FROM pg_roles WHERE rolname = 'rds_iam'",
+  );
+  if (role?.member) return { name, ok: true, detail: `${conn.user} has rds_iam` };
+  return {
+    name,
+    ok: false,
+    detail: role
+      ? `${conn.user} lacks rds_iam`
+      : "no rds_iam role here (not an RDS/Aurora database?)",
+    fix: `GRANT rds_iam TO ${conn.user};`,
+  };
+}
+
+async function checkSchema(
+  client: ClientBase,
+  conn: ResolvedDb,
+  schema: string,
+): Promise<SetupCheck> {
+  const name = `schema ${schema}`;
+  const row = await one<{ usage: boolean; create: boolean }>(
+    client,
+    "SELECT has_schema_privilege(n.oid, 'USAGE') AS usage, has_schema_privilege(n.oid, 'CREATE') AS create FROM pg_namespace n WHERE n.nspname = $1",
+    [schema],
+  );
+  if (!row)
+    return {
+      name,
+      ok: false,
+      detail: "does not exist",
+      fix: `CREATE SCHEMA ${client.escapeIdentifier(schema)} AUTHORIZATION ${conn.user};`,
+    };
+  if (!row.usage || !row.create) {
+    return {
+      name,
+      ok: false,
+      detail: `${conn.user} lacks ${[!row.usage && "USAGE", !row.create && "CREATE"].filter(Boolean).join(" and ")} (CREATE is needed to create tables, and by drop and switch)`,
+      fix: `GRANT USAGE, CREATE ON SCHEMA ${client.escapeIdentifier(schema)} TO ${conn.user};`,
+    };
+  }
+  return { name, ok: true, detail: `${conn.user} may use it and create tables in it` };
+}
+
+/** Target schemas of the realm's db_from_s3 jobs on a connection (templated and /regex ones cannot be known). */
+export function targetSchemas(
+  jobs: readonly { type: string; parameters?: Record<string, unknown> }[],
+  connId: string,
+  preserveCase: boolean,
+): string[] {
+  const out = new Set<string>();
+  for (const job of jobs) {
+    const p = job.parameters ?? {};
+    if (job.type !== "db_from_s3" || p.db_conn_id !== connId || typeof p.schema !== "string")
+      continue;
+    if (isTemplated(p.schema) || isRegexName(p.schema)) continue;
+    out.add(foldName(p.schema, preserveCase));
+  }
+  return [...out].sort();
+}
+
+/** Run every check; the ledger is created when missing and the user may. */
+export async function checkDatabaseSetup(
+  client: ClientBase,
+  conn: ResolvedDb,
+  schemas: readonly string[],
+): Promise<SetupCheck[]> {
+  const checks = [
+    await checkImport(client, conn),
+    await checkLedger(client, conn),
+    await checkRdsIam(client, conn),
+  ];
+  for (const schema of schemas) checks.push(await checkSchema(client, conn, schema));
+  return checks;
+}

@@ -1,8 +1,11 @@
 /**
- * `npm run bench`: the streaming loader against `curl | gunzip | psql \copy`
- * of the same gzip object, alternating in one run on a throwaway PostgreSQL
- * and S3 server. Prints medians, the ratio, rows/s, MB/s and the loader's
- * peak RSS. Options: BENCH_ROWS (default 2,000,000), BENCH_RUNS (default 5).
+ * `npm run bench`: in one run, alternating, on a throwaway PostgreSQL and S3
+ * server, over verified TLS:
+ *  1. the streaming loader (plain PostgreSQL) vs `curl | gunzip | psql \copy`;
+ *  2. the Aurora path (aws_s3 import, the stand-in extension) vs one bare psql
+ *     call of `aws_s3.table_import_from_s3` on the same gzip object.
+ * Prints medians, ratios, rows/s, MB/s and the loader's peak RSS.
+ * Options: BENCH_ROWS (default 2,000,000), BENCH_RUNS (default 5).
  */
 import { execFile, fork } from "node:child_process";
 import { createWriteStream } from "node:fs";
@@ -14,7 +17,7 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { createGzip } from "node:zlib";
 import { build } from "esbuild";
-import { startAwsStub, startPgCluster, startS3 } from "../support/index";
+import { installAwsS3Standin, startAwsStub, startPgCluster, startS3 } from "../support/index";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -23,7 +26,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PASSWORD = "bench:pw\\1";
 const run = promisify(execFile);
 
-/** Deterministic CSV rows, ~60 bytes each. */
+/** Deterministic CSV rows, ~56 bytes each. */
 function* csvLines(rows: number): Generator<string> {
   yield "id,customer,amount,created_at,notes\n";
   let batch = "";
@@ -44,6 +47,23 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
+function job(jobId: string, connId: string, key: string) {
+  return {
+    job_id: jobId,
+    type: "db_from_s3",
+    enabled: true,
+    parameters: {
+      db_conn_id: connId,
+      bucket: "bench",
+      key,
+      schema: "public",
+      table: "orders",
+      mode: "truncate",
+      args: ["FORMAT CSV", "HEADER", "GZIP"],
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "lava-bench-"));
   const [cluster, s3, aws] = await Promise.all([
@@ -52,7 +72,7 @@ async function main(): Promise<void> {
     startAwsStub(),
   ]);
   try {
-    // Prepare: data file, object, role, table.
+    // Prepare: data file, objects (one plain, one with Content-Encoding: gzip for aws_s3), role, table.
     const file = join(dir, "orders.csv.gz");
     let rawBytes = 0;
     const counted = Readable.from(csvLines(ROWS)).map((chunk: string) => {
@@ -61,9 +81,12 @@ async function main(): Promise<void> {
     });
     await pipeline(counted, createGzip(), createWriteStream(file));
     const gzBytes = (await stat(file)).size;
-    await s3.put("bench", "orders.csv.gz", await readFile(file));
+    const body = await readFile(file);
+    await s3.put("bench", "orders.csv.gz", body);
+    await s3.put("bench", "orders-enc.csv.gz", body, { contentEncoding: "gzip" });
     await cluster.createRole("loader", { password: PASSWORD });
     await cluster.createDatabase("bench", "loader");
+    await installAwsS3Standin(cluster, "bench", s3.endpoint);
     aws.setParameter("/lava/bench/loader", PASSWORD, "SecureString");
     const env = { ...process.env, ...aws.env(), ...s3.env() };
     const psqlEnv = {
@@ -76,50 +99,34 @@ async function main(): Promise<void> {
       PGSSLMODE: "verify-full",
       PGSSLROOTCERT: cluster.caFile,
     };
-    await run(
-      "psql",
-      [
-        "-q",
-        "-c",
-        "CREATE TABLE orders (id bigint, customer text, amount numeric(12,2), created_at timestamptz, notes text)",
-      ],
-      { env: psqlEnv },
+    const psql = (...args: string[]) =>
+      run("psql", ["-q", "-v", "ON_ERROR_STOP=1", ...args], { env: psqlEnv });
+    await psql(
+      "-c",
+      "CREATE TABLE orders (id bigint, customer text, amount numeric(12,2), created_at timestamptz, notes text)",
     );
+    const connection = {
+      enabled: true,
+      host: cluster.host,
+      port: cluster.port,
+      database: "bench",
+      user: "loader",
+      password: "/lava/bench/loader",
+      ssl: true,
+    };
     const realm = {
       realm: "bench",
       region: "us-east-1",
       ssl_ca_file: cluster.caFile,
       connections: [
-        {
-          conn_id: "pg",
-          type: "postgres",
-          enabled: true,
-          host: cluster.host,
-          port: cluster.port,
-          database: "bench",
-          user: "loader",
-          password: "/lava/bench/loader",
-          ssl: true,
-        },
+        { conn_id: "pg", type: "postgres", ...connection },
+        { conn_id: "au", type: "postgres-aurora", ...connection },
       ],
       jobs: [
-        {
-          job_id: "bench/load",
-          type: "db_from_s3",
-          enabled: true,
-          parameters: {
-            db_conn_id: "pg",
-            bucket: "bench",
-            key: "orders.csv.gz",
-            schema: "public",
-            table: "orders",
-            mode: "truncate",
-            args: ["FORMAT CSV", "HEADER", "GZIP"],
-          },
-        },
+        job("bench/stream", "pg", "orders.csv.gz"),
+        job("bench/aurora", "au", "orders-enc.csv.gz"),
       ],
     };
-    const url = `${s3.endpoint}/bench/orders.csv.gz`;
     console.log(
       `data: ${ROWS.toLocaleString()} rows, ${(rawBytes / 1e6).toFixed(1)} MB CSV, ${(gzBytes / 1e6).toFixed(1)} MB gzip; ${RUNS} runs each, alternating`,
     );
@@ -146,49 +153,74 @@ async function main(): Promise<void> {
         child.once("message", (m) => resolve(m as Record<string, unknown>));
         child.send(msg as never);
       });
-    const loaderMs: number[] = [];
-    const baselineMs: number[] = [];
-    // One untimed warm-up of each, then alternate.
-    for (let i = -1; i < RUNS; i++) {
-      const r = await ask({ realm, jobId: "bench/load" });
-      if (r.status !== "ok" || r.rows !== ROWS) {
-        throw new Error(`loader run failed: ${JSON.stringify(r)}`);
-      }
-      const rss = `loader peak RSS so far ${(r.maxRssMiB as number).toFixed(0)} MiB`;
-      if (i < 0) console.log(`warm-up: ${rss}`);
-      const t0 = performance.now();
-      await run(
-        "bash",
-        [
-          "-o",
-          "pipefail",
-          "-c",
-          `curl -sf "${url}" | gunzip | psql -q -1 -v ON_ERROR_STOP=1 -c 'TRUNCATE orders' -c '\\copy orders from pstdin with (format csv, header)'`,
-        ],
-        { env: psqlEnv },
-      );
-      const baseline = performance.now() - t0;
-      if (i >= 0) {
+
+    /** One untimed warm-up of each side, then RUNS alternating timed runs; prints and returns the medians. */
+    const compare = async (
+      title: string,
+      jobId: string,
+      baselineName: string,
+      baseline: () => Promise<unknown>,
+    ) => {
+      console.log(`\n${title}`);
+      const loaderMs: number[] = [];
+      const baselineMs: number[] = [];
+      for (let i = -1; i < RUNS; i++) {
+        const r = await ask({ realm, jobId });
+        if (r.status !== "ok" || r.rows !== ROWS)
+          throw new Error(`loader run failed: ${JSON.stringify(r)}`);
+        const t0 = performance.now();
+        await baseline();
+        const b = performance.now() - t0;
+        const rss = `loader peak RSS so far ${(r.maxRssMiB as number).toFixed(0)} MiB`;
+        if (i < 0) continue;
         loaderMs.push(r.ms as number);
-        baselineMs.push(baseline);
+        baselineMs.push(b);
         console.log(
-          `run ${i + 1}: loader ${(r.ms as number).toFixed(0)} ms, curl|gunzip|psql ${baseline.toFixed(0)} ms (${rss})`,
+          `  run ${i + 1}: loader ${(r.ms as number).toFixed(0)} ms, ${baselineName} ${b.toFixed(0)} ms (${rss})`,
         );
       }
-    }
+      const l = median(loaderMs);
+      const b = median(baselineMs);
+      const line = (name: string, ms: number) =>
+        `  ${name.padEnd(22)} median ${(ms / 1000).toFixed(2)} s  ${Math.round(ROWS / (ms / 1000)).toLocaleString()} rows/s  ${(rawBytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s (uncompressed)`;
+      console.log(line("lava-aurora", l));
+      console.log(line(baselineName, b));
+      console.log(`  ratio lava-aurora/${baselineName}: ${(l / b).toFixed(3)}`);
+    };
+
+    const url = `${s3.endpoint}/bench/orders.csv.gz`;
+    await compare(
+      "1. plain PostgreSQL: streaming loader vs curl | gunzip | psql \\copy (target ratio <= 1.10)",
+      "bench/stream",
+      "curl|gunzip|psql",
+      () =>
+        run(
+          "bash",
+          [
+            "-o",
+            "pipefail",
+            "-c",
+            `curl -sf "${url}" | gunzip | psql -q -1 -v ON_ERROR_STOP=1 -c 'TRUNCATE orders' -c '\\copy orders from pstdin with (format csv, header)'`,
+          ],
+          { env: psqlEnv },
+        ),
+    );
+    await compare(
+      "2. Aurora: aws_s3 path vs one bare psql call of aws_s3.table_import_from_s3 (target ratio <= 1.05)",
+      "bench/aurora",
+      "psql aws_s3 call",
+      () =>
+        psql(
+          "-1",
+          "-c",
+          "TRUNCATE orders",
+          "-c",
+          "SELECT aws_s3.table_import_from_s3('public.orders', '', '(FORMAT csv, HEADER true)', 'bench', 'orders-enc.csv.gz', 'us-east-1')",
+        ),
+    );
     const { maxRssKiB } = await ask("exit");
-    const l = median(loaderMs);
-    const b = median(baselineMs);
-    console.log("");
     console.log(
-      `streaming loader      median ${(l / 1000).toFixed(2)} s  ${Math.round(ROWS / (l / 1000)).toLocaleString()} rows/s  ${(rawBytes / 1e6 / (l / 1000)).toFixed(1)} MB/s (uncompressed)`,
-    );
-    console.log(
-      `curl|gunzip|psql      median ${(b / 1000).toFixed(2)} s  ${Math.round(ROWS / (b / 1000)).toLocaleString()} rows/s  ${(rawBytes / 1e6 / (b / 1000)).toFixed(1)} MB/s (uncompressed)`,
-    );
-    console.log(`ratio loader/baseline ${(l / b).toFixed(3)} (target <= 1.10)`);
-    console.log(
-      `loader peak RSS       ${((maxRssKiB as number) / 1024).toFixed(0)} MB (target < 200 MB)`,
+      `\nloader peak RSS over all runs: ${((maxRssKiB as number) / 1024).toFixed(0)} MB (target < 200 MB)`,
     );
   } finally {
     await Promise.all([cluster.stop(), s3.stop(), aws.stop()]);

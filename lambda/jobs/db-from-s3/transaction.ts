@@ -136,7 +136,8 @@ export async function inTransaction(
     for (const e of target.events) run.events.add(e);
     const { loader } = s;
     const columns = p.columns?.map((c) => quoteIdent(c.name));
-    const every = columns ?? (await tableColumns(client, target.physical));
+    const needsAll = p.copy.options.some((o) => "columns" in o && o.columns === "*");
+    const every = columns ?? (needsAll ? await tableColumns(client, target.physical) : []);
     const options = copyOptionsSql(p.copy, (_force, cols) =>
       // Names were folded per preserve_case when parsed; quoted ones are exact.
       cols === "*" ? every : cols.map((c) => quoteIdent(c)),

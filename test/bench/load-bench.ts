@@ -67,7 +67,10 @@ function job(jobId: string, connId: string, key: string) {
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "lava-bench-"));
   const [cluster, s3, aws] = await Promise.all([
-    startPgCluster(),
+    // Room for every run's WAL, so no checkpoint lands in the middle of one side's run.
+    startPgCluster({
+      settings: { max_wal_size: "16GB", checkpoint_timeout: "1h", shared_buffers: "256MB" },
+    }),
     startS3({ buckets: ["bench"] }),
     startAwsStub(),
   ]);
@@ -165,9 +168,12 @@ async function main(): Promise<void> {
       const loaderMs: number[] = [];
       const baselineMs: number[] = [];
       for (let i = -1; i < RUNS; i++) {
+        // Each side starts from the same state: the previous run's dirty pages written out.
+        await cluster.query("CHECKPOINT");
         const r = await ask({ realm, jobId });
         if (r.status !== "ok" || r.rows !== ROWS)
           throw new Error(`loader run failed: ${JSON.stringify(r)}`);
+        await cluster.query("CHECKPOINT");
         const t0 = performance.now();
         await baseline();
         const b = performance.now() - t0;

@@ -52,7 +52,7 @@ export function isEmptyImport(err: unknown): boolean {
 }
 
 /** Aurora reports S3 trouble as "HTTP <status>. …" errors; name the object. */
-function importError(err: unknown, url: string): Error {
+export function importError(err: unknown, url: string): Error {
   const message = (err as Error)?.message ?? String(err);
   const status = /^HTTP (\d{3})\b/.exec(message)?.[1];
   if (status === "412")

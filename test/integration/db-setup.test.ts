@@ -24,30 +24,14 @@ afterAll(async () => {
 
 /** A realm file with Aurora connection `au` on `database` and a job loading into `sales`. */
 async function realmFile(database: string): Promise<string> {
-  const c = world.cluster;
   const file = join(dir, `${database}.json`);
-  const doc = {
-    realm: "dev",
-    region: "us-east-1",
-    ssl_ca_file: c.caFile,
-    connections: [
-      {
-        conn_id: "au",
-        type: "postgres-aurora",
-        enabled: true,
-        host: c.host,
-        port: c.port,
-        database,
-        user: "loader",
-        password: "/lava/dev/loader",
-        ssl: true,
-      },
-    ],
-    jobs: [
+  const doc = world.realmDoc(
+    [
       loadJob("j", { db_conn_id: "au", table: "t" }),
       loadJob("k", { db_conn_id: "au", schema: "{{ vars.s }}", table: "t" }),
     ],
-  };
+    { conn_id: "au", type: "postgres-aurora", database },
+  );
   await writeFile(file, JSON.stringify(doc));
   return file;
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAssignments } from "../../bin/cli/run";
 import { runCli } from "../support/cli";
-import { BUCKET, DATABASE, LOADER_PASSWORD, loadJob, useLoadWorld } from "../support/load-world";
+import { BUCKET, LOADER_PASSWORD, loadJob, useLoadWorld } from "../support/load-world";
 
 const world = useLoadWorld();
 let dir: string;
@@ -14,34 +14,15 @@ let realmFile: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "lava-run-"));
   realmFile = join(dir, "dev.yaml");
-  const c = world.cluster;
-  const realm = {
-    realm: "dev",
-    region: "us-east-1",
-    ssl_ca_file: c.caFile,
-    connections: [
-      {
-        conn_id: "pg",
-        type: "postgres",
-        enabled: true,
-        host: c.host,
-        port: c.port,
-        database: DATABASE,
-        user: "loader",
-        password: "/lava/dev/loader",
-        ssl: true,
-      },
-    ],
-    jobs: [
-      loadJob("sales/cli", {
-        key: "cli/{{ globals.day }}.csv",
-        table: "cli",
-        mode: "truncate",
-        columns: ["id INTEGER", "name TEXT"],
-        args: ["FORMAT CSV", "HEADER"],
-      }),
-    ],
-  };
+  const realm = world.realmDoc([
+    loadJob("sales/cli", {
+      key: "cli/{{ globals.day }}.csv",
+      table: "cli",
+      mode: "truncate",
+      columns: ["id INTEGER", "name TEXT"],
+      args: ["FORMAT CSV", "HEADER"],
+    }),
+  ]);
   await writeFile(realmFile, JSON.stringify(realm));
   await world.s3.put(BUCKET, "cli/2026-01-02.csv", "id,name\n1,a\n2,b\n");
 });

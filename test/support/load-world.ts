@@ -24,6 +24,12 @@ export interface LoadWorld {
   readonly cluster: PgCluster;
   readonly s3: LocalS3;
   readonly aws: AwsStub;
+  /** The document of `realm(...)`, unvalidated (to write into a realm file). */
+  realmDoc(
+    jobs: Record<string, unknown>[],
+    connection?: Record<string, unknown>,
+    top?: Record<string, unknown>,
+  ): Record<string, unknown>;
   /** A realm `dev` with connection `pg` (SSL, SSM password) and the given jobs; `top` adds realm keys. */
   realm(
     jobs: Record<string, unknown>[],
@@ -96,7 +102,7 @@ export function useLoadWorld(): LoadWorld {
     get aws() {
       return need(aws);
     },
-    realm(jobs, connection = {}, top = {}) {
+    realmDoc(jobs, connection = {}, top = {}) {
       const c = need(cluster);
       const conn = {
         conn_id: "pg",
@@ -110,17 +116,17 @@ export function useLoadWorld(): LoadWorld {
         ssl: true,
         ...connection,
       };
-      return validateRealm(
-        {
-          realm: "dev",
-          region: "us-east-1",
-          ssl_ca_file: c.caFile,
-          connections: [conn, ...((top.connections as unknown[]) ?? [])],
-          jobs,
-          ...Object.fromEntries(Object.entries(top).filter(([k]) => k !== "connections")),
-        },
-        "realms/dev.yaml",
-      );
+      return {
+        realm: "dev",
+        region: "us-east-1",
+        ssl_ca_file: c.caFile,
+        connections: [conn, ...((top.connections as unknown[]) ?? [])],
+        jobs,
+        ...Object.fromEntries(Object.entries(top).filter(([k]) => k !== "connections")),
+      };
+    },
+    realm(jobs, connection = {}, top = {}) {
+      return validateRealm(world.realmDoc(jobs, connection, top), "realms/dev.yaml");
     },
     deps() {
       return {

@@ -96,6 +96,17 @@ realmOptions(
   process.exitCode = await dbSetupCommand(connId, flags);
 });
 
+program
+  .command("demo")
+  .description(
+    "show lava-aurora loading S3 files in a throwaway local world (PostgreSQL, S3, SSM); exit 0 if all went as expected",
+  )
+  .option("--keep", "leave the world running until Ctrl-C and print how to connect", false)
+  .action(async (flags: { keep: boolean }) => {
+    const { demoCommand } = await import("./cli/demo/index");
+    process.exitCode = await demoCommand(flags);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

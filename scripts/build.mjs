@@ -16,6 +16,8 @@ await build({
   // Prefer the ES module builds (the AWS SDK ships both): named exports of dynamic
   // imports then survive bundling, which esbuild cannot see through CommonJS.
   mainFields: ["module", "main"],
+  // The demo's S3 server (s3rver, CommonJS with file-relative requires) loads from node_modules.
+  external: ["s3rver"],
   chunkNames: "chunks/[name]-[hash]",
   sourcemap: "linked",
   minifySyntax: true,

@@ -6,45 +6,64 @@ import { EXIT, reportError, UsageError } from "./errors";
 import { loadRealm, type RealmFlags } from "./realm";
 import { readSecretInput } from "./secret-input";
 
+/** Refuse a parameter name outside `/lava/<realm>/` (before anything is read or sent). */
+export function checkPasswordName(realmName: string, param: string): void {
+  const prefix = realmPrefix(realmName);
+  if (!param.startsWith(prefix) || param.length === prefix.length) {
+    throw new UsageError(`parameter name must be under ${prefix}, got ${JSON.stringify(param)}`);
+  }
+}
+
+/**
+ * Store `value` as an SSM SecureString encrypted with `alias/lava-<realm>-sys` (SDK default
+ * chain) and return the line the command prints; the value never appears in it or in errors.
+ */
+export async function storePassword(
+  realmName: string,
+  param: string,
+  value: string,
+  overwrite = false,
+): Promise<string> {
+  checkPasswordName(realmName, param);
+  if (value === "") throw new UsageError("empty password refused (nothing on stdin)");
+  const keyId = `alias/lava-${realmName}-sys`;
+  const { SSMClient, PutParameterCommand } = await import("@aws-sdk/client-ssm");
+  const client = new SSMClient({});
+  try {
+    const out = await client.send(
+      new PutParameterCommand({
+        Name: param,
+        Value: value,
+        Type: "SecureString",
+        KeyId: keyId,
+        Overwrite: overwrite,
+        Description: `lava-aurora password (realm ${realmName})`,
+      }),
+    );
+    return `stored ${param} (SecureString, version ${out.Version ?? "?"}, key ${keyId})`;
+  } catch (err) {
+    const name = err instanceof Error ? err.name : "Error";
+    const hint =
+      name === "ParameterAlreadyExists" ? ": it exists; add --overwrite to replace it" : "";
+    throw new LavaError(`cannot store ${param}: ${name}${hint}`, {
+      cause: err,
+      retryable: isTransient(err),
+    });
+  } finally {
+    client.destroy();
+  }
+}
+
 export async function putPasswordCommand(
   param: string,
   flags: RealmFlags & { overwrite?: boolean },
 ): Promise<number> {
   try {
     const realm = await loadRealm(flags);
-    const prefix = realmPrefix(realm.name);
-    if (!param.startsWith(prefix) || param.length === prefix.length) {
-      throw new UsageError(`parameter name must be under ${prefix}, got ${JSON.stringify(param)}`);
-    }
+    checkPasswordName(realm.name, param);
     const value = await readSecretInput(process.stdin, process.stderr);
-    if (value === "") throw new UsageError("empty password refused (nothing on stdin)");
-    const keyId = `alias/lava-${realm.name}-sys`;
-    const { SSMClient, PutParameterCommand } = await import("@aws-sdk/client-ssm");
-    let version: number | undefined;
-    try {
-      const out = await new SSMClient({}).send(
-        new PutParameterCommand({
-          Name: param,
-          Value: value,
-          Type: "SecureString",
-          KeyId: keyId,
-          Overwrite: flags.overwrite === true,
-          Description: `lava-aurora password (realm ${realm.name})`,
-        }),
-      );
-      version = out.Version;
-    } catch (err) {
-      const name = err instanceof Error ? err.name : "Error";
-      const hint =
-        name === "ParameterAlreadyExists" ? ": it exists; add --overwrite to replace it" : "";
-      throw new LavaError(`cannot store ${param}: ${name}${hint}`, {
-        cause: err,
-        retryable: isTransient(err),
-      });
-    }
-    process.stdout.write(
-      `stored ${param} (SecureString, version ${version ?? "?"}, key ${keyId})\n`,
-    );
+    const line = await storePassword(realm.name, param, value, flags.overwrite === true);
+    process.stdout.write(`${line}\n`);
     return EXIT.ok;
   } catch (err) {
     return reportError(err);

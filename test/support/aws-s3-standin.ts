@@ -1,10 +1,8 @@
-/** Installs the aws_s3 stand-in (test/fixtures/aws-s3-standin.sql) into a test database. */
-import { readFile } from "node:fs/promises";
+/** Installs the aws_s3 stand-in (test/fixtures/aws-s3-standin-sql.ts) into a test or demo database. */
 import pg from "pg";
+import { AWS_S3_STANDIN_SQL } from "../fixtures/aws-s3-standin-sql.js";
 import type { PgCluster } from "./pg-cluster.js";
 import { S3RVER_CREDENTIALS } from "./s3.js";
-
-const SQL = new URL("../fixtures/aws-s3-standin.sql", import.meta.url);
 
 /**
  * Create `aws_commons` and `aws_s3` in `database`, pulling from `s3Endpoint`;
@@ -23,7 +21,7 @@ export async function installAwsS3Standin(
   });
   await client.connect();
   try {
-    await client.query(await readFile(SQL, "utf8"));
+    await client.query(AWS_S3_STANDIN_SQL);
     const set = (name: string, value: string) =>
       client.query(
         `ALTER DATABASE ${client.escapeIdentifier(database)} SET ${name} = ${client.escapeLiteral(value)}`,

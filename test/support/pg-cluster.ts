@@ -32,7 +32,10 @@ export interface CreateRoleOptions {
   login?: boolean;
 }
 
-/** A private, running PostgreSQL 15 cluster listening on 127.0.0.1 and a unix socket. */
+/**
+ * A private, running PostgreSQL cluster (15 where installed, see pg-bin.ts) listening on
+ * 127.0.0.1 and a unix socket.
+ */
 export interface PgCluster {
   /** Always "127.0.0.1". */
   host: string;
@@ -88,12 +91,12 @@ async function writeHba(dataDir: string, lines: string[]): Promise<void> {
 }
 
 /**
- * Starts a throw-away PostgreSQL 15 cluster in a private temp dir (as the `postgres` OS user when
- * running as root), with TLS from a fresh test CA, scram-sha-256 auth on 127.0.0.1 by default and
- * trust for the superuser `postgres` over the unix socket. Intended use: one per test file, in
- * beforeAll/afterAll. Clusters left running are stopped on process exit (and by a watchdog if
- * the process is killed). The temp dir lives under os.tmpdir(), which must be traversable by the
- * `postgres` user when running as root.
+ * Starts a throw-away PostgreSQL cluster (15 where installed) in a private temp dir (as the
+ * `postgres` OS user when running as root), with TLS from a fresh test CA, scram-sha-256 auth
+ * on 127.0.0.1 by default and trust for the superuser `postgres` over the unix socket. Intended
+ * use: one per test file, in beforeAll/afterAll (the demo uses one too). Clusters left running
+ * are stopped on process exit (and by a watchdog if the process is killed). The temp dir lives
+ * under os.tmpdir(), which must be traversable by the `postgres` user when running as root.
  */
 export async function startPgCluster(opts: PgClusterOptions = {}): Promise<PgCluster> {
   const rootDir = await mkdtemp(join(tmpdir(), "lava-pg-"));

@@ -3,11 +3,32 @@ import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { findPgBin, pgBinHint } from "./pg-bin.js";
 
 const run = promisify(execFile);
 
-/** Directory of the PostgreSQL 15 server binaries. */
-export const PG_BIN = "/usr/lib/postgresql/15/bin";
+/** The major version the test suite prefers where installed. */
+const PREFERRED_MAJOR = "15";
+
+let binDir: string | undefined;
+
+/** Use the server binaries in `dir` from now on (the demo picks them before starting). */
+export function usePgBin(dir: string): void {
+  binDir = dir;
+}
+
+/**
+ * Directory of the PostgreSQL server binaries: as set by {@link usePgBin}, else found by
+ * {@link findPgBin} (PostgreSQL 15 preferred where installed); throws how to install them.
+ */
+export function pgBinDir(): string {
+  if (binDir === undefined) {
+    const found = findPgBin({ prefer: PREFERRED_MAJOR });
+    if (!found.found) throw new Error(pgBinHint(found));
+    binDir = found.dir;
+  }
+  return binDir;
+}
 
 /** Numeric ids of the OS account that runs the server. */
 export interface PgOwner {
@@ -32,7 +53,7 @@ export function pgOwner(): PgOwner | undefined {
 
 /** The command line running a PostgreSQL binary as the right OS user. */
 export function pgCommand(bin: string, args: string[]): { file: string; args: string[] } {
-  const file = join(PG_BIN, bin);
+  const file = join(pgBinDir(), bin);
   if (pgOwner()) return { file: "runuser", args: ["-u", "postgres", "--", file, ...args] };
   return { file, args };
 }

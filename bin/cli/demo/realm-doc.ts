@@ -1,0 +1,97 @@
+/** The demo realm: two connections to one local database (Aurora-style and plain) and three jobs. */
+import { LANDING, TEMP_BUCKET } from "./data";
+
+/** The realm's name. */
+export const DEMO_REALM = "demo";
+/** The SSM parameter holding the loader's password. */
+export const PASSWORD_PARAM = `/lava/${DEMO_REALM}/club-loader`;
+/** The database, its loading role and the schema the jobs load into. */
+export const DATABASE = "clubhouse";
+export const LOADER = "loader";
+export const SCHEMA = "club";
+
+/** Connection ids: Aurora (loads through aws_s3) and plain PostgreSQL (client-side COPY). */
+export const AURORA_CONN = "club-aurora";
+export const PG_CONN = "club-pg";
+
+/** Job ids. */
+export const JOBS = {
+  members: "club/members",
+  tastings: "club/tastings",
+  orders: "club/orders",
+} as const;
+
+/** Where the database listens and which CA signed its certificate. */
+export interface DemoServer {
+  host: string;
+  port: number;
+  caFile: string;
+}
+
+function connection(connId: string, type: string, description: string, server: DemoServer) {
+  return {
+    conn_id: connId,
+    type,
+    enabled: true,
+    description,
+    host: server.host,
+    port: server.port,
+    database: DATABASE,
+    user: LOADER,
+    password: PASSWORD_PARAM,
+    ssl: true,
+  };
+}
+
+function job(jobId: string, description: string, parameters: Record<string, unknown>) {
+  return {
+    job_id: jobId,
+    type: "db_from_s3",
+    enabled: true,
+    description,
+    parameters: { bucket: LANDING, schema: SCHEMA, ...parameters },
+  };
+}
+
+/** The realm document (keys come with each dispatch, as an s3trigger would pass them). */
+export function demoRealmDoc(server: DemoServer): Record<string, unknown> {
+  return {
+    realm: DEMO_REALM,
+    region: "us-east-1",
+    s3_temp: `s3://${TEMP_BUCKET}/${DEMO_REALM}`,
+    s3_sources: [{ bucket: LANDING }],
+    ssl_ca_file: server.caFile,
+    connections: [
+      connection(AURORA_CONN, "postgres-aurora", "the club's database, as Aurora", server),
+      connection(PG_CONN, "postgres", "the same database, as plain PostgreSQL", server),
+    ],
+    jobs: [
+      job(JOBS.members, "the membership list, replaced by each monthly file", {
+        db_conn_id: AURORA_CONN,
+        table: "members",
+        mode: "switch",
+        columns: [
+          "member_id INTEGER PRIMARY KEY",
+          "name TEXT NOT NULL",
+          "joined DATE NOT NULL",
+          "favourite_custard TEXT",
+        ],
+        args: ["FORMAT CSV", "HEADER"],
+      }),
+      job(JOBS.tastings, "tasting notes, gzip-compressed", {
+        db_conn_id: AURORA_CONN,
+        table: "tastings",
+        mode: "append",
+        columns: ["tasted_on DATE", "member_id INTEGER", "custard TEXT", "stars INTEGER"],
+        args: ["FORMAT CSV", "HEADER", "GZIP"],
+      }),
+      job(JOBS.orders, "custard orders, in parts listed by a manifest", {
+        db_conn_id: PG_CONN,
+        table: "orders",
+        mode: "truncate",
+        columns: ["order_id INTEGER", "member_id INTEGER", "custard TEXT", "litres NUMERIC(4,1)"],
+        args: ["FORMAT CSV", "HEADER", "MANIFEST"],
+      }),
+    ],
+  };
+}

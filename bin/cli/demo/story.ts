@@ -1,0 +1,255 @@
+/**
+ * The demo's story, after the world has started: write and check the realm, store the password,
+ * upload the sample files, then run real jobs through the same runner as the Lambda function and
+ * check that each one did what lava-aurora promises.
+ */
+import { readFile } from "node:fs/promises";
+import { HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { runJob } from "../../../lambda/jobs/runner";
+import type { JobDeps, JobResult } from "../../../lambda/jobs/types";
+import { loadRealmFile } from "../../../lambda/spec/load";
+import type { Realm } from "../../../lambda/spec/validate";
+import { pgBinDir } from "../../../test/support/pg-process";
+import { storePassword } from "../put-password";
+import { BAD_LINE, KEYS, LANDING, MEMBERS_JULY, SAMPLE_FILES, TEMP_BUCKET } from "./data";
+import type { Printer } from "./print";
+import { DATABASE, DEMO_REALM, JOBS, LOADER, PASSWORD_PARAM, SCHEMA } from "./realm-doc";
+import type { DemoWorld } from "./world";
+
+const A = `${SCHEMA}.members_a`;
+const B = `${SCHEMA}.members_b`;
+
+interface Scene {
+  readonly world: DemoWorld;
+  readonly print: Printer;
+  readonly deps: JobDeps;
+  realm?: Realm;
+}
+
+const rowsOf = (n: number) => `${n} ${n === 1 ? "row" : "rows"}`;
+const bare = (quoted: string | undefined) => quoted?.replace(/"/g, "") ?? "?";
+
+/** Dispatch `key` to a job, as an s3trigger would, through the runner the Lambda function uses. */
+async function run(scene: Scene, jobId: string, key: string): Promise<JobResult> {
+  if (!scene.realm) throw new Error("the realm was not loaded");
+  scene.print.note(`same as: lava-aurora run ${jobId} --param key=${key}`);
+  return runJob(scene.realm, { job_id: jobId, parameters: { key } }, scene.deps);
+}
+
+/** ✓ for an ok run of `rows` rows into `table` by `loader`; on surprise, what the runner said. */
+function expectLoaded(
+  scene: Scene,
+  r: JobResult,
+  rows: number,
+  table: string,
+  loader: string,
+): boolean {
+  const ok =
+    r.status === "ok" &&
+    r.rows === rows &&
+    bare(r.loaded_table) === table &&
+    r.events.some((e) => e.endsWith(`(${loader})`));
+  const got = r.status === "ok" ? `${rowsOf(r.rows ?? 0)} into ${bare(r.loaded_table)}` : "";
+  scene.print.check(ok, `${r.status}: ${got || r.error?.message || r.reason} (${loader})`);
+  if (!ok) for (const e of r.events) scene.print.note(e);
+  return ok;
+}
+
+async function showMembers(scene: Scene): Promise<void> {
+  scene.print.table(await scene.world.table(A));
+  scene.print.table(await scene.world.table(B));
+}
+
+async function snapshot(scene: Scene): Promise<string> {
+  return JSON.stringify([await scene.world.table(A), await scene.world.table(B)]);
+}
+
+/** The rest of step 1: what started, each checked. */
+async function checkWorld(scene: Scene): Promise<void> {
+  const { print, world } = scene;
+  const { cluster, s3, aws } = world;
+  const ssl = (await world.rows("SHOW ssl"))[0]?.ssl;
+  const tcp = await world.rows("SELECT DISTINCT type FROM pg_hba_file_rules WHERE type <> 'local'");
+  print.check(
+    ssl === "on" && tcp.map((r) => r.type).join() === "hostssl",
+    `PostgreSQL ${world.serverVersion} on ${cluster.host}:${cluster.port}, TLS only, certificate from a fresh test CA`,
+  );
+  print.note(`server binaries: ${pgBinDir()}`);
+  const buckets = (await s3.client().send(new ListBucketsCommand({}))).Buckets ?? [];
+  const names = buckets.map((b) => b.Name).sort();
+  print.check(
+    names.join() === [LANDING, TEMP_BUCKET].sort().join(),
+    `S3 server (s3rver) on ${s3.endpoint}: buckets ${names.join(", ")}`,
+  );
+  print.info(`SSM stub on ${aws.endpoint}`);
+  const imports = await world.rows(
+    "SELECT p.oid FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'aws_s3' AND p.proname = 'table_import_from_s3'",
+  );
+  print.check(
+    imports.length === 4,
+    "aws_s3 stand-in installed: the database pulls objects from the S3 server, as Aurora does",
+  );
+}
+
+async function writeRealm(scene: Scene): Promise<void> {
+  const { print, world } = scene;
+  print.step("Write the demo realm and check it, as `lava-aurora check` does");
+  print.note(world.realmFile);
+  scene.realm = await loadRealmFile(world.realmFile);
+  const { realm } = scene;
+  print.check(
+    realm.name === DEMO_REALM,
+    `realm ${realm.name}: ${realm.connections.length} connections, ${realm.jobs.length} jobs, valid`,
+  );
+}
+
+async function putPassword(scene: Scene): Promise<void> {
+  const { print, world } = scene;
+  print.step("Store the loader's password in SSM, as `lava-aurora put-password` does");
+  print.info(await storePassword(DEMO_REALM, PASSWORD_PARAM, world.loaderPassword));
+  const stored = world.aws.ssm.get(PASSWORD_PARAM);
+  print.check(
+    stored?.type === "SecureString" && stored.value === world.loaderPassword,
+    `SecureString ${PASSWORD_PARAM}, key ${stored?.keyId ?? "?"}`,
+  );
+  const realmText = await readFile(world.realmFile, "utf8");
+  print.check(
+    !realmText.includes(world.loaderPassword),
+    "the realm file names the parameter, never the password",
+  );
+}
+
+async function upload(scene: Scene): Promise<void> {
+  const { print, world } = scene;
+  print.step(`Upload the sample files to s3://${LANDING}`);
+  const wide = Math.max(...SAMPLE_FILES.map((f) => f.key.length));
+  for (const f of SAMPLE_FILES) {
+    await world.s3.put(LANDING, f.key, f.body);
+    print.info(`${f.key.padEnd(wide)}  ${f.about}`);
+  }
+  const listed = await world.s3.client().send(new ListObjectsV2Command({ Bucket: LANDING }));
+  print.check(
+    (listed.KeyCount ?? 0) === SAMPLE_FILES.length,
+    `${listed.KeyCount ?? 0} objects in s3://${LANDING}`,
+  );
+}
+
+async function firstLoad(scene: Scene): Promise<void> {
+  const { print } = scene;
+  print.step("Load May's members: job club/members, switch mode, Aurora's aws_s3 import");
+  const r = await run(scene, JOBS.members, KEYS.may);
+  expectLoaded(scene, r, 6, A, "aws_s3 import");
+  const log = await scene.world.cluster.readLog();
+  const tls = new RegExp(
+    `user=${LOADER} database=${DATABASE} .*SSL enabled \\(protocol=([^,]+)`,
+  ).exec(log);
+  print.check(
+    r.status === "ok" && tls !== null,
+    `over ${tls?.[1] ?? "TLS"} (server log), certificate verified against the realm's ssl_ca_file; password read from SSM`,
+  );
+  await showMembers(scene);
+  const b = await scene.world.table(B);
+  print.check(b.rows.length === 0, `${B} waits, empty, for the next file`);
+}
+
+async function secondLoad(scene: Scene): Promise<void> {
+  const { print, world } = scene;
+  print.step("Load June's members: switch fills the other table and empties the first");
+  const r = await run(scene, JOBS.members, KEYS.june);
+  expectLoaded(scene, r, 7, B, "aws_s3 import");
+  await showMembers(scene);
+  print.check((await world.table(A)).rows.length === 0, `${A} emptied, in the same transaction`);
+}
+
+async function duplicate(scene: Scene): Promise<void> {
+  const { print } = scene;
+  print.step("June's file again, as a duplicate S3 event would deliver it");
+  const before = await snapshot(scene);
+  const r = await run(scene, JOBS.members, KEYS.june);
+  print.check(
+    r.status === "skipped" && r.reason === "duplicate",
+    `${r.status}${r.reason ? `: ${r.reason}` : ""} (the load ledger already has this object)`,
+  );
+  print.check((await snapshot(scene)) === before, `${A} and ${B} unchanged`);
+}
+
+async function badRow(scene: Scene): Promise<void> {
+  const { print } = scene;
+  print.step(`July's members, whose line ${BAD_LINE} is bad`);
+  print.note(`line ${BAD_LINE}: ${MEMBERS_JULY.split("\n")[BAD_LINE - 1]}`);
+  const before = await snapshot(scene);
+  const r = await run(scene, JOBS.members, KEYS.july);
+  print.check(r.status === "failed", `${r.status}: ${r.error?.name ?? "no error"}`);
+  const message = r.error?.message ?? "";
+  print.check(
+    message.includes(`s3://${LANDING}/${KEYS.july}`) && message.includes(`line ${BAD_LINE}`),
+    `the error names the object and the line: ${message}`,
+  );
+  print.check(
+    (await snapshot(scene)) === before,
+    `nothing changed: ${B} still holds June's members, ${A} is still empty`,
+  );
+  await showMembers(scene);
+}
+
+async function gzipAurora(scene: Scene): Promise<void> {
+  const { print, world } = scene;
+  print.step("Tastings: gzip without Content-Encoding, through Aurora's aws_s3 import");
+  const s3 = world.s3.client();
+  const head = () => s3.send(new HeadObjectCommand({ Bucket: LANDING, Key: KEYS.tastings }));
+  const before = await head();
+  const r = await run(scene, JOBS.tastings, KEYS.tastings);
+  expectLoaded(scene, r, 5, `${SCHEMA}.tastings`, "aws_s3 import");
+  const copied = r.events.find((e) => e.includes("importing a copy"));
+  print.check(
+    copied !== undefined,
+    "Aurora decompresses only with Content-Encoding: gzip, so it imported a temporary copy that has it",
+  );
+  if (copied) print.note(copied.replace(/^\+\d+\.\d+s /, ""));
+  const temp = await s3.send(new ListObjectsV2Command({ Bucket: TEMP_BUCKET }));
+  print.check((temp.KeyCount ?? 0) === 0, `the copy is deleted: s3://${TEMP_BUCKET} is empty`);
+  const after = await head();
+  print.check(
+    after.ETag === before.ETag &&
+      after.LastModified?.getTime() === before.LastModified?.getTime() &&
+      after.ContentEncoding === undefined,
+    "the source is untouched: same ETag and Last-Modified, still no Content-Encoding (no second S3 event)",
+  );
+  print.table(await world.table(`${SCHEMA}.tastings`));
+}
+
+async function manifest(scene: Scene): Promise<void> {
+  const { print, world } = scene;
+  print.step("Orders: a manifest of two files, streamed through COPY (plain PostgreSQL)");
+  const r = await run(scene, JOBS.orders, KEYS.manifest);
+  expectLoaded(scene, r, 6, `${SCHEMA}.orders`, "client COPY");
+  const ledger = await world.rows(
+    "SELECT key, rows_loaded, run_id FROM lava.load_ledger WHERE via_manifest = $1 ORDER BY key",
+    [KEYS.manifest],
+  );
+  print.check(
+    ledger.length === 2 && ledger.every((l) => l.run_id === r.run_id),
+    `one transaction, one ledger row per file: ${ledger.map((l) => `${l.key} (${l.rows_loaded})`).join(", ")}`,
+  );
+  print.table(await world.table(`${SCHEMA}.orders`));
+}
+
+/** Every scene in order; a scene that throws ends the story (the caller reports it). */
+export const SCENES = [
+  checkWorld,
+  writeRealm,
+  putPassword,
+  upload,
+  firstLoad,
+  secondLoad,
+  duplicate,
+  badRow,
+  gzipAurora,
+  manifest,
+] as const;
+
+/** Tell the story on a started world; checks are counted by `print`. */
+export async function tellStory(world: DemoWorld, print: Printer, deps: JobDeps): Promise<void> {
+  const scene: Scene = { world, print, deps };
+  for (const s of SCENES) await s(scene);
+}

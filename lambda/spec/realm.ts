@@ -40,8 +40,14 @@ export const realmTopSchema = z.strictObject({
         bucket: bucketName(),
         prefix: z.string({ error: "expected a key prefix" }).optional(),
         region: region().optional(),
+        kms_key_arn: z
+          .string({ error: "expected a KMS key ARN" })
+          .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/, {
+            error: "expected a KMS key ARN like arn:aws:kms:us-east-1:123456789012:key/…",
+          })
+          .optional(),
       }),
-      { error: "expected a list of {bucket, prefix?, region?}" },
+      { error: "expected a list of {bucket, prefix?, region?, kms_key_arn?}" },
     )
     .optional(),
   vpc: z
@@ -50,9 +56,13 @@ export const realmTopSchema = z.strictObject({
         vpc_id: z.string().regex(/^vpc-[0-9a-f]+$/, { error: "expected a VPC id like vpc-0abc" }),
         subnet_ids: awsIdList("subnet", "subnet id"),
         security_group_ids: awsIdList("sg", "security group id"),
+        route_table_ids: awsIdList("rtb", "route table id").optional(),
         create_endpoints: bool().optional(),
       },
-      { error: "expected {vpc_id, subnet_ids, security_group_ids, create_endpoints?}" },
+      {
+        error:
+          "expected {vpc_id, subnet_ids, security_group_ids, route_table_ids?, create_endpoints?}",
+      },
     )
     .optional(),
   aurora_clusters: z

@@ -277,6 +277,12 @@ export function validateRealm(doc: unknown, source: string, options: ValidateOpt
       `${file}realm: expected ${showValue(options.expectedRealm)} (the realm asked for), got ${showValue(doc.realm)}`,
     );
   }
+  const vpc = isRecord(doc.vpc) ? doc.vpc : undefined;
+  if (vpc?.create_endpoints === true && vpc.route_table_ids === undefined) {
+    out.top.push(
+      `${file}vpc.route_table_ids: required with create_endpoints (the S3 gateway endpoint is a route)`,
+    );
+  }
   const secrets = Array.isArray(doc.secrets)
     ? doc.secrets.filter((s): s is string => typeof s === "string")
     : [];

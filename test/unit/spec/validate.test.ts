@@ -170,6 +170,21 @@ describe("validateRealm", () => {
       ],
       ["runner", { memory_mb: 64 }, "runner.memory_mb: expected an integer 128-10240, got 64"],
       ["exe", { enabled: "yes" }, 'exe.enabled: expected true or false, got "yes"'],
+      [
+        "vpc",
+        {
+          vpc_id: "vpc-0a",
+          subnet_ids: ["subnet-1"],
+          security_group_ids: ["sg-1"],
+          create_endpoints: true,
+        },
+        "vpc.route_table_ids: required with create_endpoints (the S3 gateway endpoint is a route)",
+      ],
+      [
+        "s3_sources",
+        [{ bucket: "bkt", kms_key_arn: "alias/x" }],
+        's3_sources[0].kms_key_arn: expected a KMS key ARN like arn:aws:kms:us-east-1:123456789012:key/…, got "alias/x"',
+      ],
       ["secrets", "one", 'secrets: expected a list of secret names or ARNs, got "one"'],
     ])("checks %s", (key, value, message) => {
       expect(problemsOf(realmDoc({ [key]: value }))).toEqual([`realms/dev.yaml: ${message}`]);

@@ -1,31 +1,147 @@
 /**
- * Stack `lava-<realm>`. This first brick holds the realm key; functions, the
- * state machine and event wiring build on it.
+ * Stack `lava-<realm>` (SPEC §1–2): the realm key, the runner and s3trigger
+ * functions, the jobs state machine, the S3 event rule, notices, and the SSM
+ * parameters tools use to find them.
  */
-import { RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import { readFileSync } from "node:fs";
+import { Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
+import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
+import { encodeRealmBundle } from "../lambda/spec/realm-bundle";
+import { parseDuration } from "../lambda/spec/units";
 import type { Realm } from "../lambda/spec/validate";
+import { JobsStateMachine } from "./constructs/jobs-state-machine";
+import { RealmNotices } from "./constructs/notices";
+import { realmAccessStatements } from "./constructs/realm-access";
+import { RealmFunction, type RealmFunctionVpc } from "./constructs/realm-function";
+import { S3Events } from "./constructs/s3-events";
+import { acknowledgeWildcard } from "./nag";
 
 export interface RealmStackProps extends StackProps {
   /** The validated realm this stack deploys. */
   readonly realm: Realm;
+  /** Where database-facing functions run. @default - built from the realm's `vpc`, or no VPC */
+  readonly vpc?: RealmFunctionVpc;
 }
 
 /** Everything one realm needs, named after it. */
 export class RealmStack extends Stack {
-  /** KMS key `alias/lava-<realm>-sys`: encrypts the realm's SecureStrings and secrets. */
+  /** KMS key `alias/lava-<realm>-sys`: encrypts the realm's SecureStrings, secrets and notices. */
   readonly realmKey: kms.Key;
+  readonly runner: RealmFunction;
+  readonly s3trigger: RealmFunction;
+  readonly jobs: JobsStateMachine;
+  readonly notices: RealmNotices;
 
   constructor(scope: Construct, id: string, props: RealmStackProps) {
     super(scope, id, props);
-    const name = props.realm.name;
+    const { realm } = props;
+    const name = realm.name;
     this.realmKey = new kms.Key(this, "RealmKey", {
       alias: `alias/lava-${name}-sys`,
-      description: `lava-aurora realm ${name}: SSM SecureStrings and secrets`,
+      description: `lava-aurora realm ${name}: SSM SecureStrings, secrets and notices`,
       enableKeyRotation: true,
       // Deleting the key would make every stored password unreadable.
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // CloudWatch alarms publish to the encrypted notices topic.
+    this.realmKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "AlarmsPublishNotices",
+        principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+        conditions: { StringEquals: { "aws:SourceAccount": this.account } },
+      }),
+    );
+
+    const caFile = realm.top.ssl_ca_file;
+    const realmBundle = encodeRealmBundle({
+      realm,
+      ...(caFile ? { caPem: readFileSync(caFile, "utf8") } : {}),
+    });
+    const runnerSettings = realm.top.runner ?? {};
+    this.runner = new RealmFunction(this, "Runner", {
+      realmName: name,
+      name: "runner",
+      realmBundle,
+      description: `lava-aurora realm ${name}: runs jobs`,
+      memoryMb: runnerSettings.memory_mb ?? 1024,
+      timeout: Duration.millis(parseDuration(runnerSettings.timeout ?? "15m") ?? 900_000),
+      // A burst of files must not exhaust the database's connections.
+      reservedConcurrency: runnerSettings.reserved_concurrency ?? 5,
+      ...(props.vpc ? { vpc: props.vpc } : {}),
+    });
+    for (const statement of realmAccessStatements(this, realm)) {
+      this.runner.fn.addToRolePolicy(statement);
+      for (const resource of statement.resources.filter((r) => r.endsWith("*"))) {
+        acknowledgeWildcard(
+          this.runner,
+          this,
+          resource,
+          `${statement.sid}: a prefix inside the realm (parameters and secrets under /lava/${name}/, the source and temporary S3 prefixes), never a whole service`,
+        );
+      }
+    }
+    this.allowKeyViaServices(this.runner.fn.role as iam.IRole);
+
+    this.notices = new RealmNotices(this, "Notices", { realmName: name, key: this.realmKey });
+    this.jobs = new JobsStateMachine(this, "Jobs", { realmName: name, runner: this.runner.fn });
+    this.notices.alarm("FailedRunsAlarm", {
+      alarmName: `lava-${name}-jobs-failed`,
+      alarmDescription: `Executions of lava-${name}-jobs failed`,
+      metric: this.jobs.stateMachine.metricFailed({ period: Duration.minutes(5) }),
+    });
+
+    this.s3trigger = new RealmFunction(this, "S3Trigger", {
+      realmName: name,
+      name: "s3trigger",
+      realmBundle,
+      description: `lava-aurora realm ${name}: S3 events to job dispatches`,
+    });
+    this.jobs.stateMachine.grantStartExecution(this.s3trigger.fn);
+    const sources = realm.top.s3_sources ?? [];
+    if (sources.length > 0) {
+      this.s3trigger.fn.configureAsyncInvoke({ retryAttempts: 2 });
+      new S3Events(this, "S3Events", {
+        realmName: name,
+        sources,
+        target: this.s3trigger.fn,
+        deadLetters: this.notices.deadLetters,
+      });
+    }
+
+    new ssm.StringParameter(this, "StateMachineArn", {
+      parameterName: `/lava/${name}/state-machine-arn`,
+      stringValue: this.jobs.stateMachine.stateMachineArn,
+      description: `lava-aurora realm ${name}: the jobs state machine`,
+    });
+    new ssm.StringParameter(this, "NoticesTopicArn", {
+      parameterName: `/lava/${name}/notices-topic-arn`,
+      stringValue: this.notices.topic.topicArn,
+      description: `lava-aurora realm ${name}: the notices topic`,
+    });
+  }
+
+  /** Key policy: the principal may decrypt with the realm key, only through SSM and Secrets Manager. */
+  private allowKeyViaServices(principal: iam.IRole): void {
+    this.realmKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `DecryptViaServices${this.node.children.length}`,
+        principals: [principal],
+        actions: ["kms:Decrypt"],
+        resources: ["*"],
+        conditions: {
+          StringEquals: {
+            "kms:ViaService": [
+              `ssm.${this.region}.amazonaws.com`,
+              `secretsmanager.${this.region}.amazonaws.com`,
+            ],
+          },
+        },
+      }),
+    );
   }
 }

@@ -1,15 +1,17 @@
 /**
  * Lambda function `lava-<realm>-runner`: a dispatch in, a job result out.
  * Thin: the realm comes validated in the bundle, the deadline from the
- * context, everything else from the runner.
+ * context; a log line and metrics (rows, bytes, duration) per run.
  */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { rdsTokenSigner } from "../connectors/iam-token";
 import { AwsSecretStore } from "../connectors/secret-store";
 import { runJob } from "../jobs/runner";
 import type { Dispatch, JobDeps, JobResult } from "../jobs/types";
-import { LavaError } from "../shared/errors";
 import { s3ClientFactory } from "../shared/s3-clients";
-import { type Realm, validateRealm } from "../spec/validate";
+import type { Realm } from "../spec/validate";
+import { bundledRealm } from "./bundled-realm";
 
 /** The part of the Lambda context the runner uses. */
 export interface RunnerContext {
@@ -17,31 +19,53 @@ export interface RunnerContext {
   readonly awsRequestId?: string;
 }
 
-/** The realm the stack bundled in (esbuild `define`), validated again at cold start. */
-declare const __LAVA_REALM__: unknown;
-
-function bundledRealm(): Realm {
-  if (typeof __LAVA_REALM__ === "undefined") {
-    throw new LavaError(
-      "this bundle carries no realm: build it with the realm stack (define __LAVA_REALM__)",
-    );
-  }
-  return validateRealm(__LAVA_REALM__, "bundled realm");
+/** Where a run's outcome is reported; the handler passes Powertools' logger and metrics. */
+export interface RunnerTelemetry {
+  readonly logger?: Pick<Logger, "info" | "error">;
+  readonly metrics?: Pick<Metrics, "addMetric" | "addDimension" | "publishStoredMetrics">;
 }
 
 /** A runner handler for a realm and services; the deadline is the function's remaining time. */
-export function makeRunnerHandler(realm: Realm, deps: JobDeps) {
-  return async (event: Dispatch, context: RunnerContext): Promise<JobResult> =>
-    runJob(realm, event, deps, { deadline: Date.now() + context.getRemainingTimeInMillis() });
+export function makeRunnerHandler(realm: Realm, deps: JobDeps, telemetry: RunnerTelemetry = {}) {
+  return async (event: Dispatch, context: RunnerContext): Promise<JobResult> => {
+    const t0 = Date.now();
+    const bytes = new Map<string, number>();
+    const result = await runJob(realm, event, deps, {
+      deadline: t0 + context.getRemainingTimeInMillis(),
+      onProgress: (p) => bytes.set(p.object, p.bytes),
+    });
+    const { logger, metrics } = telemetry;
+    // The result holds no secret (SPEC §3.3): safe to log whole, without the step log.
+    const { events: _events, ...summary } = result;
+    if (result.status === "failed") logger?.error("job run failed", { result: summary });
+    else logger?.info("job run finished", { result: summary });
+    if (metrics) {
+      metrics.addDimension("job_id", result.job_id);
+      metrics.addMetric(`runs_${result.status}`, MetricUnit.Count, 1);
+      metrics.addMetric("rows", MetricUnit.Count, result.rows ?? 0);
+      metrics.addMetric(
+        "bytes",
+        MetricUnit.Bytes,
+        [...bytes.values()].reduce((a, b) => a + b, 0),
+      );
+      metrics.addMetric("duration", MetricUnit.Milliseconds, Date.now() - t0);
+      metrics.publishStoredMetrics();
+    }
+    return result;
+  };
 }
 
 let handle: ReturnType<typeof makeRunnerHandler> | undefined;
 
-/** The Lambda entry point; realm and clients are set up once per execution environment. */
+/** The Lambda entry point; realm, clients and telemetry are set up once per execution environment. */
 export async function handler(event: Dispatch, context: RunnerContext): Promise<JobResult> {
-  handle ??= makeRunnerHandler(bundledRealm(), {
-    resolve: { store: new AwsSecretStore(), signToken: rdsTokenSigner() },
-    s3: s3ClientFactory(),
-  });
+  handle ??= makeRunnerHandler(
+    bundledRealm(),
+    {
+      resolve: { store: new AwsSecretStore(), signToken: rdsTokenSigner() },
+      s3: s3ClientFactory(),
+    },
+    { logger: new Logger(), metrics: new Metrics({ namespace: "lava-aurora" }) },
+  );
   return handle(event, context);
 }

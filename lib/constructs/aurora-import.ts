@@ -1,0 +1,297 @@
+/**
+ * The realm's Aurora S3-import role (SPEC §2, `aurora_clusters[].s3_import`):
+ * `rds.amazonaws.com` may read the realm's source prefixes and its temporary
+ * prefix (GZIP copies are imported from there), and the role is associated with
+ * each importing cluster for feature `s3Import`.
+ */
+import { ArnFormat, RemovalPolicy, Stack, Token, Validations } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import * as cr from "aws-cdk-lib/custom-resources";
+import { Construct } from "constructs";
+import { REALM_NAME } from "../../lambda/spec/realm";
+
+/** Aurora's feature name for `aws_s3.table_import_from_s3`. */
+export const S3_IMPORT_FEATURE = "s3Import";
+
+/** A bucket (and optionally a key prefix) the import role may read. */
+export interface S3ImportSource {
+  /** Bucket name. */
+  readonly bucket: string;
+  /**
+   * Key prefix, matched literally (`sales/` allows `sales/*`; `sales` also allows `sales-old/*`).
+   * @default - the whole bucket
+   */
+  readonly prefix?: string;
+  /**
+   * KMS key that encrypts the bucket's objects; the role may `kms:Decrypt` with it.
+   * @default - no KMS permission (SSE-S3 or unencrypted objects)
+   */
+  readonly kmsKeyArn?: string;
+}
+
+/** The realm's temporary location, as `parseS3Location("s3://bucket/prefix")` returns it. */
+export interface S3ImportTemp {
+  /** Bucket name. */
+  readonly bucket: string;
+  /** Key prefix without a trailing slash; `""` for the whole bucket. */
+  readonly prefix: string;
+}
+
+/** An Aurora cluster of the realm. */
+export interface S3ImportCluster {
+  /** The DB cluster identifier (not the resource id). */
+  readonly clusterIdentifier: string;
+  /** Associate the import role with this cluster for feature `s3Import`. */
+  readonly s3Import: boolean;
+}
+
+/** Properties of {@link AuroraS3Import}. */
+export interface AuroraS3ImportProps {
+  /** The realm name; the role is named `lava-<realm>-aurora-s3-import`. */
+  readonly realmName: string;
+  /** Buckets/prefixes to read (`s3_sources`). */
+  readonly sources: readonly S3ImportSource[];
+  /**
+   * Temporary location GZIP copies are imported from (`s3_temp`); read on `<bucket>/<prefix>/*`.
+   * @default - no temporary location readable
+   */
+  readonly temp?: S3ImportTemp;
+  /** The realm's clusters; those with `s3Import` get the role associated. */
+  readonly clusters: readonly S3ImportCluster[];
+  /**
+   * Retention of the association custom resource's provider logs (applies when this
+   * construct is the first in the stack to use `AwsCustomResource`).
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+// Bucket names per S3's rules; a token (e.g. another construct's bucket) is not checked.
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+// Multi-Region keys have ids like mrk-…
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[0-9a-f-]+$/;
+// RDS: 1–63 letters, digits, hyphens; starts with a letter; no trailing or double hyphen.
+const CLUSTER_IDENTIFIER = /^[a-zA-Z](?:-?[a-zA-Z0-9])*$/;
+// Error names (SDK v3 exception names, and the bare wire codes) that mean "already done".
+const ALREADY_ASSOCIATED = "^DBClusterRoleAlreadyExists(Fault)?$";
+const NOT_ASSOCIATED = "^(DBClusterRoleNotFound|DBClusterNotFound)(Fault)?$";
+// The id CDK gives the stack-wide AwsCustomResource provider function.
+const PROVIDER_ID = `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, "")}`;
+
+/**
+ * IAM role for Aurora PostgreSQL's `aws_s3` extension, scoped to the realm's
+ * S3 prefixes, and its association with the clusters that import from S3.
+ */
+export class AuroraS3Import extends Construct {
+  /** The role Aurora assumes to read S3 (`rds.amazonaws.com`). */
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: AuroraS3ImportProps) {
+    super(scope, id);
+    validate(props);
+    const stack = Stack.of(this);
+
+    this.role = new iam.Role(this, "Role", {
+      roleName: roleNameFor(props.realmName),
+      description: `lava-aurora realm ${props.realmName}: Aurora aws_s3 imports`,
+      // Confused-deputy guard: only RDS acting for this account may assume it.
+      assumedBy: new iam.ServicePrincipal("rds.amazonaws.com", {
+        conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+      }),
+    });
+
+    const reads: { bucket: string; keyPrefix: string }[] = props.sources.map((s) => ({
+      bucket: s.bucket,
+      keyPrefix: s.prefix ?? "",
+    }));
+    if (props.temp) {
+      const prefix = props.temp.prefix.replace(/\/+$/, "");
+      reads.push({ bucket: props.temp.bucket, keyPrefix: prefix === "" ? "" : `${prefix}/` });
+    }
+    this.grantReads(reads);
+
+    const keyArns = [...new Set(props.sources.flatMap((s) => (s.kmsKeyArn ? [s.kmsKeyArn] : [])))];
+    keyArns.forEach((arn, i) => {
+      kms.Key.fromKeyArn(this, `SourceKey${i}`, arn).grantDecrypt(this.role);
+    });
+
+    const importing = props.clusters.filter((c) => c.s3Import);
+    if (importing.length > 0) {
+      // The provider Lambda is one per stack: only its creator's log group would be used.
+      const logGroup = stack.node.tryFindChild(PROVIDER_ID)
+        ? undefined
+        : new logs.LogGroup(this, "AssociationLogs", {
+            retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+            removalPolicy: RemovalPolicy.DESTROY,
+          });
+      for (const cluster of importing) {
+        this.associate(cluster.clusterIdentifier, logGroup);
+      }
+      acknowledgeProvider(stack);
+    }
+  }
+
+  /**
+   * `s3:GetObject` on `<bucket>/<prefix>*` and `s3:ListBucket` limited by `s3:prefix`.
+   * Hand-written because `Bucket.grantRead` also grants `s3:List*`/`s3:GetBucket*` on the
+   * whole bucket with no prefix condition, which would let the role list other realms' keys.
+   */
+  private grantReads(reads: readonly { bucket: string; keyPrefix: string }[]): void {
+    const byBucket = new Map<string, Set<string>>();
+    for (const r of reads) {
+      const prefixes = byBucket.get(r.bucket) ?? new Set<string>();
+      prefixes.add(r.keyPrefix);
+      byBucket.set(r.bucket, prefixes);
+    }
+    const objectArns: string[] = [];
+    const acknowledged: { nagArn: string; location: string }[] = [];
+    let i = 0;
+    for (const [name, prefixes] of byBucket) {
+      const bucket = s3.Bucket.fromBucketName(this, `Bucket${i++}`, name);
+      // "" (whole bucket) subsumes every other prefix.
+      const keyPrefixes = prefixes.has("") ? [""] : [...prefixes];
+      objectArns.push(...keyPrefixes.map((p) => bucket.arnForObjects(`${p}*`)));
+      // cdk-nag prints the ARN this way; a token bucket name cannot be named, so its finding stays.
+      if (!Token.isUnresolved(name)) {
+        acknowledged.push(
+          ...keyPrefixes.map((p) => ({
+            nagArn: `arn:<AWS::Partition>:s3:::${name}/${p}*`,
+            location: `s3://${name}/${p}`,
+          })),
+        );
+      }
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ["s3:ListBucket"],
+          resources: [bucket.bucketArn],
+          ...(keyPrefixes[0] === ""
+            ? {}
+            : { conditions: { StringLike: { "s3:prefix": keyPrefixes.map((p) => `${p}*`) } } }),
+        }),
+      );
+    }
+    if (objectArns.length > 0) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: objectArns }),
+      );
+      for (const { nagArn, location } of acknowledged) {
+        Validations.of(this.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${nagArn}]`,
+          reason: `Aurora may import any object under ${location} (a realm source or s3_temp); a prefix wildcard is the narrowest ARN for that.`,
+        });
+      }
+    }
+  }
+
+  /** `rds:AddRoleToDBCluster` on create/update, `rds:RemoveRoleFromDBCluster` on delete. */
+  private associate(clusterIdentifier: string, logGroup: logs.ILogGroup | undefined): void {
+    const stack = Stack.of(this);
+    const clusterArn = stack.formatArn({
+      service: "rds",
+      resource: "cluster",
+      resourceName: clusterIdentifier,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const parameters = {
+      DBClusterIdentifier: clusterIdentifier,
+      RoleArn: this.role.roleArn,
+      FeatureName: S3_IMPORT_FEATURE,
+    };
+    const physicalResourceId = cr.PhysicalResourceId.of(
+      `${clusterIdentifier}/${S3_IMPORT_FEATURE}`,
+    );
+    const add: cr.AwsSdkCall = {
+      service: "RDS",
+      action: "addRoleToDBCluster",
+      parameters,
+      physicalResourceId,
+      ignoreErrorCodesMatching: ALREADY_ASSOCIATED,
+    };
+    new cr.AwsCustomResource(this, `Associate-${clusterIdentifier}`, {
+      onCreate: add,
+      onUpdate: add,
+      onDelete: {
+        service: "RDS",
+        action: "removeRoleFromDBCluster",
+        parameters,
+        physicalResourceId,
+        ignoreErrorCodesMatching: NOT_ASSOCIATED,
+      },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({
+          actions: ["rds:AddRoleToDBCluster", "rds:RemoveRoleFromDBCluster"],
+          resources: [clusterArn],
+        }),
+        new iam.PolicyStatement({
+          actions: ["iam:PassRole"],
+          resources: [this.role.roleArn],
+          conditions: { StringEquals: { "iam:PassedToService": "rds.amazonaws.com" } },
+        }),
+      ]),
+      // The Lambda runtime's SDK has both calls; no npm install at deploy time.
+      installLatestAwsSdk: false,
+      ...(logGroup ? { logGroup } : {}),
+    });
+  }
+}
+
+/** `lava-<realm>-aurora-s3-import`. */
+export function roleNameFor(realmName: string): string {
+  return `lava-${realmName}-aurora-s3-import`;
+}
+
+function validate(props: AuroraS3ImportProps): void {
+  const fail = (what: string, value: unknown) => {
+    throw new Error(`AuroraS3Import: ${what}, got ${JSON.stringify(value)}`);
+  };
+  if (!REALM_NAME.test(props.realmName) || roleNameFor(props.realmName).length > 64) {
+    fail(
+      "realmName must be lower-case letters, digits and - (at most 40 characters)",
+      props.realmName,
+    );
+  }
+  const locations = [...props.sources, ...(props.temp ? [props.temp] : [])];
+  for (const loc of locations) {
+    if (!Token.isUnresolved(loc.bucket) && !BUCKET_NAME.test(loc.bucket)) {
+      fail("expected an S3 bucket name", loc.bucket);
+    }
+    // IAM would read * and ? in a resource ARN as wildcards.
+    if (loc.prefix !== undefined && /[*?]/.test(loc.prefix)) {
+      fail(`prefix of bucket ${loc.bucket} must not contain * or ?`, loc.prefix);
+    }
+  }
+  for (const s of props.sources) {
+    if (
+      s.kmsKeyArn !== undefined &&
+      !Token.isUnresolved(s.kmsKeyArn) &&
+      !KMS_KEY_ARN.test(s.kmsKeyArn)
+    ) {
+      fail(`kmsKeyArn of bucket ${s.bucket} must be a KMS key ARN`, s.kmsKeyArn);
+    }
+  }
+  const seen = new Set<string>();
+  for (const c of props.clusters) {
+    if (c.clusterIdentifier.length > 63 || !CLUSTER_IDENTIFIER.test(c.clusterIdentifier)) {
+      fail("expected a DB cluster identifier", c.clusterIdentifier);
+    }
+    if (seen.has(c.clusterIdentifier)) fail("duplicate cluster", c.clusterIdentifier);
+    seen.add(c.clusterIdentifier);
+  }
+}
+
+/**
+ * The AwsCustomResource provider is one Lambda per stack, created by CDK: its
+ * managed policy cannot be replaced.
+ */
+function acknowledgeProvider(stack: Stack): void {
+  const provider = stack.node.tryFindChild(PROVIDER_ID);
+  if (!provider) return;
+  Validations.of(provider).acknowledge({
+    id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+    reason:
+      "CDK's AwsCustomResource provider Lambda attaches AWSLambdaBasicExecutionRole (log writing only); the role is not configurable.",
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * What the runner may touch, and nothing more (SPEC §2, §3.3): the realm's
+ * SSM parameters and secrets, rds-db:connect for its IAM database users, S3
+ * reads on its sources (prefix-scoped), reads and writes on its temporary
+ * location. Every resource is an ARN of the realm; no `*`.
+ */
+import { Arn, ArnFormat, type Stack } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import { parseS3Location } from "../../lambda/jobs/db-from-s3/gzip-copy";
+import { isAuroraType } from "../../lambda/spec/connection";
+import type { Realm } from "../../lambda/spec/validate";
+import { secretName } from "../../lambda/spec/validate";
+
+/** Database users that authenticate with IAM tokens: Aurora connections with neither password nor secret, plus `iam_users`. */
+export function iamDatabaseUsers(realm: Realm): string[] {
+  const users = new Set<string>();
+  for (const c of realm.connections) {
+    if (c.type === "aws" || !isAuroraType(c.type)) continue;
+    if (c.password === undefined && c.secret_id === undefined && c.user !== undefined)
+      users.add(c.user);
+  }
+  for (const cluster of realm.top.aurora_clusters ?? [])
+    for (const u of cluster.iam_users ?? []) users.add(u);
+  return [...users].sort();
+}
+
+/** Statements for a principal that runs the realm's jobs. */
+export function realmAccessStatements(stack: Stack, realm: Realm): iam.PolicyStatement[] {
+  const name = realm.name;
+  const statements: iam.PolicyStatement[] = [
+    new iam.PolicyStatement({
+      sid: "RealmParameters",
+      actions: ["ssm:GetParameter", "ssm:GetParameters"],
+      resources: [
+        stack.formatArn({ service: "ssm", resource: "parameter", resourceName: `lava/${name}/*` }),
+      ],
+    }),
+  ];
+  const secretArn = (nameOrArn: string) =>
+    nameOrArn.startsWith("arn:")
+      ? nameOrArn
+      : stack.formatArn({
+          service: "secretsmanager",
+          resource: "secret",
+          resourceName: `${secretName(nameOrArn)}-??????`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        });
+  statements.push(
+    new iam.PolicyStatement({
+      sid: "RealmSecrets",
+      actions: ["secretsmanager:GetSecretValue"],
+      resources: [
+        stack.formatArn({
+          service: "secretsmanager",
+          resource: "secret",
+          resourceName: `/lava/${name}/*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+        ...(realm.top.secrets ?? []).map(secretArn),
+      ],
+    }),
+  );
+  const users = iamDatabaseUsers(realm);
+  const clusters = realm.top.aurora_clusters ?? [];
+  if (users.length > 0 && clusters.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: "DatabaseUsers",
+        actions: ["rds-db:connect"],
+        resources: clusters.flatMap((c) =>
+          users.map((u) =>
+            stack.formatArn({
+              service: "rds-db",
+              resource: "dbuser",
+              resourceName: `${c.cluster_resource_id}/${u}`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ),
+        ),
+      }),
+    );
+  }
+  const s3Arn = (bucket: string, key?: string) =>
+    Arn.format({
+      partition: stack.partition,
+      service: "s3",
+      region: "",
+      account: "",
+      resource: key === undefined ? bucket : `${bucket}/${key}`,
+    });
+  const sources = realm.top.s3_sources ?? [];
+  if (sources.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: "ReadSources",
+        actions: ["s3:GetObject", "s3:GetObjectVersion"],
+        resources: sources.map((s) => s3Arn(s.bucket, `${s.prefix ?? ""}*`)),
+      }),
+    );
+    // Without ListBucket S3 answers 403 instead of 404 for a missing object (skip_missing needs the 404).
+    for (const [i, s] of sources.entries()) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: `ListSource${i}`,
+          actions: ["s3:ListBucket"],
+          resources: [s3Arn(s.bucket)],
+          ...(s.prefix ? { conditions: { StringLike: { "s3:prefix": [`${s.prefix}*`] } } } : {}),
+        }),
+      );
+    }
+    const keys = sources.flatMap((s) => (s.kms_key_arn ? [s.kms_key_arn] : []));
+    if (keys.length > 0) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: "DecryptSources",
+          actions: ["kms:Decrypt"],
+          resources: keys,
+        }),
+      );
+    }
+  }
+  if (realm.top.s3_temp) {
+    const temp = parseS3Location(realm.top.s3_temp);
+    statements.push(
+      new iam.PolicyStatement({
+        sid: "UseTemp",
+        actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+        resources: [s3Arn(temp.bucket, `${temp.prefix ? `${temp.prefix}/` : ""}*`)],
+      }),
+    );
+  }
+  return statements;
+}

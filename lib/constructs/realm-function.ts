@@ -1,0 +1,124 @@
+/**
+ * A realm's Lambda function: newest Node.js runtime, bundled locally by
+ * esbuild (no Docker at synth), the validated realm inside the bundle, its
+ * own log group with a retention.
+ */
+
+import { fileURLToPath } from "node:url";
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import type * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+import { acknowledge } from "../nag";
+
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Where a database-facing function runs and how it trusts database certificates. */
+export interface RealmFunctionVpc {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly securityGroups: ec2.ISecurityGroup[];
+}
+
+export interface RealmFunctionProps {
+  /** The realm's name; the function is `lava-<realm>-<name>`. */
+  readonly realmName: string;
+  /** Handler file under `lambda/handlers/` (without `.ts`). */
+  readonly name: string;
+  /** `encodeRealmBundle(...)` of the validated realm. */
+  readonly realmBundle: string;
+  readonly description: string;
+  /** @default 256 */
+  readonly memoryMb?: number;
+  /** @default Duration.minutes(1) */
+  readonly timeout?: Duration;
+  /** @default - unreserved */
+  readonly reservedConcurrency?: number;
+  /** Database-facing functions run in the realm's VPC and trust the RDS CAs. @default - not in a VPC */
+  readonly vpc?: RealmFunctionVpc;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** `lava-<realm>-<name>`, bundled from `lambda/handlers/<name>.ts`. */
+export class RealmFunction extends Construct {
+  readonly fn: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: RealmFunctionProps) {
+    super(scope, id);
+    if (!/^[a-z0-9-]+$/.test(props.name)) {
+      throw new Error(
+        `RealmFunction: name must be lower-case letters, digits and -, got ${JSON.stringify(props.name)}`,
+      );
+    }
+    const functionName = `lava-${props.realmName}-${props.name}`;
+    const logGroup = new logs.LogGroup(this, "Logs", {
+      logGroupName: `/aws/lambda/${functionName}`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Our own role, so the function may write to its log group only (no AWS managed policy).
+    const role = new iam.Role(this, "Role", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: `${functionName}: its own log group and what the realm grants`,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    this.fn = new NodejsFunction(this, "Function", {
+      functionName,
+      role,
+      description: props.description,
+      entry: `${REPO}lambda/handlers/${props.name}.ts`,
+      handler: "handler",
+      projectRoot: REPO,
+      depsLockFilePath: `${REPO}package-lock.json`,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memoryMb ?? 256,
+      timeout: props.timeout ?? Duration.minutes(1),
+      ...(props.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: functionName,
+        NODE_OPTIONS: "--enable-source-maps",
+        // On Lambda the RDS CAs are in the runtime's bundle (SPEC §3.3).
+        ...(props.vpc ? { NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem" } : {}),
+      },
+      ...(props.vpc
+        ? {
+            vpc: props.vpc.vpc,
+            vpcSubnets: props.vpc.subnets,
+            securityGroups: props.vpc.securityGroups,
+          }
+        : {}),
+      bundling: {
+        format: OutputFormat.ESM,
+        target: "node24",
+        mainFields: ["module", "main"],
+        minify: true,
+        sourceMap: true,
+        // Everything in the bundle, at the lockfile's versions, rather than the runtime's SDK.
+        externalModules: [],
+        // base64: shell-safe through esbuild's --define.
+        define: { __LAVA_REALM__: `'"${props.realmBundle}"'` },
+        banner:
+          "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+      },
+    });
+    acknowledge(
+      role,
+      "AwsSolutions-IAM5[Resource::*]",
+      "X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions",
+    );
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * EventBridge rule `lava.<realm>.s3`: "Object Created" events of the realm's
+ * source buckets (and prefixes) to the s3trigger function, with a target
+ * dead-letter queue for events EventBridge cannot deliver.
+ */
+import { Duration } from "aws-cdk-lib";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+
+export interface S3EventsProps {
+  readonly realmName: string;
+  readonly sources: readonly { bucket: string; prefix?: string }[];
+  readonly target: lambda.IFunction;
+  readonly deadLetters: sqs.IQueue;
+}
+
+/** The event pattern's `detail`: each bucket, limited to its prefix when it has one. */
+export function objectCreatedDetail(sources: S3EventsProps["sources"]): Record<string, unknown> {
+  const one = (s: S3EventsProps["sources"][number]) => ({
+    bucket: { name: [s.bucket] },
+    ...(s.prefix ? { object: { key: [{ prefix: s.prefix }] } } : {}),
+  });
+  return sources.length === 1
+    ? one(sources[0] as S3EventsProps["sources"][number])
+    : { $or: sources.map(one) };
+}
+
+export class S3Events extends Construct {
+  readonly rule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: S3EventsProps) {
+    super(scope, id);
+    if (props.sources.length === 0)
+      throw new Error("S3Events: needs at least one source bucket, got none");
+    this.rule = new events.Rule(this, "Rule", {
+      ruleName: `lava.${props.realmName}.s3`,
+      description: `S3 objects created in lava-aurora realm ${props.realmName}'s source buckets`,
+      eventPattern: {
+        source: ["aws.s3"],
+        detailType: ["Object Created"],
+        detail: objectCreatedDetail(props.sources),
+      },
+    });
+    this.rule.addTarget(
+      new targets.LambdaFunction(props.target, {
+        deadLetterQueue: props.deadLetters,
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(24),
+      }),
+    );
+  }
+}

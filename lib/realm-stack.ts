@@ -7,22 +7,26 @@ import { readFileSync } from "node:fs";
 import { Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
+import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
+import { parseS3Location } from "../lambda/jobs/db-from-s3/gzip-copy";
 import { encodeRealmBundle } from "../lambda/spec/realm-bundle";
 import { parseDuration } from "../lambda/spec/units";
 import type { Realm } from "../lambda/spec/validate";
+import { AuroraS3Import } from "./constructs/aurora-import";
 import { JobsStateMachine } from "./constructs/jobs-state-machine";
 import { RealmNotices } from "./constructs/notices";
 import { realmAccessStatements } from "./constructs/realm-access";
 import { RealmFunction, type RealmFunctionVpc } from "./constructs/realm-function";
 import { S3Events } from "./constructs/s3-events";
-import { acknowledgeWildcard } from "./nag";
+import { RealmVpcEndpoints, realmVpc } from "./constructs/vpc-endpoints";
+import { acknowledge, acknowledgeWildcard } from "./nag";
 
 export interface RealmStackProps extends StackProps {
   /** The validated realm this stack deploys. */
   readonly realm: Realm;
-  /** Where database-facing functions run. @default - built from the realm's `vpc`, or no VPC */
+  /** Where database-facing functions run. @default - the realm's `vpc`; outside any VPC without one */
   readonly vpc?: RealmFunctionVpc;
 }
 
@@ -57,6 +61,37 @@ export class RealmStack extends Stack {
       }),
     );
 
+    const vpcSpec = realm.top.vpc;
+    const vpcIds = vpcSpec && {
+      vpcId: vpcSpec.vpc_id,
+      subnetIds: vpcSpec.subnet_ids,
+      securityGroupIds: vpcSpec.security_group_ids,
+    };
+    const vpc = props.vpc ?? (vpcIds ? realmVpc(this, "Vpc", vpcIds) : undefined);
+    if (vpcIds && vpcSpec?.create_endpoints) {
+      new RealmVpcEndpoints(this, "Endpoints", {
+        ...vpcIds,
+        routeTableIds: vpcSpec.route_table_ids ?? [],
+      });
+    }
+    const clusters = realm.top.aurora_clusters ?? [];
+    if (clusters.some((c) => c.s3_import)) {
+      const temp = realm.top.s3_temp ? parseS3Location(realm.top.s3_temp) : undefined;
+      new AuroraS3Import(this, "AuroraS3Import", {
+        realmName: name,
+        sources: (realm.top.s3_sources ?? []).map((s) => ({
+          bucket: s.bucket,
+          ...(s.prefix ? { prefix: s.prefix } : {}),
+          ...(s.kms_key_arn ? { kmsKeyArn: s.kms_key_arn } : {}),
+        })),
+        ...(temp ? { temp } : {}),
+        clusters: clusters.map((c) => ({
+          clusterIdentifier: c.cluster_identifier,
+          s3Import: c.s3_import === true,
+        })),
+      });
+    }
+
     const caFile = realm.top.ssl_ca_file;
     const realmBundle = encodeRealmBundle({
       realm,
@@ -72,7 +107,7 @@ export class RealmStack extends Stack {
       timeout: Duration.millis(parseDuration(runnerSettings.timeout ?? "15m") ?? 900_000),
       // A burst of files must not exhaust the database's connections.
       reservedConcurrency: runnerSettings.reserved_concurrency ?? 5,
-      ...(props.vpc ? { vpc: props.vpc } : {}),
+      ...(vpc ? { vpc } : {}),
     });
     for (const statement of realmAccessStatements(this, realm)) {
       this.runner.fn.addToRolePolicy(statement);
@@ -104,7 +139,18 @@ export class RealmStack extends Stack {
     this.jobs.stateMachine.grantStartExecution(this.s3trigger.fn);
     const sources = realm.top.s3_sources ?? [];
     if (sources.length > 0) {
-      this.s3trigger.fn.configureAsyncInvoke({ retryAttempts: 2 });
+      // The function's own failures (after Lambda's retries) land in the same queue as EventBridge's.
+      this.s3trigger.fn.configureAsyncInvoke({
+        retryAttempts: 2,
+        onFailure: new destinations.SqsDestination(this.notices.deadLetters),
+      });
+      for (const action of ["kms:GenerateDataKey*", "kms:ReEncrypt*"]) {
+        acknowledge(
+          this.s3trigger,
+          `AwsSolutions-IAM5[Action::${action}]`,
+          "sending failed events to the dead-letter queue, which the realm key encrypts: CDK's grant for that one key",
+        );
+      }
       new S3Events(this, "S3Events", {
         realmName: name,
         sources,

@@ -4,7 +4,7 @@
  * `create_endpoints`, {@link RealmVpcEndpoints} gives the functions private
  * routes to the AWS APIs they call, and Aurora's `aws_s3` its S3 route.
  */
-import { Fn, Token } from "aws-cdk-lib";
+import { Annotations, Fn, Token } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import { Construct } from "constructs";
 
@@ -46,6 +46,16 @@ export function realmVpc(scope: Construct, id: string, props: RealmVpcProps): Re
   );
   const securityGroups = props.securityGroupIds.map((sgId, i) =>
     ec2.SecurityGroup.fromSecurityGroupId(container, `SecurityGroup${i}`, sgId, { mutable: false }),
+  );
+  // Both warnings are about derived information this module never uses: subnets come
+  // from the realm by id (not from AZs), and no code reads these subnets' route tables.
+  Annotations.of(container).acknowledgeWarning(
+    "@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones",
+    "subnets are given by id; no subnet list is derived from the AZs",
+  );
+  Annotations.of(container).acknowledgeWarning(
+    "@aws-cdk/aws-ec2:noSubnetRouteTableId",
+    "nothing reads these subnets' route tables; the S3 gateway endpoint takes route_table_ids",
   );
   return { vpc, subnets: { subnets }, securityGroups };
 }

@@ -42,7 +42,7 @@ export const realmTopSchema = z.strictObject({
         region: region().optional(),
         kms_key_arn: z
           .string({ error: "expected a KMS key ARN" })
-          .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/, {
+          .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(?:mrk-)?[0-9a-f-]+$/, {
             error: "expected a KMS key ARN like arn:aws:kms:us-east-1:123456789012:key/…",
           })
           .optional(),

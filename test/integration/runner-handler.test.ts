@@ -39,6 +39,54 @@ describe("runner handler", () => {
     expect(await world.rows("SELECT to_regclass('sales.h2') AS t")).toEqual([{ t: null }]);
   });
 
+  it("logs the result without its step log and publishes rows, bytes and duration per job", async () => {
+    await world.s3.put(BUCKET, "h/3.csv", "id\n1\n2\n3\n");
+    const realm = world.realm([
+      loadJob("h", {
+        key: "h/3.csv",
+        table: "h3",
+        columns: ["id INTEGER"],
+        args: ["FORMAT CSV", "HEADER"],
+      }),
+    ]);
+    const logged: unknown[] = [];
+    const metrics: [string, string, number][] = [];
+    const dimensions: [string, string][] = [];
+    let published = 0;
+    const telemetry = {
+      logger: {
+        info: (m: string, x: unknown) => logged.push([m, x]),
+        error: (m: string, x: unknown) => logged.push([m, x]),
+      },
+      metrics: {
+        addMetric: (n: string, u: string, v: number) => metrics.push([n, u, v]),
+        addDimension: (n: string, v: string) => dimensions.push([n, v]),
+        publishStoredMetrics: () => {
+          published += 1;
+        },
+      },
+    };
+    const r = await makeRunnerHandler(
+      realm,
+      world.deps(),
+      telemetry as never,
+    )({ job_id: "h" }, { getRemainingTimeInMillis: () => 60_000 });
+    expect(r.status).toBe("ok");
+    expect(logged).toEqual([
+      ["job run finished", { result: expect.not.objectContaining({ events: expect.anything() }) }],
+    ]);
+    expect(dimensions).toEqual([["job_id", "h"]]);
+    expect(metrics.map(([n, u]) => `${n}:${u}`)).toEqual([
+      "runs_ok:Count",
+      "rows:Count",
+      "bytes:Bytes",
+      "duration:Milliseconds",
+    ]);
+    expect(metrics.find(([n]) => n === "rows")?.[2]).toBe(3);
+    expect(metrics.find(([n]) => n === "bytes")?.[2]).toBe(9);
+    expect(published).toBe(1);
+  });
+
   it("refuses to run from a bundle without a realm", async () => {
     await expect(
       handler({ job_id: "x" }, { getRemainingTimeInMillis: () => 1000 }),

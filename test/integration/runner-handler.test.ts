@@ -5,32 +5,29 @@ import { BUCKET, loadJob, useLoadWorld } from "../support/load-world";
 
 const world = useLoadWorld();
 
+/** Put `body` at h/<table>.csv and a realm whose job `h` loads it into sales.<table>. */
+async function loadRealm(table: string, body: string) {
+  await world.s3.put(BUCKET, `h/${table}.csv`, body);
+  return world.realm([
+    loadJob("h", {
+      key: `h/${table}.csv`,
+      table,
+      columns: ["id INTEGER"],
+      args: ["FORMAT CSV", "HEADER"],
+    }),
+  ]);
+}
+
 describe("runner handler", () => {
   it("runs the dispatch and returns the result", async () => {
-    await world.s3.put(BUCKET, "h/1.csv", "id\n1\n2\n");
-    const realm = world.realm([
-      loadJob("h", {
-        key: "h/1.csv",
-        table: "h",
-        columns: ["id INTEGER"],
-        args: ["FORMAT CSV", "HEADER"],
-      }),
-    ]);
+    const realm = await loadRealm("h1", "id\n1\n2\n");
     const handle = makeRunnerHandler(realm, world.deps());
     const r = await handle({ job_id: "h" }, { getRemainingTimeInMillis: () => 60_000 });
     expect(r).toMatchObject({ status: "ok", rows: 2 });
   });
 
   it("turns too little remaining time into a failed LoadTimeoutError result before loading", async () => {
-    await world.s3.put(BUCKET, "h/2.csv", "id\n1\n");
-    const realm = world.realm([
-      loadJob("h", {
-        key: "h/2.csv",
-        table: "h2",
-        columns: ["id INTEGER"],
-        args: ["FORMAT CSV", "HEADER"],
-      }),
-    ]);
+    const realm = await loadRealm("h2", "id\n1\n");
     const r = await makeRunnerHandler(realm, world.deps())(
       { job_id: "h" },
       { getRemainingTimeInMillis: () => 2_000 },
@@ -40,15 +37,7 @@ describe("runner handler", () => {
   });
 
   it("logs the result without its step log and publishes rows, bytes and duration per job", async () => {
-    await world.s3.put(BUCKET, "h/3.csv", "id\n1\n2\n3\n");
-    const realm = world.realm([
-      loadJob("h", {
-        key: "h/3.csv",
-        table: "h3",
-        columns: ["id INTEGER"],
-        args: ["FORMAT CSV", "HEADER"],
-      }),
-    ]);
+    const realm = await loadRealm("h3", "id\n1\n2\n3\n");
     const logged: unknown[] = [];
     const metrics: [string, string, number][] = [];
     const dimensions: [string, string][] = [];

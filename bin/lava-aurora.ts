@@ -78,11 +78,28 @@ realmOptions(
       "dispatch global (V parsed as JSON when it parses); repeatable",
       collect,
       [],
-    ),
-).action(async (jobId: string, flags: RealmFlags & { param: string[]; global: string[] }) => {
-  const { runCommand } = await import("./cli/run");
-  process.exitCode = await runCommand(jobId, flags);
-});
+    )
+    .option(
+      "--remote",
+      "start an execution of the deployed realm's state machine instead of running here",
+    )
+    .option("--wait", "with --remote: wait for the execution and print its result")
+    .option("--poll-interval <seconds>", "with --wait: seconds between status checks", "2"),
+).action(
+  async (
+    jobId: string,
+    flags: RealmFlags & {
+      param: string[];
+      global: string[];
+      remote?: boolean;
+      wait?: boolean;
+      pollInterval?: string;
+    },
+  ) => {
+    const { runCommand } = await import("./cli/run");
+    process.exitCode = await runCommand(jobId, flags);
+  },
+);
 
 realmOptions(
   program

@@ -36,6 +36,7 @@ export class RealmStack extends Stack {
   readonly realmKey: kms.Key;
   readonly runner: RealmFunction;
   readonly s3trigger: RealmFunction;
+  readonly resolver: RealmFunction;
   readonly jobs: JobsStateMachine;
   readonly notices: RealmNotices;
 
@@ -123,7 +124,21 @@ export class RealmStack extends Stack {
     this.allowKeyViaServices(this.runner.fn.role as iam.IRole);
 
     this.notices = new RealmNotices(this, "Notices", { realmName: name, key: this.realmKey });
-    this.jobs = new JobsStateMachine(this, "Jobs", { realmName: name, runner: this.runner.fn });
+    this.resolver = new RealmFunction(this, "Resolve", {
+      realmName: name,
+      name: "resolve",
+      realmBundle,
+      description: `lava-aurora realm ${name}: validates dispatches for the jobs state machine`,
+      timeout: Duration.seconds(30),
+    });
+    this.jobs = new JobsStateMachine(this, "Jobs", {
+      realmName: name,
+      resolve: this.resolver.fn,
+      runner: this.runner.fn,
+      notices: this.notices.topic,
+    });
+    // Publishing to the notices topic needs its key.
+    this.realmKey.grant(this.jobs.stateMachine, "kms:Decrypt", "kms:GenerateDataKey");
     this.notices.alarm("FailedRunsAlarm", {
       alarmName: `lava-${name}-jobs-failed`,
       alarmDescription: `Executions of lava-${name}-jobs failed`,

@@ -28,12 +28,32 @@ const SPEC_ERRORS = new Set(["SpecError", "TemplateError"]);
 
 export async function runCommand(
   jobId: string,
-  flags: RealmFlags & { param: string[]; global: string[] },
+  flags: RealmFlags & {
+    param: string[];
+    global: string[];
+    remote?: boolean;
+    wait?: boolean;
+    pollInterval?: string;
+  },
 ): Promise<number> {
   try {
     const parameters = parseAssignments(flags.param, "--param");
     const globals = parseAssignments(flags.global, "--global");
     const realm = await loadRealm(flags);
+    if (flags.remote) {
+      const pollSeconds = Number(flags.pollInterval ?? "2");
+      if (!(pollSeconds > 0))
+        throw new UsageError(
+          `--poll-interval: expected seconds > 0, got ${JSON.stringify(flags.pollInterval)}`,
+        );
+      const { runRemote } = await import("./remote");
+      return await runRemote(
+        realm,
+        { job_id: jobId, parameters, globals },
+        { wait: flags.wait === true, pollSeconds },
+      );
+    }
+    if (flags.wait) throw new UsageError("--wait goes with --remote");
     const progress = progressReporter();
     const result = await runJob(realm, { job_id: jobId, parameters, globals }, defaultJobDeps(), {
       onProgress: progress.report,

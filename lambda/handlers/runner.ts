@@ -51,8 +51,20 @@ export function makeRunnerHandler(realm: Realm, deps: JobDeps, telemetry: Runner
       metrics.addMetric("duration", MetricUnit.Milliseconds, Date.now() - t0);
       metrics.publishStoredMetrics();
     }
+    // Retryable failures are thrown, named, so the state machine's Retry can match them;
+    // permanent ones come back as results for its attempts and notices.
+    if (result.status === "failed" && result.error?.retryable) throw new JobRunError(result);
     return result;
   };
+}
+
+/** A retryable failed run, named after its cause (`DatabaseConnectError`, …); the message carries the result. */
+export class JobRunError extends Error {
+  constructor(readonly result: JobResult) {
+    const { events: _events, ...summary } = result;
+    super(JSON.stringify(summary));
+    this.name = result.error?.name ?? "LavaError";
+  }
 }
 
 let handle: ReturnType<typeof makeRunnerHandler> | undefined;

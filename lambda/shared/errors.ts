@@ -163,3 +163,22 @@ export function isRetryableSqlState(code: string | undefined): boolean {
     code.startsWith("53")
   );
 }
+
+/**
+ * Error names a run can fail with that a retry may cure (the runner function
+ * throws those failures so the state machine's Retry can match them by name).
+ */
+export const RETRYABLE_ERROR_NAMES = [
+  "DatabaseConnectError",
+  "DatabaseError",
+  "SecretAccessError",
+  "LoadTimeoutError",
+  "LavaError",
+] as const;
+
+/** Error names that mean the dispatch or the spec is wrong: never retried, no further attempts. */
+export const PERMANENT_ERROR_NAMES = [
+  "SpecError",
+  "TemplateError",
+  "ConnectionConfigError",
+] as const;

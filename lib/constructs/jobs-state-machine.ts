@@ -1,21 +1,41 @@
 /**
  * State machine `lava-<realm>-jobs` (STANDARD: execution names deduplicate
- * dispatches). This first version runs the job once and fails the execution
- * when the run failed; attempts, retries and notices build on it.
+ * dispatches). Input `{job_id, parameters?, globals?, delay?}`:
+ * resolve → (disabled: done) → delay → attempts of the job, each with
+ * retries on retryable error names only → result, or a notice and a failure.
  */
 import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
+import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
+import { PERMANENT_ERROR_NAMES, RETRYABLE_ERROR_NAMES } from "../../lambda/shared/errors";
 import { acknowledge, nagNotation } from "../nag";
+
+/** Lambda service errors worth retrying for any task. */
+export const LAMBDA_SERVICE_ERRORS = [
+  "Lambda.ServiceException",
+  "Lambda.AWSLambdaException",
+  "Lambda.SdkClientException",
+  "Lambda.TooManyRequestsException",
+] as const;
 
 export interface JobsStateMachineProps {
   readonly realmName: string;
+  /** Validates the dispatch (`lambda/handlers/resolve.ts`). */
+  readonly resolve: lambda.IFunction;
+  /** Runs db_from_s3 jobs. */
   readonly runner: lambda.IFunction;
+  /** Runs exe and pkg jobs. @default - exe and pkg jobs fail with a clear error */
+  readonly exe?: lambda.IFunction;
+  /** Where failures are announced. */
+  readonly notices: sns.ITopic;
   /** Execution logging; execution data (inputs, outputs) is never logged. @default sfn.LogLevel.ALL */
   readonly logLevel?: sfn.LogLevel;
+  /** @default true */
+  readonly tracing?: boolean;
 }
 
 export class JobsStateMachine extends Construct {
@@ -23,21 +43,143 @@ export class JobsStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: JobsStateMachineProps) {
     super(scope, id);
-    const run = new tasks.LambdaInvoke(this, "Run job", {
-      lambdaFunction: props.runner,
-      payloadResponseOnly: true,
-      resultPath: "$.result",
-      retryOnServiceExceptions: true,
+    const notify = new tasks.SnsPublish(this, "Notify", {
+      topic: props.notices,
+      subject: sfn.JsonPath.format(
+        `lava-aurora ${props.realmName}: job {} failed`,
+        sfn.JsonPath.stringAt("$.job_id"),
+      ),
+      message: sfn.TaskInput.fromObject({
+        realm: props.realmName,
+        job_id: sfn.JsonPath.stringAt("$.job_id"),
+        execution: sfn.JsonPath.stringAt("$$.Execution.Id"),
+        error: sfn.JsonPath.stringAt("$.error.Error"),
+        // The runner's failures carry its result (run_id, bucket, key, error), never a secret.
+        cause: sfn.JsonPath.stringAt("$.error.Cause"),
+        dispatch: sfn.JsonPath.objectAt("$$.Execution.Input"),
+      }),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    notify.addRetry({
+      errors: ["SNS.SdkClientException", "States.TaskFailed"],
+      maxAttempts: 3,
+      backoffRate: 2,
     });
     const failed = new sfn.Fail(this, "Job failed", {
-      errorPath: "$.result.error.name",
-      causePath: "$.result.error.message",
+      errorPath: "$.error.Error",
+      causePath: "$.error.Cause",
     });
-    const definition = run.next(
-      new sfn.Choice(this, "Failed?")
-        .when(sfn.Condition.stringEquals("$.result.status", "failed"), failed)
-        .otherwise(new sfn.Succeed(this, "Done", { outputPath: "$.result" })),
+    notify.next(failed);
+
+    const resolve = new tasks.LambdaInvoke(this, "Resolve", {
+      lambdaFunction: props.resolve,
+      payloadResponseOnly: true,
+      resultPath: "$.plan",
+      retryOnServiceExceptions: false,
+    });
+    resolve.addRetry({
+      errors: [...LAMBDA_SERVICE_ERRORS],
+      interval: Duration.seconds(2),
+      maxAttempts: 3,
+      backoffRate: 2,
+    });
+    resolve.addCatch(notify, { errors: ["States.ALL"], resultPath: "$.error" });
+
+    const attemptsLeft = new sfn.Choice(this, "Attempts left?");
+    const onFailure = (task: tasks.LambdaInvoke) => {
+      task.addRetry({
+        errors: [...RETRYABLE_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS],
+        interval: Duration.seconds(5),
+        maxAttempts: 3,
+        backoffRate: 2,
+        maxDelay: Duration.minutes(2),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      task.addCatch(attemptsLeft, { errors: ["States.ALL"], resultPath: "$.error" });
+      return task;
+    };
+    const runJob = onFailure(
+      new tasks.LambdaInvoke(this, "Run job", {
+        lambdaFunction: props.runner,
+        payload: sfn.TaskInput.fromJsonPathAt("$.plan.dispatch"),
+        payloadResponseOnly: true,
+        resultPath: "$.result",
+        retryOnServiceExceptions: false,
+      }),
     );
+    const runExe = props.exe
+      ? onFailure(
+          new tasks.LambdaInvoke(this, "Run exe job", {
+            lambdaFunction: props.exe,
+            payload: sfn.TaskInput.fromJsonPathAt("$.plan.dispatch"),
+            payloadResponseOnly: true,
+            resultPath: "$.result",
+            retryOnServiceExceptions: false,
+          }),
+        )
+      : new sfn.Pass(this, "No exe function", {
+          parameters: {
+            Error: "ExeNotEnabled",
+            Cause: `exe and pkg jobs need exe.enabled in realm ${props.realmName}`,
+          },
+          resultPath: "$.error",
+        }).next(notify);
+
+    const route = new sfn.Choice(this, "Job type?")
+      .when(sfn.Condition.stringEquals("$.plan.type", "db_from_s3"), runJob)
+      .otherwise(runExe);
+
+    const resultFailed = new sfn.Pass(this, "Run failed", {
+      parameters: { "Error.$": "$.result.error.name", "Cause.$": "States.JsonToString($.result)" },
+      resultPath: "$.error",
+    }).next(attemptsLeft);
+    const checkResult = new sfn.Choice(this, "Run ok?")
+      .when(sfn.Condition.stringEquals("$.result.status", "failed"), resultFailed)
+      .otherwise(new sfn.Succeed(this, "Done", { outputPath: "$.result" }));
+    runJob.next(checkResult);
+    if (runExe instanceof tasks.LambdaInvoke) runExe.next(checkResult);
+
+    const nextAttempt = new sfn.Wait(this, "Iteration delay", {
+      time: sfn.WaitTime.secondsPath("$.plan.iteration_delay_seconds"),
+    })
+      .next(
+        new sfn.Pass(this, "Next attempt", {
+          parameters: { "value.$": "States.MathAdd($.attempt.value, 1)" },
+          resultPath: "$.attempt",
+        }),
+      )
+      .next(route);
+    attemptsLeft
+      .when(
+        sfn.Condition.or(
+          ...PERMANENT_ERROR_NAMES.map((n) => sfn.Condition.stringEquals("$.error.Error", n)),
+        ),
+        notify,
+      )
+      .when(
+        sfn.Condition.numberLessThanJsonPath("$.attempt.value", "$.plan.iteration_limit"),
+        nextAttempt,
+      )
+      .otherwise(notify);
+
+    const definition = resolve.next(
+      new sfn.Choice(this, "Enabled?")
+        .when(
+          sfn.Condition.booleanEquals("$.plan.enabled", false),
+          new sfn.Succeed(this, "Skipped (disabled)"),
+        )
+        .otherwise(
+          new sfn.Wait(this, "Delay", { time: sfn.WaitTime.secondsPath("$.plan.delay_seconds") })
+            .next(
+              new sfn.Pass(this, "First attempt", {
+                parameters: { value: 1 },
+                resultPath: "$.attempt",
+              }),
+            )
+            .next(route),
+        ),
+    );
+
     const logGroup = new logs.LogGroup(this, "Logs", {
       logGroupName: `/aws/vendedlogs/states/lava-${props.realmName}-jobs`,
       retention: logs.RetentionDays.ONE_MONTH,
@@ -48,7 +190,7 @@ export class JobsStateMachine extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       timeout: Duration.hours(24),
-      tracingEnabled: true,
+      tracingEnabled: props.tracing ?? true,
       logs: {
         destination: logGroup,
         level: props.logLevel ?? sfn.LogLevel.ALL,
@@ -61,10 +203,12 @@ export class JobsStateMachine extends Construct {
       "AwsSolutions-IAM5[Resource::*]",
       "X-Ray tracing and CloudWatch Logs delivery have no resource-level permissions",
     );
-    acknowledge(
-      role,
-      `AwsSolutions-IAM5[Resource::${nagNotation(Stack.of(this), props.runner.functionArn)}:*]`,
-      "invoking the runner function: CDK also grants its versions and aliases (…:*), of this one function only",
-    );
+    for (const fn of [props.resolve, props.runner, ...(props.exe ? [props.exe] : [])]) {
+      acknowledge(
+        role,
+        `AwsSolutions-IAM5[Resource::${nagNotation(Stack.of(this), fn.functionArn)}:*]`,
+        "invoking a realm function: CDK also grants its versions and aliases (…:*), of that one function only",
+      );
+    }
   }
 }

@@ -1,6 +1,6 @@
 /** The runner Lambda handler: the runner with the function's remaining time as deadline. */
 import { describe, expect, it } from "vitest";
-import { handler, makeRunnerHandler } from "../../lambda/handlers/runner";
+import { handler, JobRunError, makeRunnerHandler } from "../../lambda/handlers/runner";
 import { BUCKET, loadJob, useLoadWorld } from "../support/load-world";
 
 const world = useLoadWorld();
@@ -26,14 +26,29 @@ describe("runner handler", () => {
     expect(r).toMatchObject({ status: "ok", rows: 2 });
   });
 
-  it("turns too little remaining time into a failed LoadTimeoutError result before loading", async () => {
+  it("throws a retryable failure named after its cause, for the state machine's Retry, before loading", async () => {
     const realm = await loadRealm("h2", "id\n1\n");
-    const r = await makeRunnerHandler(realm, world.deps())(
+    const err = await makeRunnerHandler(realm, world.deps())(
       { job_id: "h" },
       { getRemainingTimeInMillis: () => 2_000 },
-    );
-    expect(r.error).toMatchObject({ name: "LoadTimeoutError", retryable: true });
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(JobRunError);
+    expect((err as JobRunError).name).toBe("LoadTimeoutError");
+    expect(JSON.parse((err as JobRunError).message)).toMatchObject({
+      status: "failed",
+      job_id: "h",
+      error: { name: "LoadTimeoutError", retryable: true },
+    });
     expect(await world.rows("SELECT to_regclass('sales.h2') AS t")).toEqual([{ t: null }]);
+  });
+
+  it("returns permanent failures as results", async () => {
+    const realm = await loadRealm("h4", "id\nnot-a-number\n");
+    const r = await makeRunnerHandler(realm, world.deps())(
+      { job_id: "h" },
+      { getRemainingTimeInMillis: () => 60_000 },
+    );
+    expect(r.error).toMatchObject({ name: "BadDataError", retryable: false });
   });
 
   it("logs the result without its step log and publishes rows, bytes and duration per job", async () => {

@@ -10,11 +10,12 @@ import {
   STUB_REGION,
 } from "./aws-stub-common.js";
 import { secretArn, secretsHandlers } from "./aws-stub-secrets.js";
+import { type SfnState, sfnHandlers } from "./aws-stub-sfn.js";
 import { type StubParameter, ssmHandlers } from "./aws-stub-ssm.js";
 import { type StsState, stsError, stsResponse } from "./aws-stub-sts.js";
 
 /** Services the stub speaks. */
-export type StubService = "ssm" | "secretsmanager" | "sts";
+export type StubService = "ssm" | "secretsmanager" | "sts" | "states";
 
 /** One request the stub received, in arrival order. */
 export interface StubCall {
@@ -44,6 +45,8 @@ export interface AwsStub {
   ssm: Map<string, StubParameter>;
   /** SecretString by secret name. */
   secrets: Map<string, string>;
+  /** Step Functions executions, and what happens when one starts. */
+  states: SfnState;
   /** STS state: the credentials AssumeRole returns (mutable). */
   sts: StsState;
   /** Every request received, including failed ones. */
@@ -89,9 +92,11 @@ export async function startAwsStub(): Promise<AwsStub> {
   const failures: Array<{ service: StubService; op: string; error: StubError; left: number }> = [];
   const ssm = new Map<string, StubParameter>();
   const secrets = new Map<string, string>();
-  const handlers: Record<"ssm" | "secretsmanager", Record<string, JsonHandler>> = {
+  const states: SfnState = { executions: new Map() };
+  const handlers: Record<"ssm" | "secretsmanager" | "states", Record<string, JsonHandler>> = {
     ssm: ssmHandlers(ssm, started),
     secretsmanager: secretsHandlers(secrets, started),
+    states: sfnHandlers(states),
   };
 
   const takeFailure = (service: StubService, op: string): StubError | undefined => {
@@ -123,7 +128,9 @@ export async function startAwsStub(): Promise<AwsStub> {
       return;
     }
     const [prefix = "", op = ""] = target.split(".");
-    const service: StubService = prefix === "AmazonSSM" ? "ssm" : "secretsmanager";
+    const service =
+      ({ AmazonSSM: "ssm", AWSStepFunctions: "states" } as const)[prefix as "AmazonSSM"] ??
+      "secretsmanager";
     let body: Record<string, unknown> = {};
     try {
       body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
@@ -163,6 +170,7 @@ export async function startAwsStub(): Promise<AwsStub> {
     endpoint,
     ssm,
     secrets,
+    states,
     sts: {
       account: STUB_ACCOUNT,
       credentials: {
@@ -187,6 +195,7 @@ export async function startAwsStub(): Promise<AwsStub> {
       AWS_ENDPOINT_URL_SSM: endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
       AWS_ENDPOINT_URL_STS: endpoint,
+      AWS_ENDPOINT_URL_SFN: endpoint,
       AWS_REGION: STUB_REGION,
       AWS_ACCESS_KEY_ID: STUB_ACCESS_KEY_ID,
       AWS_SECRET_ACCESS_KEY: "test-secret",

@@ -1,0 +1,95 @@
+/**
+ * Lambda function `lava-<realm>-resolve`: the state machine's first step.
+ * Validates a dispatch against the bundled realm and returns what the flow
+ * needs; an unknown job or invalid parameters fail here, before any attempt.
+ */
+import { checkLoadParams } from "../jobs/db-from-s3/params";
+import type { Dispatch } from "../jobs/types";
+import { SpecError } from "../shared/errors";
+import { baseContext, renderEnabled } from "../shared/templating";
+import { formatIssues } from "../spec/format";
+import { exeParamsSchema, pkgParamsSchema } from "../spec/job";
+import { parseDuration } from "../spec/units";
+import type { Realm } from "../spec/validate";
+import { bundledRealm } from "./bundled-realm";
+
+/** The state machine's input: a dispatch, optionally delayed. */
+export interface JobsInput extends Dispatch {
+  /** `0s`…`15m`, or seconds. */
+  readonly delay?: string | number;
+}
+
+/** What the flow needs to run the dispatch. */
+export interface ResolvedDispatch {
+  readonly job_id: string;
+  readonly type: "db_from_s3" | "exe" | "pkg";
+  readonly enabled: boolean;
+  readonly iteration_limit: number;
+  readonly iteration_delay_seconds: number;
+  readonly delay_seconds: number;
+  /** The dispatch for the runner, parameters and globals defaulted to `{}`. */
+  readonly dispatch: Required<Dispatch>;
+}
+
+const MAX_DELAY_MS = 15 * 60_000;
+
+function seconds(
+  value: string | number | undefined,
+  what: string,
+  max = Number.POSITIVE_INFINITY,
+): number {
+  if (value === undefined) return 0;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms > max) {
+    throw new SpecError([
+      `dispatch: ${what}: expected a duration like 30s or 5m${max < Infinity ? " (at most 15m)" : ""}, got ${JSON.stringify(value)}`,
+    ]);
+  }
+  return Math.round(ms / 1000);
+}
+
+/** Validate a dispatch (SpecError on any problem) and plan its run. */
+export function resolveDispatch(
+  realm: Realm,
+  input: JobsInput,
+  start = new Date(),
+): ResolvedDispatch {
+  const job = realm.jobs.find((j) => j.job_id === input.job_id);
+  if (!job) throw new SpecError([`job ${input.job_id}: not defined in realm ${realm.name}`]);
+  const parameters = { ...(job.parameters ?? {}), ...(input.parameters ?? {}) };
+  const globals = { ...(job.globals ?? {}), ...(input.globals ?? {}) };
+  if (job.type === "db_from_s3") checkLoadParams(realm, job.job_id, parameters);
+  else {
+    const schema = job.type === "exe" ? exeParamsSchema : pkgParamsSchema;
+    const parsed = schema.safeParse(parameters, { reportInput: true });
+    if (!parsed.success)
+      throw new SpecError(formatIssues(`job ${job.job_id}: parameters.`, parsed.error.issues));
+  }
+  const enabled = renderEnabled(
+    job.enabled,
+    baseContext({ realm: realm.name, job, globals, start }),
+    `job ${job.job_id}: enabled`,
+  );
+  return {
+    job_id: job.job_id,
+    type: job.type,
+    enabled,
+    iteration_limit: job.iteration_limit ?? 1,
+    iteration_delay_seconds: seconds(job.iteration_delay, `job ${job.job_id}: iteration_delay`),
+    delay_seconds: seconds(input.delay, "delay", MAX_DELAY_MS),
+    dispatch: { job_id: job.job_id, parameters: input.parameters ?? {}, globals: input.globals ?? {} },
+  };
+}
+
+/** A resolve handler for a realm. */
+export function makeResolveHandler(realm: Realm) {
+  return async (input: JobsInput): Promise<ResolvedDispatch> => resolveDispatch(realm, input);
+}
+
+let handle: ReturnType<typeof makeResolveHandler> | undefined;
+
+/** The Lambda entry point. */
+export async function handler(input: JobsInput): Promise<ResolvedDispatch> {
+  handle ??= makeResolveHandler(bundledRealm());
+  return handle(input);
+}

@@ -1,0 +1,77 @@
+/**
+ * A Step Functions stub (JSON 1.0, `AWSStepFunctions.<Op>`): StartExecution
+ * with AWS's name rule (a name is used once per state machine; the same name
+ * and input again while it runs returns the same execution), DescribeExecution.
+ * What an execution does is up to the test: `onStart` decides its outcome.
+ */
+import { ApiError, type JsonHandler, textField } from "./aws-stub-common.js";
+
+/** One execution as the stub knows it. */
+export interface StubExecution {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly input: string;
+  readonly startDate: Date;
+  status: "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+/** Step Functions state the tests seed and inspect. */
+export interface SfnState {
+  executions: Map<string, StubExecution>;
+  /** Called on each new execution; may finish it right away (set status/output/error). */
+  onStart?: (execution: StubExecution) => void;
+}
+
+/** StartExecution and DescribeExecution over the given state. */
+export function sfnHandlers(state: SfnState): Record<string, JsonHandler> {
+  return {
+    StartExecution(body) {
+      const stateMachineArn = textField(body, "stateMachineArn");
+      const name = textField(body, "name", false) || crypto.randomUUID();
+      const input = textField(body, "input", false) || "{}";
+      if (name.length > 80 || /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/.test(name)) {
+        throw new ApiError("InvalidName", `invalid execution name: ${name}`);
+      }
+      const executionArn = `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`;
+      const existing = state.executions.get(executionArn);
+      if (existing) {
+        if (existing.status === "RUNNING" && existing.input === input) {
+          return { executionArn, startDate: existing.startDate.getTime() / 1000 };
+        }
+        throw new ApiError("ExecutionAlreadyExists", `Execution Already Exists: '${executionArn}'`);
+      }
+      const execution: StubExecution = {
+        executionArn,
+        stateMachineArn,
+        name,
+        input,
+        startDate: new Date(),
+        status: "RUNNING",
+      };
+      state.executions.set(executionArn, execution);
+      state.onStart?.(execution);
+      return { executionArn, startDate: execution.startDate.getTime() / 1000 };
+    },
+    DescribeExecution(body) {
+      const arn = textField(body, "executionArn");
+      const e = state.executions.get(arn);
+      if (!e) throw new ApiError("ExecutionDoesNotExist", `Execution Does Not Exist: '${arn}'`);
+      return {
+        executionArn: e.executionArn,
+        stateMachineArn: e.stateMachineArn,
+        name: e.name,
+        status: e.status,
+        startDate: e.startDate.getTime() / 1000,
+        input: e.input,
+        ...(e.output === undefined ? {} : { output: e.output }),
+        ...(e.error === undefined ? {} : { error: e.error }),
+        ...(e.cause === undefined ? {} : { cause: e.cause }),
+        ...(e.status === "RUNNING" ? {} : { stopDate: Date.now() / 1000 }),
+      };
+    },
+  };
+}

@@ -195,6 +195,36 @@ describe("stack lava-example", () => {
     });
   });
 
+  it("validates dispatches in lava-example-resolve, outside the VPC, before the runner runs", () => {
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      FunctionName: "lava-example-resolve",
+      Runtime: "nodejs24.x",
+      VpcConfig: Match.absent(),
+    });
+    const sm = logicalId("AWS::StepFunctions::StateMachine", {
+      StateMachineName: "lava-example-jobs",
+    });
+    const smRole = template.findResources("AWS::StepFunctions::StateMachine")[sm]?.Properties
+      .RoleArn["Fn::GetAtt"][0];
+    const invokes = identityStatements()
+      .filter(({ statement }) =>
+        ([] as string[]).concat(statement.Action).includes("lambda:InvokeFunction"),
+      )
+      .flatMap(({ statement }) => ([] as unknown[]).concat(statement.Resource))
+      .map((r) => JSON.stringify(r));
+    const fnId = (name: string) => logicalId("AWS::Lambda::Function", { FunctionName: name });
+    for (const name of ["lava-example-resolve", "lava-example-runner"]) {
+      expect(invokes).toContain(JSON.stringify({ "Fn::GetAtt": [fnId(name), "Arn"] }));
+    }
+    expect(invokes.join()).not.toContain(fnId("lava-example-s3trigger"));
+    const publishes = identityStatements().filter(({ statement }) =>
+      ([] as string[]).concat(statement.Action).includes("sns:Publish"),
+    );
+    expect(publishes.map((p) => p.policy)).toEqual([
+      expect.stringContaining(smRole.replace(/[0-9A-F]{8}$/, "")),
+    ]);
+  });
+
   it("routes Object Created events of the source buckets and prefixes to the s3trigger, with a dead-letter queue for both delivery and function failures", () => {
     const queue = logicalId("AWS::SQS::Queue", { QueueName: "lava-example-s3trigger-dlq" });
     template.hasResourceProperties("AWS::Events::Rule", {

@@ -58,18 +58,20 @@ export function resolveDispatch(
   if (!job) throw new SpecError([`job ${input.job_id}: not defined in realm ${realm.name}`]);
   const parameters = { ...(job.parameters ?? {}), ...(input.parameters ?? {}) };
   const globals = { ...(job.globals ?? {}), ...(input.globals ?? {}) };
-  if (job.type === "db_from_s3") checkLoadParams(realm, job.job_id, parameters);
-  else {
-    const schema = job.type === "exe" ? exeParamsSchema : pkgParamsSchema;
-    const parsed = schema.safeParse(parameters, { reportInput: true });
-    if (!parsed.success)
-      throw new SpecError(formatIssues(`job ${job.job_id}: parameters.`, parsed.error.issues));
-  }
   const enabled = renderEnabled(
     job.enabled,
     baseContext({ realm: realm.name, job, globals, start }),
     `job ${job.job_id}: enabled`,
   );
+  // A disabled job is skipped whatever its parameters (SPEC §4): they are checked only for a run.
+  if (enabled && job.type === "db_from_s3") checkLoadParams(realm, job.job_id, parameters);
+  else if (enabled) {
+    const schema = job.type === "exe" ? exeParamsSchema : pkgParamsSchema;
+    const parsed = schema.safeParse(parameters, { reportInput: true });
+    if (!parsed.success) {
+      throw new SpecError(formatIssues(`job ${job.job_id}: parameters.`, parsed.error.issues));
+    }
+  }
   return {
     job_id: job.job_id,
     type: job.type,
@@ -77,7 +79,11 @@ export function resolveDispatch(
     iteration_limit: job.iteration_limit ?? 1,
     iteration_delay_seconds: seconds(job.iteration_delay, `job ${job.job_id}: iteration_delay`),
     delay_seconds: seconds(input.delay, "delay", MAX_DELAY_MS),
-    dispatch: { job_id: job.job_id, parameters: input.parameters ?? {}, globals: input.globals ?? {} },
+    dispatch: {
+      job_id: job.job_id,
+      parameters: input.parameters ?? {},
+      globals: input.globals ?? {},
+    },
   };
 }
 

@@ -176,9 +176,16 @@ export const RETRYABLE_ERROR_NAMES = [
   "LavaError",
 ] as const;
 
-/** Error names that mean the dispatch or the spec is wrong: never retried, no further attempts. */
+/**
+ * Error names another attempt cannot cure — a wrong dispatch or spec, bad data, a
+ * table in the wrong state, an object replaced (its new version has its own
+ * event): never retried, no further attempts.
+ */
 export const PERMANENT_ERROR_NAMES = [
   "SpecError",
   "TemplateError",
   "ConnectionConfigError",
+  "BadDataError",
+  "TargetStateError",
+  "ObjectChangedError",
 ] as const;

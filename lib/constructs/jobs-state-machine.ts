@@ -101,7 +101,9 @@ export class JobsStateMachine extends Construct {
     const runJob = onFailure(
       new tasks.LambdaInvoke(this, "Run job", {
         lambdaFunction: props.runner,
-        payload: sfn.TaskInput.fromJsonPathAt("$.plan.dispatch"),
+        // Not `payload: TaskInput.fromJsonPathAt(...)`: with payloadResponseOnly CDK renders
+        // that as the literal string `"Parameters": "$.plan.dispatch"` (aws/aws-cdk#34260).
+        inputPath: "$.plan.dispatch",
         payloadResponseOnly: true,
         resultPath: "$.result",
         retryOnServiceExceptions: false,
@@ -111,7 +113,7 @@ export class JobsStateMachine extends Construct {
       ? onFailure(
           new tasks.LambdaInvoke(this, "Run exe job", {
             lambdaFunction: props.exe,
-            payload: sfn.TaskInput.fromJsonPathAt("$.plan.dispatch"),
+            inputPath: "$.plan.dispatch",
             payloadResponseOnly: true,
             resultPath: "$.result",
             retryOnServiceExceptions: false,

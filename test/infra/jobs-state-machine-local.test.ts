@@ -162,7 +162,10 @@ describe("the synthesized definition", () => {
     expect(states["Run job"]).toMatchObject({
       Type: "Task",
       Resource: placeholderArn(id(stack.runner.fn), "AWS::Lambda::Function"),
+      InputPath: "$.plan.dispatch",
     });
+    // A string `Parameters` would be passed to the runner literally (aws/aws-cdk#34260).
+    expect(states["Run job"]).not.toHaveProperty("Parameters");
     expect(states.Notify).toMatchObject({
       Type: "Task",
       Resource: "arn:aws:states:::sns:publish",
@@ -409,13 +412,13 @@ describe("an execution of lava-example-jobs", () => {
         Resolve: resolveWith(flowRealm),
         "Run job": (input) => {
           calls += 1;
-          return failedResult(asDispatch(input), "BadDataError", `run-${calls}`);
+          return failedResult(asDispatch(input), "ObjectMissingError", `run-${calls}`);
         },
         Notify: notices.handler,
       },
     );
     expect(r.status).toBe("FAILED");
-    expect(r.error?.name).toBe("BadDataError");
+    expect(r.error?.name).toBe("ObjectMissingError");
     expect(r.calls["Run job"]).toBe(3);
     expect(r.entered.filter((s) => s === "Run job")).toHaveLength(3);
     expect(r.entered.filter((s) => s === "Iteration delay")).toHaveLength(2);
@@ -441,7 +444,7 @@ describe("an execution of lava-example-jobs", () => {
         "Run job": (input) => {
           calls += 1;
           return calls === 1
-            ? failedResult(asDispatch(input), "BadDataError", "run-1")
+            ? failedResult(asDispatch(input), "ObjectMissingError", "run-1")
             : okResult(asDispatch(input), "run-2");
         },
         Notify: noticeBoard().handler,
@@ -451,6 +454,36 @@ describe("an execution of lava-example-jobs", () => {
     expect(r.output).toMatchObject({ status: "ok", run_id: "run-2" });
     expect(plannedWaits(definition, r, "Iteration delay")).toEqual([60]);
     expect(r.calls).toEqual({ Resolve: 1, "Run job": 2, Notify: 0 });
+  });
+
+  it("makes no further attempt after bad data, even with attempts left (iteration_limit 2)", async () => {
+    const notices = noticeBoard();
+    const r = await run(
+      { job_id: "sales/load-orders" },
+      {
+        Resolve: resolveWith(realm),
+        "Run job": (input) => failedResult(asDispatch(input), "BadDataError", "run-bad"),
+        Notify: notices.handler,
+      },
+    );
+    expect(r.status).toBe("FAILED");
+    expect(r.error?.name).toBe("BadDataError");
+    expect(r.calls["Run job"]).toBe(1);
+    expect(r.entered).not.toContain("Iteration delay");
+    expect(notices.published).toHaveLength(1);
+  });
+
+  it("skips a disabled job even when its dispatch lacks required parameters", async () => {
+    const r = await run(
+      { job_id: "partner/load-drop", globals: { partner_enabled: "false" } },
+      {
+        Resolve: resolveWith(realm),
+        "Run job": (input) => okResult(asDispatch(input)),
+        Notify: noticeBoard().handler,
+      },
+    );
+    expect(r.status).toBe("SUCCEEDED");
+    expect(r.entered).toEqual(["Resolve", "Enabled?", "Skipped (disabled)"]);
   });
 
   it('waits the dispatch\'s delay: "2s" enters Delay with delay_seconds 2', async () => {

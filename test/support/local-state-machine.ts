@@ -5,12 +5,8 @@
  */
 // The polyfill must load first: on Node 20 every Task state fails without it.
 import "./promise-with-resolvers";
-import {
-  ExecutionError,
-  StateMachine,
-  type StateMachineDefinition,
-} from "aws-local-stepfunctions";
 import type { Template } from "aws-cdk-lib/assertions";
+import { ExecutionError, StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
 
 export type { StateMachineDefinition };
 /** A JSON value as the library types it. */
@@ -133,6 +129,7 @@ export interface LocalRun {
 }
 
 let executions = 0;
+const machines = new WeakMap<StateMachineDefinition, StateMachine>();
 
 /**
  * Run a definition locally with zero waits and zero retry intervals (unless
@@ -174,7 +171,13 @@ export async function runLocally(
 
   executions += 1;
   const executionName = options.executionName ?? `local-${executions}`;
-  const execution = new StateMachine(definition).run(input, {
+  // Validating a definition takes ~0.1 s: one StateMachine per definition.
+  let machine = machines.get(definition);
+  if (!machine) {
+    machine = new StateMachine(definition);
+    machines.set(definition, machine);
+  }
+  const execution = machine.run(input, {
     overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
     context: {
       Execution: {

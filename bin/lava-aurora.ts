@@ -124,6 +124,26 @@ program
     process.exitCode = await demoCommand(flags);
   });
 
+realmOptions(
+  program
+    .command("trigger")
+    .description(
+      "match an S3 object (or a raw Lambda event) against the realm's s3triggers and dispatch",
+    )
+    .argument("[s3_url]", "s3://BUCKET/KEY of the object")
+    .option("--size <size>", "object size (bytes, 10KB, 1MiB)", "0")
+    .option("--event-type <type>", "S3 event type", "ObjectCreated:Put")
+    .option(
+      "--event <file>",
+      "a raw Lambda event (S3, SNS, SQS or EventBridge envelope); - for stdin",
+    )
+    .option("--dry-run", "print the dispatches only; no AWS call")
+    .option("--local", "run each dispatched job here, through the runner"),
+).action(async (url: string | undefined, flags: import("./cli/trigger").TriggerFlags) => {
+  const { triggerCommand } = await import("./cli/trigger");
+  process.exitCode = await triggerCommand(url, flags);
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

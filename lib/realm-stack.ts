@@ -150,6 +150,7 @@ export class RealmStack extends Stack {
       name: "s3trigger",
       realmBundle,
       description: `lava-aurora realm ${name}: S3 events to job dispatches`,
+      environment: { STATE_MACHINE_ARN: this.jobs.stateMachine.stateMachineArn },
     });
     this.jobs.stateMachine.grantStartExecution(this.s3trigger.fn);
     const sources = realm.top.s3_sources ?? [];

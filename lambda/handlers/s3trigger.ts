@@ -1,45 +1,65 @@
 /**
- * Lambda function `lava-<realm>-s3trigger`, wired by the realm stack to the
- * EventBridge rule `lava.<realm>.s3`. This release receives and logs the
- * objects; matching them against the realm's s3triggers and dispatching jobs
- * is the s3trigger issue's work (SPEC §6).
+ * Lambda function `lava-<realm>-s3trigger` (SPEC §6): S3 events — EventBridge
+ * "Object Created" (the stack's rule), or S3 notifications direct, via SNS or
+ * via SQS — to executions of `lava-<realm>-jobs`, at most once per object
+ * version and job. SQS batches get a partial-failure response.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
+import { LavaError } from "../shared/errors";
 import type { Realm } from "../spec/validate";
+import { type ExecutionStarter, sfnStarter } from "../triggers/dispatch";
+import { type ProcessOutcome, processEvent } from "../triggers/process";
 import { bundledRealm } from "./bundled-realm";
 
-/** The fields of an EventBridge "Object Created" event this function reads. */
-export interface ObjectCreatedEvent {
-  readonly "detail-type"?: string;
-  readonly detail?: { bucket?: { name?: string }; object?: { key?: string; size?: number } };
+/** What the handler answers: SQS's partial batch response, or the dispatches. */
+export type S3TriggerResponse =
+  | { batchItemFailures: { itemIdentifier: string }[] }
+  | { dispatched: ProcessOutcome["dispatched"] };
+
+function isSqsBatch(event: unknown): boolean {
+  const records = (event as { Records?: { eventSource?: string }[] })?.Records;
+  return Array.isArray(records) && records.some((r) => r?.eventSource === "aws:sqs");
 }
 
-/** What the function did with an event. */
-export interface S3TriggerOutcome {
-  readonly bucket: string | undefined;
-  readonly key: string | undefined;
-  readonly dispatched: number;
-}
-
-/** A handler for a realm; logs each object it is told about. */
-export function makeS3TriggerHandler(realm: Realm, logger: Pick<Logger, "info">) {
-  return async (event: ObjectCreatedEvent): Promise<S3TriggerOutcome> => {
-    const bucket = event.detail?.bucket?.name;
-    const key = event.detail?.object?.key;
-    logger.info("object event received", {
-      realm: realm.name,
-      detailType: event["detail-type"],
-      bucket,
-      key,
-    });
-    return { bucket, key, dispatched: 0 };
+/** A handler for a realm and an execution starter. */
+export function makeS3TriggerHandler(
+  realm: Realm,
+  start: ExecutionStarter,
+  logger: Pick<Logger, "info" | "error">,
+) {
+  return async (event: unknown): Promise<S3TriggerResponse> => {
+    const outcome = await processEvent(realm, event, start);
+    for (const d of outcome.dispatched) {
+      logger.info(d.duplicate ? "already dispatched" : "dispatched", { ...d });
+    }
+    for (const f of outcome.failures) logger.error("record not dispatched", { ...f });
+    if (isSqsBatch(event)) {
+      // Only the failed messages go back to the queue.
+      return {
+        batchItemFailures: outcome.failures.flatMap((f) =>
+          f.id ? [{ itemIdentifier: f.id }] : [],
+        ),
+      };
+    }
+    if (outcome.failures.length > 0) {
+      // Lambda retries the event, then sends it to the dead-letter queue: nothing is lost silently.
+      throw new LavaError(outcome.failures.map((f) => f.error).join("; "), { retryable: true });
+    }
+    return { dispatched: outcome.dispatched };
   };
 }
 
 let handle: ReturnType<typeof makeS3TriggerHandler> | undefined;
 
-/** The Lambda entry point. */
-export async function handler(event: ObjectCreatedEvent): Promise<S3TriggerOutcome> {
-  handle ??= makeS3TriggerHandler(bundledRealm(), new Logger());
+/** The Lambda entry point; the state machine's ARN comes from the stack. */
+export async function handler(event: unknown): Promise<S3TriggerResponse> {
+  if (!handle) {
+    const arn = process.env.STATE_MACHINE_ARN;
+    if (!arn)
+      throw new LavaError(
+        "STATE_MACHINE_ARN is not set: deploy this function with the realm stack",
+      );
+    handle = makeS3TriggerHandler(bundledRealm(), sfnStarter(arn), new Logger());
+  }
   return handle(event);
 }

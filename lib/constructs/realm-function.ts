@@ -39,6 +39,8 @@ export interface RealmFunctionProps {
   readonly reservedConcurrency?: number;
   /** Database-facing functions run in the realm's VPC and trust the RDS CAs. @default - not in a VPC */
   readonly vpc?: RealmFunctionVpc;
+  /** Extra environment variables. @default - none */
+  readonly environment?: Record<string, string>;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -93,6 +95,7 @@ export class RealmFunction extends Construct {
         NODE_OPTIONS: "--enable-source-maps",
         // On Lambda the RDS CAs are in the runtime's bundle (SPEC §3.3).
         ...(props.vpc ? { NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem" } : {}),
+        ...props.environment,
       },
       ...(props.vpc
         ? {

@@ -1,0 +1,144 @@
+/**
+ * `lava-aurora trigger`: what the s3trigger function would do for an object
+ * (`s3://BUCKET/KEY`) or a raw Lambda event (`--event FILE|-`), in any
+ * envelope. `--dry-run` prints the dispatches without any AWS call; by default
+ * executions start in the deployed realm; `--local` runs each job here.
+ * Replaces lava's s3lambda.sh.
+ */
+import { readFile } from "node:fs/promises";
+import { runJob } from "../../lambda/jobs/runner";
+import { S3_LOCATION } from "../../lambda/spec/fields";
+import { parseSize } from "../../lambda/spec/units";
+import type { Realm } from "../../lambda/spec/validate";
+import { sfnStarter } from "../../lambda/triggers/dispatch";
+import { decodeEvent, type ObjectEvent } from "../../lambda/triggers/events";
+import { matchTriggers } from "../../lambda/triggers/match";
+import { processEvent } from "../../lambda/triggers/process";
+import { defaultJobDeps } from "./deps";
+import { EXIT, reportError, UsageError } from "./errors";
+import { loadRealm, type RealmFlags } from "./realm";
+import { readSecretInput } from "./secret-input";
+
+export interface TriggerFlags extends RealmFlags {
+  size?: string;
+  eventType?: string;
+  event?: string;
+  dryRun?: boolean;
+  local?: boolean;
+}
+
+/** An EventBridge "Object Created" event for an object, as S3 would send it now. */
+export function objectCreatedEvent(
+  url: string,
+  size: number,
+  eventType: string,
+  region: string | undefined,
+) {
+  const m = S3_LOCATION.exec(url);
+  if (!m?.[1] || !m[2])
+    throw new UsageError(`expected s3://BUCKET/KEY, got ${JSON.stringify(url)}`);
+  const [detailType, reason] = eventType.split(":");
+  return {
+    "detail-type": `${detailType === "ObjectCreated" ? "Object Created" : (detailType ?? "")}`,
+    source: "aws.s3",
+    time: new Date().toISOString(),
+    region: region ?? "us-east-1",
+    detail: { bucket: { name: m[1] }, object: { key: m[2], size }, reason: reason ?? "" },
+  };
+}
+
+async function eventFrom(
+  target: string | undefined,
+  flags: TriggerFlags,
+  realm: Realm,
+): Promise<unknown> {
+  if (flags.event !== undefined) {
+    if (target) throw new UsageError("give s3://BUCKET/KEY or --event, not both");
+    const text =
+      flags.event === "-"
+        ? await readSecretInput(process.stdin, process.stderr)
+        : await readFile(flags.event, "utf8");
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new UsageError(`--event: not JSON: ${(err as Error).message}`);
+    }
+  }
+  if (!target) throw new UsageError("give s3://BUCKET/KEY or --event FILE|-");
+  const size = flags.size === undefined ? 0 : parseSize(flags.size);
+  if (size === undefined)
+    throw new UsageError(
+      `--size: expected a size like 100 or 10KB, got ${JSON.stringify(flags.size)}`,
+    );
+  // `ObjectCreated:Put` as S3 notifications name it; EventBridge says PutObject.
+  const type = (flags.eventType ?? "ObjectCreated:Put").replace(
+    /^ObjectCreated:Put$/,
+    "ObjectCreated:PutObject",
+  );
+  return objectCreatedEvent(target, size, type, realm.top.region);
+}
+
+export async function triggerCommand(
+  target: string | undefined,
+  flags: TriggerFlags,
+): Promise<number> {
+  try {
+    if (flags.dryRun && flags.local)
+      throw new UsageError("--dry-run and --local do not go together");
+    const realm = await loadRealm(flags);
+    const event = await eventFrom(target, flags, realm);
+    const out = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+    if (flags.dryRun || flags.local) {
+      const batch = decodeEvent(event);
+      for (const f of batch.failures)
+        process.stderr.write(`lava-aurora: record not decoded: ${f.error}\n`);
+      const dispatches = batch.records.flatMap(({ event: o }: { event: ObjectEvent }) =>
+        matchTriggers(realm, o),
+      );
+      if (flags.dryRun) {
+        out(dispatches);
+        return batch.failures.length ? EXIT.failed : EXIT.ok;
+      }
+      const deps = defaultJobDeps();
+      const results = [];
+      for (const d of dispatches) {
+        results.push(
+          await runJob(
+            realm,
+            { job_id: d.job_id, parameters: d.parameters, globals: d.globals },
+            deps,
+          ),
+        );
+      }
+      out(results);
+      return results.some((r) => r.status === "failed") || batch.failures.length
+        ? EXIT.failed
+        : EXIT.ok;
+    }
+    const { SSMClient, GetParameterCommand } = await import("@aws-sdk/client-ssm");
+    const parameter = `/lava/${realm.name}/state-machine-arn`;
+    const arn = (
+      await new SSMClient({})
+        .send(new GetParameterCommand({ Name: parameter }))
+        .catch((err: Error) => {
+          throw new UsageError(
+            `cannot find realm ${realm.name}'s state machine (SSM ${parameter}): ${err.name}; is the realm deployed?`,
+          );
+        })
+    ).Parameter?.Value;
+    if (!arn) throw new UsageError(`SSM ${parameter} is empty`);
+    const outcome = await processEvent(realm, event, sfnStarter(arn));
+    for (const f of outcome.failures) process.stderr.write(`lava-aurora: ${f.error}\n`);
+    out(
+      outcome.dispatched.map(({ trigger_id, job_id, execution_arn, duplicate }) => ({
+        trigger_id,
+        job_id,
+        execution_arn,
+        duplicate,
+      })),
+    );
+    return outcome.failures.length ? EXIT.failed : EXIT.ok;
+  } catch (err) {
+    return reportError(err);
+  }
+}

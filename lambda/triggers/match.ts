@@ -1,0 +1,168 @@
+/**
+ * Which jobs an object event starts, with what (SPEC §6).
+ *
+ * For `a/b/c.csv` in `mybucket`, the triggers of `mybucket` with prefix
+ * `a/b/c.csv`, else `a/b`, else `a`, else `*`: only the first level that has
+ * any trigger at all is considered, even if all of them are then disabled or
+ * fail their conditions. Of those, disabled ones are dropped, then those
+ * whose conditions fail; each job id of each remaining trigger (realm order,
+ * then list order) is one dispatch, with its job id, parameters and globals
+ * rendered (unless `jinja: false`). Objects under the realm's `s3_temp` match
+ * nothing: they are our own copies.
+ */
+import { parseS3Location } from "../jobs/db-from-s3/gzip-copy";
+import { pyDateTime, renderDeep, renderTemplate, templateUtils } from "../shared/templating";
+import type { TriggerSpec } from "../spec/trigger";
+import { parseDuration, parseSize } from "../spec/units";
+import type { Realm } from "../spec/validate";
+import type { ObjectEvent } from "./events";
+import { fnmatchAny } from "./fnmatch";
+
+/** One job to start for one object event. */
+export interface TriggerDispatch {
+  readonly trigger_id: string;
+  readonly job_id: string;
+  readonly parameters: Record<string, unknown>;
+  readonly globals: Record<string, unknown>;
+  /** Seconds to wait before the job runs (0…900). */
+  readonly delay: number;
+}
+
+/** The whole-bucket level. */
+export const WHOLE_BUCKET = "*";
+
+/**
+ * The prefix levels looked up for a key, most specific first: the key, each
+ * parent (as Python's `os.path.dirname`, so repeated slashes collapse), then
+ * `*`. `"a/b/c.csv"` → `["a/b/c.csv", "a/b", "a", "*"]`.
+ */
+export function prefixLevels(key: string): string[] {
+  const levels: string[] = [];
+  let level = key;
+  while (level !== "") {
+    levels.push(level);
+    const slash = level.lastIndexOf("/");
+    level = slash < 0 ? "" : level.slice(0, slash).replace(/\/+$/, "");
+  }
+  levels.push(WHOLE_BUCKET);
+  return levels;
+}
+
+/**
+ * Whether an object is under the realm's `s3_temp` (a path prefix: `tmp`
+ * covers `tmp/x`, not `tmpx`; no prefix covers the whole bucket). False
+ * when the realm has no `s3_temp`.
+ */
+export function inTemp(realm: Realm, bucket: string, key: string): boolean {
+  const location = realm.top.s3_temp;
+  if (location === undefined) return false;
+  const temp = parseS3Location(location);
+  if (temp.bucket !== bucket) return false;
+  return temp.prefix === "" || key.startsWith(`${temp.prefix}/`);
+}
+
+function sizeLimit(trigger: TriggerSpec, value: string | number): number {
+  const bytes = parseSize(value);
+  // Validated with the realm; a bad size here is a programming error.
+  if (bytes === undefined) throw new Error(`trigger ${trigger.trigger_id}: bad size ${value}`);
+  return bytes;
+}
+
+/** Whether every condition of a trigger holds for the event. */
+export function conditionsHold(trigger: TriggerSpec, event: ObjectEvent): boolean {
+  const t = trigger;
+  if (t.if_fnmatch !== undefined && !fnmatchAny(event.key, t.if_fnmatch)) return false;
+  if (t.if_not_fnmatch !== undefined && fnmatchAny(event.key, t.if_not_fnmatch)) return false;
+  if (t.if_size_gt !== undefined && !(event.size > sizeLimit(t, t.if_size_gt))) return false;
+  if (t.if_not_size_gt !== undefined && event.size > sizeLimit(t, t.if_not_size_gt)) return false;
+  if (t.if_event_type !== undefined && !fnmatchAny(event.event_type, t.if_event_type)) {
+    return false;
+  }
+  if (t.if_not_event_type !== undefined && fnmatchAny(event.event_type, t.if_not_event_type)) {
+    return false;
+  }
+  return true;
+}
+
+/** The triggers considered for an event: its bucket's, at the first level that has any. */
+export function triggersAtLevel(realm: Realm, event: ObjectEvent): TriggerSpec[] {
+  const ofBucket = realm.triggers.filter((t) => t.bucket === event.bucket);
+  for (const level of prefixLevels(event.key)) {
+    const found = ofBucket.filter((t) => t.prefix === level);
+    if (found.length > 0) return found;
+  }
+  return [];
+}
+
+/** The template variables of a trigger: `bucket`, `key`, `info`, `event`, `utils`, `realm`. */
+export function triggerContext(realm: Realm, event: ObjectEvent): Record<string, unknown> {
+  return {
+    bucket: event.bucket,
+    key: event.key,
+    info: {
+      bucket: event.bucket,
+      key: event.key,
+      size: event.size,
+      event_time: pyDateTime(new Date(event.event_time), "utc"),
+      event_type: event.event_type,
+      aws_region: event.aws_region,
+      source_ip: event.source_ip,
+    },
+    event: event.raw,
+    utils: templateUtils(),
+    realm: realm.name,
+  };
+}
+
+function delaySeconds(trigger: TriggerSpec): number {
+  if (trigger.delay === undefined) return 0;
+  const ms = parseDuration(trigger.delay);
+  if (ms === undefined) throw new Error(`trigger ${trigger.trigger_id}: bad delay ${trigger.delay}`);
+  // Whole seconds (a Step Functions Wait takes an integer), never shorter than asked.
+  return Math.ceil(ms / 1000);
+}
+
+function asMapping(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+/**
+ * The dispatches an object event causes in a realm (see the module comment).
+ *
+ * @throws TemplateError naming the trigger and field
+ *   (`trigger <id>: parameters.table: template error: …`)
+ */
+export function matchTriggers(realm: Realm, event: ObjectEvent): TriggerDispatch[] {
+  if (inTemp(realm, event.bucket, event.key)) return [];
+  const triggers = triggersAtLevel(realm, event).filter(
+    (t) => t.enabled && conditionsHold(t, event),
+  );
+  if (triggers.length === 0) return [];
+  const context = triggerContext(realm, event);
+  const dispatches: TriggerDispatch[] = [];
+  for (const trigger of triggers) {
+    const id = trigger.trigger_id;
+    const render = trigger.jinja !== false;
+    const parameters = trigger.parameters ?? {};
+    const globals = trigger.globals ?? {};
+    const rendered = {
+      parameters: render ? asMapping(renderDeep(parameters, context, `trigger ${id}: parameters`)) : parameters,
+      globals: render ? asMapping(renderDeep(globals, context, `trigger ${id}: globals`)) : globals,
+    };
+    const jobIds = typeof trigger.job_id === "string" ? [trigger.job_id] : trigger.job_id;
+    jobIds.forEach((jobId, i) => {
+      const what = `trigger ${id}: job_id${typeof trigger.job_id === "string" ? "" : `[${i}]`}`;
+      dispatches.push({
+        trigger_id: id,
+        job_id: render ? renderTemplate(jobId, context, what).trim() : jobId,
+        // Each dispatch its own copy: nothing downstream can alter the realm or a sibling.
+        parameters: structuredClone(rendered.parameters),
+        globals: structuredClone(rendered.globals),
+        delay: delaySeconds(trigger),
+      });
+    });
+  }
+  return dispatches;
+}

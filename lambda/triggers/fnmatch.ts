@@ -18,7 +18,7 @@ const CACHE_LIMIT = 256;
 const cache = new Map<string, RegExp>();
 
 const REGEX_SPECIAL = /[\\^$.*+?()[\]{}|/]/g;
-const CLASS_SPECIAL = /[\\\]\[^-]/g;
+const CLASS_SPECIAL = /[\\\][^-]/g;
 
 function escapeLiteral(s: string): string {
   return s.replace(REGEX_SPECIAL, "\\$&");

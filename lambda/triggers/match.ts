@@ -117,7 +117,9 @@ export function triggerContext(realm: Realm, event: ObjectEvent): Record<string,
 function delaySeconds(trigger: TriggerSpec): number {
   if (trigger.delay === undefined) return 0;
   const ms = parseDuration(trigger.delay);
-  if (ms === undefined) throw new Error(`trigger ${trigger.trigger_id}: bad delay ${trigger.delay}`);
+  if (ms === undefined) {
+    throw new Error(`trigger ${trigger.trigger_id}: bad delay ${trigger.delay}`);
+  }
   // Whole seconds (a Step Functions Wait takes an integer), never shorter than asked.
   return Math.ceil(ms / 1000);
 }
@@ -148,7 +150,9 @@ export function matchTriggers(realm: Realm, event: ObjectEvent): TriggerDispatch
     const parameters = trigger.parameters ?? {};
     const globals = trigger.globals ?? {};
     const rendered = {
-      parameters: render ? asMapping(renderDeep(parameters, context, `trigger ${id}: parameters`)) : parameters,
+      parameters: render
+        ? asMapping(renderDeep(parameters, context, `trigger ${id}: parameters`))
+        : parameters,
       globals: render ? asMapping(renderDeep(globals, context, `trigger ${id}: globals`)) : globals,
     };
     const jobIds = typeof trigger.job_id === "string" ? [trigger.job_id] : trigger.job_id;

@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { EXIT, reportError } from "./cli/errors";
 import type { RealmFlags } from "./cli/realm";
+import type { RunFlags } from "./cli/run";
 
 /** Replaced by the package version when esbuild bundles the CLI. */
 declare const __LAVA_AURORA_VERSION__: string;
@@ -85,21 +86,10 @@ realmOptions(
     )
     .option("--wait", "with --remote: wait for the execution and print its result")
     .option("--poll-interval <seconds>", "with --wait: seconds between status checks", "2"),
-).action(
-  async (
-    jobId: string,
-    flags: RealmFlags & {
-      param: string[];
-      global: string[];
-      remote?: boolean;
-      wait?: boolean;
-      pollInterval?: string;
-    },
-  ) => {
-    const { runCommand } = await import("./cli/run");
-    process.exitCode = await runCommand(jobId, flags);
-  },
-);
+).action(async (jobId: string, flags: RunFlags) => {
+  const { runCommand } = await import("./cli/run");
+  process.exitCode = await runCommand(jobId, flags);
+});
 
 realmOptions(
   program

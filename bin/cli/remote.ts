@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isTransient, LavaError } from "../../lambda/shared/errors";
 import type { Realm } from "../../lambda/spec/validate";
+import { deployedStateMachineArn } from "./deployed";
 import { EXIT } from "./errors";
 
 export interface RemoteOptions {
@@ -44,22 +45,10 @@ export async function runRemote(
   options: RemoteOptions,
   out: NodeJS.WritableStream = process.stdout,
 ): Promise<number> {
-  const [
-    { SSMClient, GetParameterCommand },
-    { SFNClient, StartExecutionCommand, DescribeExecutionCommand },
-  ] = await Promise.all([import("@aws-sdk/client-ssm"), import("@aws-sdk/client-sfn")]);
-  const parameter = `/lava/${realm.name}/state-machine-arn`;
-  let stateMachineArn: string | undefined;
-  try {
-    stateMachineArn = (await new SSMClient({}).send(new GetParameterCommand({ Name: parameter })))
-      .Parameter?.Value;
-  } catch (err) {
-    throw awsError(
-      `cannot find realm ${realm.name}'s state machine (SSM ${parameter}); is the realm deployed?`,
-      err,
-    );
-  }
-  if (!stateMachineArn) throw new LavaError(`SSM ${parameter} is empty`);
+  const { SFNClient, StartExecutionCommand, DescribeExecutionCommand } = await import(
+    "@aws-sdk/client-sfn"
+  );
+  const stateMachineArn = await deployedStateMachineArn(realm);
   const sfn = new SFNClient({});
   const name = executionName(dispatch.job_id);
   let executionArn: string | undefined;

@@ -26,16 +26,16 @@ export function parseAssignments(pairs: readonly string[], flag: string): Record
 /** Error names that mean the spec or the request is wrong (exit 2) rather than the run failed (exit 1). */
 const SPEC_ERRORS = new Set(["SpecError", "TemplateError"]);
 
-export async function runCommand(
-  jobId: string,
-  flags: RealmFlags & {
-    param: string[];
-    global: string[];
-    remote?: boolean;
-    wait?: boolean;
-    pollInterval?: string;
-  },
-): Promise<number> {
+/** The flags of `lava-aurora run`. */
+export type RunFlags = RealmFlags & {
+  param: string[];
+  global: string[];
+  remote?: boolean;
+  wait?: boolean;
+  pollInterval?: string;
+};
+
+export async function runCommand(jobId: string, flags: RunFlags): Promise<number> {
   try {
     const parameters = parseAssignments(flags.param, "--param");
     const globals = parseAssignments(flags.global, "--global");

@@ -14,6 +14,7 @@ import { sfnStarter } from "../../lambda/triggers/dispatch";
 import { decodeEvent, type ObjectEvent } from "../../lambda/triggers/events";
 import { matchTriggers } from "../../lambda/triggers/match";
 import { processEvent } from "../../lambda/triggers/process";
+import { deployedStateMachineArn } from "./deployed";
 import { defaultJobDeps } from "./deps";
 import { EXIT, reportError, UsageError } from "./errors";
 import { loadRealm, type RealmFlags } from "./realm";
@@ -115,18 +116,7 @@ export async function triggerCommand(
         ? EXIT.failed
         : EXIT.ok;
     }
-    const { SSMClient, GetParameterCommand } = await import("@aws-sdk/client-ssm");
-    const parameter = `/lava/${realm.name}/state-machine-arn`;
-    const arn = (
-      await new SSMClient({})
-        .send(new GetParameterCommand({ Name: parameter }))
-        .catch((err: Error) => {
-          throw new UsageError(
-            `cannot find realm ${realm.name}'s state machine (SSM ${parameter}): ${err.name}; is the realm deployed?`,
-          );
-        })
-    ).Parameter?.Value;
-    if (!arn) throw new UsageError(`SSM ${parameter} is empty`);
+    const arn = await deployedStateMachineArn(realm);
     const outcome = await processEvent(realm, event, sfnStarter(arn));
     for (const f of outcome.failures) process.stderr.write(`lava-aurora: ${f.error}\n`);
     out(

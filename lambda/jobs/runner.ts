@@ -63,6 +63,7 @@ export async function runJob(
             realm,
             job,
             params: parameters,
+            literal: new Set(Object.keys(dispatch.parameters ?? {})),
             globals,
             runId,
             start,

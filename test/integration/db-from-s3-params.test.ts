@@ -666,3 +666,24 @@ describe("db_from_s3 secrets", () => {
     for (const r of results) expectNoSecrets(r);
   });
 });
+
+describe("templates and dispatched values", () => {
+  it("takes dispatched parameters literally: a key holding template syntax is never run as a template", async () => {
+    // Prepare: an object whose key a trigger would pass on already rendered.
+    const key = "tpl/{{ realm }}-{% if true %}x{% endif %}.csv";
+    await world.s3.put(BUCKET, key, csv([1, "a"]));
+    const realm = world.realm([loadJob("lit", { table: "lit", columns: COLUMNS, args: ARGS })]);
+    // Act
+    const r = await run(realm, { job_id: "lit", parameters: { key } });
+    // Assess
+    expect(r).toMatchObject({ status: "ok", key, rows: 1 });
+  });
+
+  it("still renders templates written in the job's own parameters", async () => {
+    await world.s3.put(BUCKET, "tpl/dev.csv", csv([1, "a"]));
+    const realm = world.realm([
+      loadJob("own", { key: "tpl/{{ realm }}.csv", table: "own", columns: COLUMNS, args: ARGS }),
+    ]);
+    expect(await run(realm, { job_id: "own" })).toMatchObject({ status: "ok", key: "tpl/dev.csv" });
+  });
+});

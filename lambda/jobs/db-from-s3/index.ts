@@ -29,6 +29,12 @@ export interface DbFromS3Run {
   readonly realm: Realm;
   readonly job: JobSpec;
   readonly params: Record<string, unknown>;
+  /**
+   * Parameters the dispatch supplied: taken literally, never rendered again. A trigger
+   * has already rendered them, and what it rendered may hold an S3 key — hostile
+   * input (SPEC §5.2) that must not run as a template.
+   */
+  readonly literal: ReadonlySet<string>;
   readonly globals: Record<string, unknown>;
   readonly runId: string;
   readonly start: Date;
@@ -51,7 +57,9 @@ function renderNames(run: DbFromS3Run, p: LoadParams) {
     start: run.start,
   });
   const render = (v: string, field: string, extra: Record<string, unknown> = {}) =>
-    p.jinja ? renderTemplate(v, { ...ctx, ...extra }, `${at}${field}`) : v;
+    p.jinja && !run.literal.has(field)
+      ? renderTemplate(v, { ...ctx, ...extra }, `${at}${field}`)
+      : v;
   const bucket = render(p.bucket, "bucket");
   const key = render(p.key, "key");
   const name = (field: "schema" | "table") => {

@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { LEDGER_DDL } from "../../lambda/jobs/db-from-s3/ledger";
 import { validateRealm } from "../../lambda/spec/validate";
+import { decodeEvent } from "../../lambda/triggers/events";
 import { REPO } from "../support/cli";
 
 const run = promisify(execFile);
@@ -73,6 +74,20 @@ describe("README", () => {
       const sub = /npx lava-aurora ([a-z-]+)/.exec(line)?.[1];
       expect(sub, line).toBeDefined();
       expect(stdout).toContain(`  ${sub} `);
+    }
+  });
+
+  it("shows S3 events that decode to the object they name, with S3 notification keys URL-decoded", () => {
+    const events = blocks
+      .filter((b) => b.info === "json" && /aws[.:]s3/.test(b.body))
+      .map((b) => JSON.parse(b.body));
+    expect(events).toHaveLength(2);
+    for (const e of events) {
+      const { records, failures } = decodeEvent(e);
+      expect(failures).toEqual([]);
+      expect(records.map((r) => [r.event.bucket, r.event.key])).toEqual([
+        ["example-landing", "sales/orders/2026 01 02.csv.gz"],
+      ]);
     }
   });
 

@@ -59,7 +59,13 @@ export function fitsPgpass(password: string): boolean {
  */
 export async function preparePsql(
   conn: ResolvedDb,
-  options: { applicationName: string; extraArgs?: readonly string[]; baseEnv?: NodeJS.ProcessEnv },
+  options: {
+    applicationName: string;
+    extraArgs?: readonly string[];
+    baseEnv?: NodeJS.ProcessEnv;
+    /** Always deliver the password in PGPASSWORD (of the psql process), never in a pgpass file. */
+    passwordInEnv?: boolean;
+  },
 ): Promise<PsqlInvocation> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(options.baseEnv ?? process.env)) {
@@ -86,7 +92,7 @@ export async function preparePsql(
   const password = await conn.password();
   let dir: string | undefined;
   let passwordVia: PsqlInvocation["passwordVia"];
-  if (conn.auth === "password" && fitsPgpass(password)) {
+  if (conn.auth === "password" && fitsPgpass(password) && !options.passwordInEnv) {
     dir = await mkdtemp(join(tmpdir(), "lava-psql-"));
     await chmod(dir, 0o700);
     const file = join(dir, "pgpass");

@@ -120,3 +120,16 @@ describe("preparePsql", () => {
     expect(fitsPgpass("a:b")).toBe(true);
   });
 });
+
+describe("preparePsql with passwordInEnv", () => {
+  it("puts even a short password in PGPASSWORD and writes no file", async () => {
+    const inv = await preparePsql(resolved("short:pw"), {
+      applicationName: "a",
+      baseEnv: {},
+      passwordInEnv: true,
+    });
+    expect(inv.passwordVia).toBe("env");
+    expect(inv.env.PGPASSWORD).toBe("short:pw");
+    expect(inv.env.PGPASSFILE).toBeUndefined();
+  });
+});

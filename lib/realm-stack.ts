@@ -15,9 +15,10 @@ import { encodeRealmBundle } from "../lambda/spec/realm-bundle";
 import { parseDuration } from "../lambda/spec/units";
 import type { Realm } from "../lambda/spec/validate";
 import { AuroraS3Import } from "./constructs/aurora-import";
+import { ExeFunction } from "./constructs/exe-function";
 import { JobsStateMachine } from "./constructs/jobs-state-machine";
 import { RealmNotices } from "./constructs/notices";
-import { realmAccessStatements } from "./constructs/realm-access";
+import { payloadStatements, realmAccessStatements } from "./constructs/realm-access";
 import { RealmFunction, type RealmFunctionVpc } from "./constructs/realm-function";
 import { S3Events } from "./constructs/s3-events";
 import { RealmVpcEndpoints, realmVpc } from "./constructs/vpc-endpoints";
@@ -37,6 +38,8 @@ export class RealmStack extends Stack {
   readonly runner: RealmFunction;
   readonly s3trigger: RealmFunction;
   readonly resolver: RealmFunction;
+  /** `lava-<realm>-exe`, when the realm enables exe/pkg jobs. */
+  readonly exe?: ExeFunction;
   readonly jobs: JobsStateMachine;
   readonly notices: RealmNotices;
 
@@ -131,10 +134,35 @@ export class RealmStack extends Stack {
       description: `lava-aurora realm ${name}: validates dispatches for the jobs state machine`,
       timeout: Duration.seconds(30),
     });
+    if (realm.top.exe?.enabled) {
+      this.exe = new ExeFunction(this, "Exe", {
+        realmName: name,
+        realmBundle,
+        memoryMb: runnerSettings.memory_mb ?? 1024,
+        timeout: Duration.millis(parseDuration(runnerSettings.timeout ?? "15m") ?? 900_000),
+        ...(vpc ? { vpc } : {}),
+      });
+      for (const statement of [
+        ...realmAccessStatements(this, realm),
+        ...payloadStatements(this, realm),
+      ]) {
+        this.exe.fn.addToRolePolicy(statement);
+        for (const resource of statement.resources.filter((r) => r.endsWith("*"))) {
+          acknowledgeWildcard(
+            this.exe,
+            this,
+            resource,
+            `${statement.sid}: a prefix inside the realm (parameters and secrets under /lava/${name}/, the payload, source and temporary S3 prefixes), never a whole service`,
+          );
+        }
+      }
+      this.allowKeyViaServices(this.exe.fn.role as iam.IRole);
+    }
     this.jobs = new JobsStateMachine(this, "Jobs", {
       realmName: name,
       resolve: this.resolver.fn,
       runner: this.runner.fn,
+      ...(this.exe ? { exe: this.exe.fn } : {}),
       notices: this.notices.topic,
     });
     // Publishing to the notices topic needs its key.

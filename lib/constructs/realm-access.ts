@@ -131,3 +131,39 @@ export function realmAccessStatements(stack: Stack, realm: Realm): iam.PolicySta
   }
   return statements;
 }
+
+/** exe/pkg payloads: read under `s3_payloads` (objects and listing, for prefix payloads). */
+export function payloadStatements(stack: Stack, realm: Realm): iam.PolicyStatement[] {
+  if (!realm.top.s3_payloads) return [];
+  const { bucket, prefix } = parseS3Location(realm.top.s3_payloads);
+  const objects = `${prefix ? `${prefix}/` : ""}*`;
+  return [
+    new iam.PolicyStatement({
+      sid: "ReadPayloads",
+      actions: ["s3:GetObject"],
+      resources: [
+        Arn.format({
+          partition: stack.partition,
+          service: "s3",
+          region: "",
+          account: "",
+          resource: `${bucket}/${objects}`,
+        }),
+      ],
+    }),
+    new iam.PolicyStatement({
+      sid: "ListPayloads",
+      actions: ["s3:ListBucket"],
+      resources: [
+        Arn.format({
+          partition: stack.partition,
+          service: "s3",
+          region: "",
+          account: "",
+          resource: bucket,
+        }),
+      ],
+      conditions: { StringLike: { "s3:prefix": [objects] } },
+    }),
+  ];
+}

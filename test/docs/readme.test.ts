@@ -32,9 +32,17 @@ describe("README", () => {
   it("has fenced blocks of known kinds only", () => {
     expect(blocks.length).toBeGreaterThan(10);
     for (const b of blocks)
-      expect(["sh", "sh setup", "sh aws", "yaml", "json", "sql", "text", "mermaid"]).toContain(
-        b.info,
-      );
+      expect([
+        "sh",
+        "sh setup",
+        "sh aws",
+        "yaml",
+        "json",
+        "sql",
+        "text",
+        "mermaid",
+        "sh payload",
+      ]).toContain(b.info);
   });
 
   it("starts with the two set-up commands CI runs", () => {

@@ -3,11 +3,12 @@
  * and the CLI both call `runJob`; it does not know which one called.
  */
 import { randomUUID } from "node:crypto";
-import { LavaError, SpecError } from "../shared/errors";
+import { LavaError, PayloadError, SpecError } from "../shared/errors";
 import { baseContext, renderEnabled } from "../shared/templating";
 import type { Realm } from "../spec/validate";
 import { runDbFromS3 } from "./db-from-s3/index";
 import { EventLog } from "./events";
+import { runExe } from "./exe/index";
 import type { Dispatch, JobDeps, JobResult, RunOptions } from "./types";
 
 function asMap(value: unknown, what: string): Record<string, unknown> {
@@ -56,30 +57,33 @@ export async function runJob(
       events.add("job is disabled: skipped");
       return result({ status: "skipped", reason: "disabled" });
     }
+    const run = {
+      realm,
+      params: parameters,
+      // Dispatched parameters are taken literally (a trigger already rendered them).
+      literal: new Set(Object.keys(dispatch.parameters ?? {})),
+      globals,
+      runId,
+      start,
+      deps,
+      events,
+      options,
+    };
     switch (job.type) {
       case "db_from_s3":
-        return result(
-          await runDbFromS3({
-            realm,
-            job,
-            params: parameters,
-            literal: new Set(Object.keys(dispatch.parameters ?? {})),
-            globals,
-            runId,
-            start,
-            deps,
-            events,
-            options,
-          }),
-        );
-      default:
-        throw new LavaError(
-          `job ${job.job_id}: job type ${job.type} is not available in this build yet`,
-        );
+        return result(await runDbFromS3({ ...run, job }));
+      case "exe":
+      case "pkg":
+        return result(await runExe({ ...run, job }));
     }
   } catch (err) {
     const error = errorInfo(err);
     events.add(`failed: ${error.name}: ${error.message}`);
-    return result({ status: "failed", error });
+    const exitCode = err instanceof PayloadError ? err.exitCode : undefined;
+    return result({
+      status: "failed",
+      error,
+      ...(exitCode === undefined ? {} : { exit_code: exitCode }),
+    });
   }
 }

@@ -189,3 +189,23 @@ export const PERMANENT_ERROR_NAMES = [
   "TargetStateError",
   "ObjectChangedError",
 ] as const;
+
+/** An exe/pkg payload exited non-zero (or could not be started). Another attempt of the same payload fails the same way. */
+export class PayloadError extends LavaError {
+  /** The exit code, when the payload ran and exited. */
+  readonly exitCode: number | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; exitCode?: number }) {
+    super(message, { cause: options?.cause, retryable: false });
+    this.name = "PayloadError";
+    this.exitCode = options?.exitCode;
+  }
+}
+
+/** An exe/pkg payload outlived its `timeout` (or the run's deadline): its process group was killed. */
+export class PayloadTimeoutError extends LavaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, retryable: false });
+    this.name = "PayloadTimeoutError";
+  }
+}

@@ -78,9 +78,13 @@ describe("runJob", () => {
     });
   });
 
-  it("fails job types this build cannot run yet, saying so", async () => {
+  it("checks an exe job's realm settings before touching S3", async () => {
     const r = await runJob(realm, { job_id: "script" }, untouchable);
-    expect(r.error?.message).toBe("job script: job type exe is not available in this build yet");
+    expect(r.error?.name).toBe("SpecError");
+    expect(r.error?.message).toContain(
+      "job script: payload: the realm has no s3_payloads to resolve it under",
+    );
+    expect(r.error?.message).toContain("job script: the realm has no s3_temp");
   });
 });
 

@@ -1,0 +1,163 @@
+/**
+ * exe/pkg parameters after the dispatch merge, and the payload line, checked
+ * before any S3 work (SPEC §7); then `args` and `env` rendered (unless
+ * `jinja: false` or the dispatch supplied them: those are taken literally).
+ */
+import { SpecError } from "../../shared/errors";
+import { baseContext, renderTemplate } from "../../shared/templating";
+import { formatIssues } from "../../spec/format";
+import { exeParamsSchema, type JobSpec, pkgParamsSchema } from "../../spec/job";
+import { parseDuration } from "../../spec/units";
+import type { Realm } from "../../spec/validate";
+import { parseS3Location } from "../db-from-s3/gzip-copy";
+import type { EventLog } from "../events";
+import type { JobDeps, RunOptions } from "../types";
+import { parseCommandLine } from "./command-line";
+
+/** One run of an exe or pkg job: the same shape the runner passes every job type. */
+export interface ExeRun {
+  readonly realm: Realm;
+  readonly job: JobSpec;
+  readonly params: Record<string, unknown>;
+  /** Parameters the dispatch supplied: taken literally, never rendered. */
+  readonly literal: ReadonlySet<string>;
+  readonly globals: Record<string, unknown>;
+  readonly runId: string;
+  readonly start: Date;
+  readonly deps: JobDeps;
+  readonly events: EventLog;
+  readonly options: RunOptions;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+
+/** Where the payload is: one object, or every object under a prefix (`key` ending in `/`). */
+export interface PayloadRef {
+  readonly bucket: string;
+  /** Full S3 key (or prefix, ending in `/`). */
+  readonly key: string;
+  readonly isPrefix: boolean;
+  /** The payload line's words after the key. */
+  readonly args: readonly string[];
+}
+
+/** Everything a run needs from its job and parameters, checked and rendered. */
+export interface ExeParams {
+  readonly kind: "exe" | "pkg";
+  readonly payload: PayloadRef;
+  /** pkg: program (relative to the unpacked archive) and its arguments. */
+  readonly command: readonly string[] | undefined;
+  /** The rendered `args` parameter (after the payload line's). */
+  readonly args: readonly string[];
+  /** The rendered `env` parameter. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Connection label → conn_id; `undefined` when the job has none. */
+  readonly connections: Readonly<Record<string, string>> | undefined;
+  readonly timeoutMs: number;
+  /** `<s3_temp>/<job_id>/<run_id>`: bucket and key prefix (no trailing `/`). */
+  readonly temp: { readonly bucket: string; readonly prefix: string };
+}
+
+/** `prefix/rel`, or `rel` without a prefix. */
+function under(prefix: string, rel: string): string {
+  return prefix ? `${prefix}/${rel}` : rel;
+}
+
+function payloadRef(run: ExeRun, problems: string[]): PayloadRef | undefined {
+  const at = `job ${run.job.job_id}: payload`;
+  const location = run.realm.top.s3_payloads;
+  if (!location) problems.push(`${at}: the realm has no s3_payloads to resolve it under`);
+  if (run.job.payload === undefined) problems.push(`${at}: required for ${run.job.type} jobs`);
+  if (!location || run.job.payload === undefined) return undefined;
+  let words: string[];
+  try {
+    words = parseCommandLine(run.job.payload, at);
+  } catch (err) {
+    problems.push(...(err as SpecError).problems);
+    return undefined;
+  }
+  const [rel = "", ...args] = words;
+  if (rel.startsWith("/")) {
+    problems.push(`${at}: expected a key relative to s3_payloads, got ${JSON.stringify(rel)}`);
+    return undefined;
+  }
+  const { bucket, prefix } = parseS3Location(location);
+  return { bucket, key: under(prefix, rel), isPrefix: rel.endsWith("/"), args };
+}
+
+/** Validate the merged parameters and the payload line; throws `SpecError` listing every problem. */
+export function checkExeParams(run: ExeRun): Omit<ExeParams, "args" | "env"> & {
+  readonly rawArgs: readonly string[];
+  readonly rawEnv: Readonly<Record<string, string | number | boolean>>;
+  readonly jinja: boolean;
+  readonly vars: Record<string, unknown>;
+} {
+  const { job } = run;
+  if (job.type !== "exe" && job.type !== "pkg") {
+    throw new SpecError([`job ${job.job_id}: not an exe or pkg job`]);
+  }
+  const at = `job ${job.job_id}: parameters.`;
+  const schema = job.type === "pkg" ? pkgParamsSchema : exeParamsSchema;
+  const parsed = schema.safeParse(run.params, { reportInput: true });
+  const problems = parsed.success ? [] : formatIssues(at, parsed.error.issues);
+  const p: Partial<ReturnType<typeof pkgParamsSchema.parse>> = parsed.success ? parsed.data : {};
+  let command: string[] | undefined;
+  if (job.type === "pkg") {
+    if (p.command === undefined) problems.push(`${at}command: required for pkg jobs`);
+    else {
+      try {
+        command = parseCommandLine(p.command, `${at}command`);
+        if (command[0]?.startsWith("/"))
+          problems.push(`${at}command: expected a program relative to the package`);
+      } catch (err) {
+        problems.push(...(err as SpecError).problems);
+      }
+    }
+  }
+  const payload = payloadRef(run, problems);
+  const tempLocation = run.realm.top.s3_temp;
+  if (!tempLocation) {
+    problems.push(
+      `job ${job.job_id}: the realm has no s3_temp (${job.type} jobs save stdout and stderr there)`,
+    );
+  }
+  if (problems.length > 0 || !payload || !tempLocation) throw new SpecError(problems);
+  const temp = parseS3Location(tempLocation);
+  return {
+    kind: job.type,
+    payload,
+    command,
+    rawArgs: p.args ?? [],
+    rawEnv: p.env ?? {},
+    connections: p.connections,
+    timeoutMs: parseDuration(p.timeout) ?? DEFAULT_TIMEOUT_MS,
+    temp: { bucket: temp.bucket, prefix: under(temp.prefix, `${job.job_id}/${run.runId}`) },
+    jinja: p.jinja ?? true,
+    vars: p.vars ?? {},
+  };
+}
+
+/** Check, then render `args` and `env` values. */
+export function exeParams(run: ExeRun): ExeParams {
+  const { rawArgs, rawEnv, jinja, vars, ...checked } = checkExeParams(run);
+  const ctx = baseContext({
+    realm: run.realm.name,
+    job: run.job,
+    globals: run.globals,
+    vars,
+    start: run.start,
+  });
+  const at = `job ${run.job.job_id}: parameters.`;
+  const render = (field: string, value: string, where: string) =>
+    jinja && !run.literal.has(field) ? renderTemplate(value, ctx, `${at}${where}`) : value;
+  return {
+    ...checked,
+    args: rawArgs.map((a, i) => render("args", a, `args[${i}]`)),
+    env: Object.fromEntries(
+      Object.entries(rawEnv).map(([k, v]) => [
+        k,
+        typeof v === "string" ? render("env", v, `env.${k}`) : String(v),
+      ]),
+    ),
+  };
+}

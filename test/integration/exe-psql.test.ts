@@ -1,0 +1,97 @@
+/**
+ * exe jobs end to end with real connections (SPEC §7, §3.5): a payload script uses
+ * `$LAVA_CONN_<L>` — SSM password with `:` and `\`, and an IAM token — and its
+ * own environment holds no secret.
+ */
+import { Signer } from "@aws-sdk/rds-signer";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { JobResult } from "../../lambda/jobs/types";
+import { LOADER_PASSWORD, useLoadWorld } from "../support/load-world";
+
+const world = useLoadWorld();
+const TOP = { s3_payloads: "s3://payloads/dev", s3_temp: "s3://lava-temp/dev" };
+
+beforeAll(async () => {
+  await world.s3.createBucket("payloads");
+  await world.s3.createBucket("lava-temp");
+  await world.cluster.createRole("iamrunner");
+  await world.rows("GRANT CONNECT ON DATABASE warehouse TO iamrunner");
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** A payload that queries through $LAVA_CONN_DB and dumps its own environment. */
+const SCRIPT = `#!/bin/sh
+set -e
+"$LAVA_CONN_DB" -tAc "SELECT current_user || '|' || current_setting('application_name')"
+env > "$LAVA_ENV_DUMP"
+`;
+
+async function stdout(r: JobResult): Promise<string> {
+  return (await world.s3.get("lava-temp", `dev/${r.job_id}/${r.run_id}/stdout`)).toString("utf8");
+}
+
+function exeJob(jobId: string, dump: string) {
+  return {
+    job_id: jobId,
+    type: "exe",
+    enabled: true,
+    payload: "report.sh",
+    parameters: { connections: { db: "pg" }, env: { LAVA_ENV_DUMP: dump } },
+  };
+}
+
+describe("exe jobs with $LAVA_CONN_<L>", () => {
+  it("query through an SSM-password connection whose password holds : and \\, never in the payload's env", async () => {
+    // Prepare
+    await world.s3.put("payloads", "dev/report.sh", SCRIPT);
+    const dump = `/tmp/lava-exe-env-${process.pid}-pw`;
+    const realm = world.realm([exeJob("ops/report", dump)], {}, TOP);
+    // Act
+    const r = await world.run(realm, { job_id: "ops/report" });
+    // Assess
+    expect(r).toMatchObject({ status: "ok", exit_code: 0 });
+    expect(await stdout(r)).toBe("loader|lv-dev-ops/report\n");
+    const { readFile, rm } = await import("node:fs/promises");
+    const env = await readFile(dump, "utf8");
+    await rm(dump, { force: true });
+    expect(env).toContain("LAVA_CONNID_DB=pg");
+    expect(env).not.toContain("l0ad:er");
+    expect(env).not.toMatch(/^PGPASSWORD=/m);
+    expect(LOADER_PASSWORD).toContain("\\");
+  });
+
+  it("query through an IAM-token connection, the token signed afresh for the psql start", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    // Frozen at the current second: S3 requests must stay within the server's allowed clock skew.
+    vi.setSystemTime(new Date(Math.floor(Date.now() / 1000) * 1000));
+    const c = world.cluster;
+    const token = await new Signer({
+      hostname: c.host,
+      port: c.port,
+      username: "iamrunner",
+      region: "us-east-1",
+      credentials: {
+        accessKeyId: process.env.AWS_ACCESS_KEY_ID as string,
+        secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY as string,
+      },
+    }).getAuthToken();
+    await world.rows(`ALTER ROLE iamrunner PASSWORD '${token.replace(/'/g, "''")}'`);
+    await world.s3.put("payloads", "dev/report.sh", SCRIPT);
+    const dump = `/tmp/lava-exe-env-${process.pid}-iam`;
+    const realm = world.realm(
+      [exeJob("ops/iam", dump)],
+      { type: "postgres-aurora", user: "iamrunner", password: undefined },
+      TOP,
+    );
+    const r = await world.run(realm, { job_id: "ops/iam" });
+    expect(r).toMatchObject({ status: "ok", exit_code: 0 });
+    expect(await stdout(r)).toBe("iamrunner|lv-dev-ops/iam\n");
+    const { readFile, rm } = await import("node:fs/promises");
+    const env = await readFile(dump, "utf8");
+    await rm(dump, { force: true });
+    expect(env).not.toContain(token.slice(-40));
+  });
+});

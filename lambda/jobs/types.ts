@@ -3,6 +3,9 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { RoleAssumer } from "../connectors/aws-connection";
 import type { ResolveDeps } from "../connectors/resolve";
 import type { AwsCredentials } from "../connectors/types";
+import type { JobSpec } from "../spec/job";
+import type { Realm } from "../spec/validate";
+import type { EventLog } from "./events";
 
 /** A request to run a job. Parameters and globals are merged over the job's (top-level keys replace). */
 export interface Dispatch {
@@ -67,4 +70,24 @@ export interface RunOptions {
   /** Run start; default now. */
   readonly start?: Date;
   readonly onProgress?: (p: Progress) => void;
+}
+
+/** One run of a job, as the runner hands it to the job type. */
+export interface JobRun {
+  readonly realm: Realm;
+  readonly job: JobSpec;
+  /** The job's parameters with the dispatch's merged over them. */
+  readonly params: Record<string, unknown>;
+  /**
+   * Parameters the dispatch supplied: taken literally, never rendered again. A trigger
+   * has already rendered them, and what it rendered may hold an S3 key — hostile
+   * input (SPEC §5.2) that must not run as a template.
+   */
+  readonly literal: ReadonlySet<string>;
+  readonly globals: Record<string, unknown>;
+  readonly runId: string;
+  readonly start: Date;
+  readonly deps: JobDeps;
+  readonly events: EventLog;
+  readonly options: RunOptions;
 }

@@ -6,13 +6,10 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
-import * as iam from "aws-cdk-lib/aws-iam";
+import { Duration } from "aws-cdk-lib";
 import * as lambda from "aws-cdk-lib/aws-lambda";
-import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { acknowledge } from "../nag";
-import type { RealmFunctionVpc } from "./realm-function";
+import { functionLogsAndRole, type RealmFunctionVpc } from "./realm-function";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -34,21 +31,7 @@ export class ExeFunction extends Construct {
   constructor(scope: Construct, id: string, props: ExeFunctionProps) {
     super(scope, id);
     const functionName = `lava-${props.realmName}-exe`;
-    const logGroup = new logs.LogGroup(this, "Logs", {
-      logGroupName: `/aws/lambda/${functionName}`,
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const role = new iam.Role(this, "Role", {
-      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
-      description: `${functionName}: its own log group and what the realm grants`,
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
+    const { logGroup, role } = functionLogsAndRole(this, functionName);
     this.fn = new lambda.DockerImageFunction(this, "Function", {
       functionName,
       description: `lava-aurora realm ${props.realmName}: runs exe and pkg jobs`,
@@ -77,10 +60,5 @@ export class ExeFunction extends Construct {
           }
         : {}),
     });
-    acknowledge(
-      role,
-      "AwsSolutions-IAM5[Resource::*]",
-      "X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions",
-    );
   }
 }

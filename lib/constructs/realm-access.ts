@@ -24,6 +24,17 @@ export function iamDatabaseUsers(realm: Realm): string[] {
   return [...users].sort();
 }
 
+/** `arn:<partition>:s3:::bucket[/key]`. */
+function s3ArnOf(stack: Stack, bucket: string, key?: string): string {
+  return Arn.format({
+    partition: stack.partition,
+    service: "s3",
+    region: "",
+    account: "",
+    resource: key === undefined ? bucket : `${bucket}/${key}`,
+  });
+}
+
 /** Statements for a principal that runs the realm's jobs. */
 export function realmAccessStatements(stack: Stack, realm: Realm): iam.PolicyStatement[] {
   const name = realm.name;
@@ -80,14 +91,7 @@ export function realmAccessStatements(stack: Stack, realm: Realm): iam.PolicySta
       }),
     );
   }
-  const s3Arn = (bucket: string, key?: string) =>
-    Arn.format({
-      partition: stack.partition,
-      service: "s3",
-      region: "",
-      account: "",
-      resource: key === undefined ? bucket : `${bucket}/${key}`,
-    });
+  const s3Arn = (bucket: string, key?: string) => s3ArnOf(stack, bucket, key);
   const sources = realm.top.s3_sources ?? [];
   if (sources.length > 0) {
     statements.push(
@@ -141,28 +145,12 @@ export function payloadStatements(stack: Stack, realm: Realm): iam.PolicyStateme
     new iam.PolicyStatement({
       sid: "ReadPayloads",
       actions: ["s3:GetObject"],
-      resources: [
-        Arn.format({
-          partition: stack.partition,
-          service: "s3",
-          region: "",
-          account: "",
-          resource: `${bucket}/${objects}`,
-        }),
-      ],
+      resources: [s3ArnOf(stack, bucket, objects)],
     }),
     new iam.PolicyStatement({
       sid: "ListPayloads",
       actions: ["s3:ListBucket"],
-      resources: [
-        Arn.format({
-          partition: stack.partition,
-          service: "s3",
-          region: "",
-          account: "",
-          resource: bucket,
-        }),
-      ],
+      resources: [s3ArnOf(stack, bucket)],
       conditions: { StringLike: { "s3:prefix": [objects] } },
     }),
   ];

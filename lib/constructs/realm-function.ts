@@ -45,6 +45,38 @@ export interface RealmFunctionProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/**
+ * A function's own log group and role: the role may write to that log group only (no AWS
+ * managed policy) and gets what the realm grants; X-Ray's wildcard is acknowledged.
+ */
+export function functionLogsAndRole(
+  scope: Construct,
+  functionName: string,
+  retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+): { logGroup: logs.LogGroup; role: iam.Role } {
+  const logGroup = new logs.LogGroup(scope, "Logs", {
+    logGroupName: `/aws/lambda/${functionName}`,
+    retention,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const role = new iam.Role(scope, "Role", {
+    assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+    description: `${functionName}: its own log group and what the realm grants`,
+  });
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      resources: [logGroup.logGroupArn],
+    }),
+  );
+  acknowledge(
+    role,
+    "AwsSolutions-IAM5[Resource::*]",
+    "X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions",
+  );
+  return { logGroup, role };
+}
+
 /** `lava-<realm>-<name>`, bundled from `lambda/handlers/<name>.ts`. */
 export class RealmFunction extends Construct {
   readonly fn: NodejsFunction;
@@ -57,22 +89,7 @@ export class RealmFunction extends Construct {
       );
     }
     const functionName = `lava-${props.realmName}-${props.name}`;
-    const logGroup = new logs.LogGroup(this, "Logs", {
-      logGroupName: `/aws/lambda/${functionName}`,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    // Our own role, so the function may write to its log group only (no AWS managed policy).
-    const role = new iam.Role(this, "Role", {
-      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
-      description: `${functionName}: its own log group and what the realm grants`,
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
+    const { logGroup, role } = functionLogsAndRole(this, functionName, props.logRetention);
     this.fn = new NodejsFunction(this, "Function", {
       functionName,
       role,
@@ -118,10 +135,5 @@ export class RealmFunction extends Construct {
           "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
       },
     });
-    acknowledge(
-      role,
-      "AwsSolutions-IAM5[Resource::*]",
-      "X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions",
-    );
   }
 }

@@ -8,7 +8,6 @@ import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Signer } from "@aws-sdk/rds-signer";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { rdsTokenSigner } from "../../lambda/connectors/iam-token";
 import { AwsSecretStore } from "../../lambda/connectors/secret-store";
@@ -83,18 +82,7 @@ describe("payload connections", () => {
     // Prepare: a frozen clock makes the token reproducible; it is the role's password.
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(new Date("2026-06-01T12:00:00Z"));
-    const c = world.cluster;
-    const token = await new Signer({
-      hostname: c.host,
-      port: c.port,
-      username: "iamloader",
-      region: "us-east-1",
-      // The same credentials the broker's signer finds in the environment.
-      credentials: {
-        accessKeyId: process.env.AWS_ACCESS_KEY_ID as string,
-        secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY as string,
-      },
-    }).getAuthToken();
+    const token = await world.iamToken("iamloader");
     await world.rows(`ALTER ROLE iamloader PASSWORD '${token.replace(/'/g, "''")}'`);
     await world.rows("GRANT CONNECT ON DATABASE warehouse TO iamloader");
     const realm = world.realm([], {

@@ -3,7 +3,6 @@
  * `$LAVA_CONN_<L>` — SSM password with `:` and `\`, and an IAM token — and its
  * own environment holds no secret.
  */
-import { Signer } from "@aws-sdk/rds-signer";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { JobResult } from "../../lambda/jobs/types";
 import { LOADER_PASSWORD, useLoadWorld } from "../support/load-world";
@@ -67,17 +66,7 @@ describe("exe jobs with $LAVA_CONN_<L>", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     // Frozen at the current second: S3 requests must stay within the server's allowed clock skew.
     vi.setSystemTime(new Date(Math.floor(Date.now() / 1000) * 1000));
-    const c = world.cluster;
-    const token = await new Signer({
-      hostname: c.host,
-      port: c.port,
-      username: "iamrunner",
-      region: "us-east-1",
-      credentials: {
-        accessKeyId: process.env.AWS_ACCESS_KEY_ID as string,
-        secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY as string,
-      },
-    }).getAuthToken();
+    const token = await world.iamToken("iamrunner");
     await world.rows(`ALTER ROLE iamrunner PASSWORD '${token.replace(/'/g, "''")}'`);
     await world.s3.put("payloads", "dev/report.sh", SCRIPT);
     const dump = `/tmp/lava-exe-env-${process.pid}-iam`;

@@ -3,6 +3,7 @@
  * SSM stub holding the loader's password, a realm pointing at them, and the
  * real runner with real SDK clients configured through the environment.
  */
+import { Signer } from "@aws-sdk/rds-signer";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, vi } from "vitest";
 import { rdsTokenSigner } from "../../lambda/connectors/iam-token";
@@ -41,6 +42,12 @@ export interface LoadWorld {
   /** Rows of a query in the warehouse database, as the superuser. */
   rows<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   deps(): JobDeps;
+  /**
+   * The IAM auth token the code under test will sign for `user` on this cluster at the
+   * current (frozen) time, computed independently with the environment's credentials;
+   * set it as the role's password to prove host, port, user and region are signed right.
+   */
+  iamToken(user: string, region?: string): Promise<string>;
 }
 
 /** A db_from_s3 job spec with defaults that load `key` into `sales.orders` in append mode. */
@@ -127,6 +134,19 @@ export function useLoadWorld(): LoadWorld {
     },
     realm(jobs, connection = {}, top = {}) {
       return validateRealm(world.realmDoc(jobs, connection, top), "realms/dev.yaml");
+    },
+    iamToken(user, region = "us-east-1") {
+      const c = need(cluster);
+      return new Signer({
+        hostname: c.host,
+        port: c.port,
+        username: user,
+        region,
+        credentials: {
+          accessKeyId: process.env.AWS_ACCESS_KEY_ID as string,
+          secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY as string,
+        },
+      }).getAuthToken();
     },
     deps() {
       return {

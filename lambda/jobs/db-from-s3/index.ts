@@ -11,10 +11,7 @@ import { resolveDbConnection } from "../../connectors/resolve";
 import type { AwsCredentials, ResolvedDb } from "../../connectors/types";
 import { ConnectionConfigError, ObjectMissingError } from "../../shared/errors";
 import { baseContext, renderTemplate } from "../../shared/templating";
-import type { JobSpec } from "../../spec/job";
-import type { Realm } from "../../spec/validate";
-import type { EventLog } from "../events";
-import type { JobDeps, JobResult, RunOptions } from "../types";
+import type { JobResult, JobRun } from "../types";
 import { auroraLoader } from "./aurora-loader";
 import { parseS3Location } from "./gzip-copy";
 import { checkName, foldName, qualifiedName } from "./identifiers";
@@ -25,23 +22,8 @@ import { headObject, readManifest, type SourceObject, s3Url } from "./s3-objects
 import { streamLoader } from "./stream-loader";
 import { inTransaction } from "./transaction";
 
-export interface DbFromS3Run {
-  readonly realm: Realm;
-  readonly job: JobSpec;
-  readonly params: Record<string, unknown>;
-  /**
-   * Parameters the dispatch supplied: taken literally, never rendered again. A trigger
-   * has already rendered them, and what it rendered may hold an S3 key — hostile
-   * input (SPEC §5.2) that must not run as a template.
-   */
-  readonly literal: ReadonlySet<string>;
-  readonly globals: Record<string, unknown>;
-  readonly runId: string;
-  readonly start: Date;
-  readonly deps: JobDeps;
-  readonly events: EventLog;
-  readonly options: RunOptions;
-}
+/** One run of a db_from_s3 job. */
+export type DbFromS3Run = JobRun;
 
 /** What a db_from_s3 run adds to the result. */
 export type Outcome = Omit<JobResult, "job_id" | "run_id" | "events">;

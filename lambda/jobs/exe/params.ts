@@ -6,28 +6,14 @@
 import { SpecError } from "../../shared/errors";
 import { baseContext, renderTemplate } from "../../shared/templating";
 import { formatIssues } from "../../spec/format";
-import { exeParamsSchema, type JobSpec, pkgParamsSchema } from "../../spec/job";
+import { exeParamsSchema, pkgParamsSchema } from "../../spec/job";
 import { parseDuration } from "../../spec/units";
-import type { Realm } from "../../spec/validate";
 import { parseS3Location } from "../db-from-s3/gzip-copy";
-import type { EventLog } from "../events";
-import type { JobDeps, RunOptions } from "../types";
+import type { JobRun } from "../types";
 import { parseCommandLine } from "./command-line";
 
-/** One run of an exe or pkg job: the same shape the runner passes every job type. */
-export interface ExeRun {
-  readonly realm: Realm;
-  readonly job: JobSpec;
-  readonly params: Record<string, unknown>;
-  /** Parameters the dispatch supplied: taken literally, never rendered. */
-  readonly literal: ReadonlySet<string>;
-  readonly globals: Record<string, unknown>;
-  readonly runId: string;
-  readonly start: Date;
-  readonly deps: JobDeps;
-  readonly events: EventLog;
-  readonly options: RunOptions;
-}
+/** One run of an exe or pkg job. */
+export type ExeRun = JobRun;
 
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 

@@ -9,7 +9,11 @@ import { fileURLToPath } from "node:url";
 import { Duration } from "aws-cdk-lib";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
-import { functionLogsAndRole, type RealmFunctionVpc } from "./realm-function";
+import {
+  functionLogsAndRole,
+  functionRuntimeSettings,
+  type RealmFunctionVpc,
+} from "./realm-function";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -46,19 +50,7 @@ export class ExeFunction extends Construct {
       memorySize: props.memoryMb ?? 1024,
       timeout: props.timeout ?? Duration.minutes(15),
       logGroup,
-      tracing: lambda.Tracing.ACTIVE,
-      environment: {
-        POWERTOOLS_SERVICE_NAME: functionName,
-        NODE_OPTIONS: "--enable-source-maps",
-        ...(props.vpc ? { NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem" } : {}),
-      },
-      ...(props.vpc
-        ? {
-            vpc: props.vpc.vpc,
-            vpcSubnets: props.vpc.subnets,
-            securityGroups: props.vpc.securityGroups,
-          }
-        : {}),
+      ...functionRuntimeSettings(functionName, props.vpc),
     });
   }
 }

@@ -77,6 +77,28 @@ export function functionLogsAndRole(
   return { logGroup, role };
 }
 
+/**
+ * What every realm function shares: X-Ray, Powertools' service name, source maps, and
+ * for database-facing ones the realm's VPC and the RDS CAs.
+ */
+export function functionRuntimeSettings(
+  functionName: string,
+  vpc: RealmFunctionVpc | undefined,
+  extraEnvironment: Record<string, string> = {},
+) {
+  return {
+    tracing: lambda.Tracing.ACTIVE,
+    environment: {
+      POWERTOOLS_SERVICE_NAME: functionName,
+      NODE_OPTIONS: "--enable-source-maps",
+      // On Lambda the RDS CAs are in the runtime's bundle (SPEC §3.3).
+      ...(vpc ? { NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem" } : {}),
+      ...extraEnvironment,
+    },
+    ...(vpc ? { vpc: vpc.vpc, vpcSubnets: vpc.subnets, securityGroups: vpc.securityGroups } : {}),
+  };
+}
+
 /** `lava-<realm>-<name>`, bundled from `lambda/handlers/<name>.ts`. */
 export class RealmFunction extends Construct {
   readonly fn: NodejsFunction;
@@ -106,21 +128,7 @@ export class RealmFunction extends Construct {
         ? {}
         : { reservedConcurrentExecutions: props.reservedConcurrency }),
       logGroup,
-      tracing: lambda.Tracing.ACTIVE,
-      environment: {
-        POWERTOOLS_SERVICE_NAME: functionName,
-        NODE_OPTIONS: "--enable-source-maps",
-        // On Lambda the RDS CAs are in the runtime's bundle (SPEC §3.3).
-        ...(props.vpc ? { NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem" } : {}),
-        ...props.environment,
-      },
-      ...(props.vpc
-        ? {
-            vpc: props.vpc.vpc,
-            vpcSubnets: props.vpc.subnets,
-            securityGroups: props.vpc.securityGroups,
-          }
-        : {}),
+      ...functionRuntimeSettings(functionName, props.vpc, props.environment),
       bundling: {
         format: OutputFormat.ESM,
         target: "node24",

@@ -27,3 +27,15 @@ export function problemsOf(doc: unknown, expectedRealm?: string): string[] {
     return [...((err as { problems?: string[] }).problems ?? [String(err)])];
   }
 }
+
+/** A plain PostgreSQL connection `pg` (nothing listens there: for tests that never connect). */
+export const PG_CONNECTION = {
+  conn_id: "pg",
+  type: "postgres",
+  enabled: true,
+  host: "h",
+  port: 5432,
+  database: "d",
+  user: "u",
+  password: "/lava/dev/pg",
+} as const;

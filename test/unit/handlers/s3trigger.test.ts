@@ -1,21 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { makeS3TriggerHandler } from "../../../lambda/handlers/s3trigger";
 import type { ExecutionStarter } from "../../../lambda/triggers/dispatch";
-import { realmOf } from "../../support/realm-fixture";
+import { PG_CONNECTION, realmOf } from "../../support/realm-fixture";
 
 const realm = realmOf({
-  connections: [
-    {
-      conn_id: "pg",
-      type: "postgres",
-      enabled: true,
-      host: "h",
-      port: 5432,
-      database: "d",
-      user: "u",
-      password: "/lava/dev/pg",
-    },
-  ],
+  connections: [PG_CONNECTION],
   jobs: [
     {
       job_id: "load",

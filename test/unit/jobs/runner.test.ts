@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { errorInfo, runJob } from "../../../lambda/jobs/runner";
 import type { JobDeps } from "../../../lambda/jobs/types";
 import { SecretAccessError } from "../../../lambda/shared/errors";
-import { realmOf } from "../../support/realm-fixture";
+import { PG_CONNECTION, realmOf } from "../../support/realm-fixture";
 
 /** Services that fail the test if a run touches them. */
 const untouchable: JobDeps = {
@@ -19,18 +19,7 @@ const untouchable: JobDeps = {
 };
 
 const realm = realmOf({
-  connections: [
-    {
-      conn_id: "pg",
-      type: "postgres",
-      enabled: true,
-      host: "h",
-      port: 5432,
-      database: "d",
-      user: "u",
-      password: "/lava/dev/pg",
-    },
-  ],
+  connections: [PG_CONNECTION],
   jobs: [
     { job_id: "off", type: "db_from_s3", enabled: false, parameters: { db_conn_id: "pg" } },
     {

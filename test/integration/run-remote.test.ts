@@ -7,6 +7,25 @@ import { useAwsStub } from "../support/use-aws-stub";
 const aws = useAwsStub();
 const SM = "arn:aws:states:us-east-1:123456789012:stateMachine:lava-example-jobs";
 
+/** `lava-aurora run sales/load-orders --remote --wait`, polling fast. */
+function runRemoteAndWait() {
+  return runCli(
+    [
+      "run",
+      "sales/load-orders",
+      "--realm",
+      "example",
+      "--remote",
+      "--wait",
+      "--poll-interval",
+      "0.05",
+    ],
+    {
+      env: aws.env(),
+    },
+  );
+}
+
 function deployed() {
   aws.setParameter("/lava/example/state-machine-arn", SM);
   aws.states.executions.clear();
@@ -43,7 +62,6 @@ describe("lava-aurora run --remote", () => {
 
   it("waits and prints the result of a succeeded execution", async () => {
     deployed();
-    let polls = 0;
     aws.states.onStart = (e) => {
       // Finish after a couple of polls, as a real execution would.
       setTimeout(() => {
@@ -51,22 +69,8 @@ describe("lava-aurora run --remote", () => {
         e.output = JSON.stringify({ status: "ok", job_id: "sales/load-orders", rows: 7 });
       }, 150);
     };
-    const r = await runCli(
-      [
-        "run",
-        "sales/load-orders",
-        "--realm",
-        "example",
-        "--remote",
-        "--wait",
-        "--poll-interval",
-        "0.05",
-      ],
-      {
-        env: aws.env(),
-      },
-    );
-    polls = aws.callsTo("states", "DescribeExecution").length;
+    const r = await runRemoteAndWait();
+    const polls = aws.callsTo("states", "DescribeExecution").length;
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ status: "ok", job_id: "sales/load-orders", rows: 7 });
     expect(polls).toBeGreaterThan(1);
@@ -79,21 +83,7 @@ describe("lava-aurora run --remote", () => {
       e.error = "BadDataError";
       e.cause = '{"run_id":"r1","error":{"name":"BadDataError"}}';
     };
-    const r = await runCli(
-      [
-        "run",
-        "sales/load-orders",
-        "--realm",
-        "example",
-        "--remote",
-        "--wait",
-        "--poll-interval",
-        "0.05",
-      ],
-      {
-        env: aws.env(),
-      },
-    );
+    const r = await runRemoteAndWait();
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: "FAILED", error: "BadDataError" });
   });

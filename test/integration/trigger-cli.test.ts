@@ -5,6 +5,10 @@ import { useAwsStub } from "../support/use-aws-stub";
 
 const aws = useAwsStub();
 
+/** `lava-aurora trigger <url> --realm example --dry-run [extra…]`. */
+const dryRun = (url: string, ...extra: string[]) =>
+  runCli(["trigger", url, "--realm", "example", "--dry-run", ...extra]);
+
 describe("lava-aurora trigger --dry-run", () => {
   it("prints the dispatches for an object of the example realm, without AWS", async () => {
     const r = await runCli(
@@ -35,34 +39,12 @@ describe("lava-aurora trigger --dry-run", () => {
   });
 
   it("prints [] when nothing matches, and honours conditions", async () => {
-    const r = await runCli([
-      "trigger",
-      "s3://example-landing/sales/orders/20260102.txt",
-      "--realm",
-      "example",
-      "--dry-run",
-    ]);
+    const r = await dryRun("s3://example-landing/sales/orders/20260102.txt");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([]);
-    const small = await runCli([
-      "trigger",
-      "s3://example-partner-drop/drops/x.csv",
-      "--realm",
-      "example",
-      "--dry-run",
-      "--size",
-      "0",
-    ]);
+    const small = await dryRun("s3://example-partner-drop/drops/x.csv", "--size", "0");
     expect(JSON.parse(small.stdout)).toEqual([]);
-    const big = await runCli([
-      "trigger",
-      "s3://example-partner-drop/drops/x.csv",
-      "--realm",
-      "example",
-      "--dry-run",
-      "--size",
-      "1KB",
-    ]);
+    const big = await dryRun("s3://example-partner-drop/drops/x.csv", "--size", "1KB");
     expect(JSON.parse(big.stdout).map((d: { job_id: string }) => d.job_id)).toEqual([
       "partner/load-drop",
     ]);

@@ -22,7 +22,7 @@ export interface TargetTable {
 export interface PreparedTarget {
   /** Quoted `"schema"."table"` loaded (the `_a`/`_b` table in switch mode). */
   readonly physical: string;
-  /** switch: the other table, emptied in the transaction and truncated after commit. */
+  /** switch: the other table, emptied in the transaction and reclaimed after commit ({@link reclaimEmptied}). */
   readonly emptied?: string;
   readonly events: readonly string[];
 }
@@ -34,7 +34,8 @@ async function exists(client: ClientBase, name: string): Promise<boolean> {
   return Boolean(rows[0]?.t);
 }
 
-async function hasRows(client: ClientBase, name: string): Promise<boolean> {
+/** Whether the table holds any row. */
+export async function hasRows(client: ClientBase, name: string): Promise<boolean> {
   const { rows } = await client.query<{ any: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM ${name}) AS any`,
   );
@@ -124,4 +125,49 @@ async function prepareSwitch(
   events.push(`switch: loading ${into}, emptying ${other}`);
   await client.query(`DELETE FROM ${other}`);
   return { physical: into, emptied: other, events };
+}
+
+/** How long the reclaim step waits for other sessions' locks on the emptied table (new readers queue behind it meanwhile). */
+export const RECLAIM_LOCK_TIMEOUT_MS = 500;
+
+/**
+ * switch: after commit, TRUNCATE the table the load emptied, to save vacuuming.
+ * Its own transaction, under the logical table's advisory lock (skipped when a
+ * run holds it), only while that table is still empty (a later run may have
+ * loaded it since), and with a short lock_timeout (skipped behind readers).
+ * Never throws: the load is committed; a skipped reclaim costs only space that
+ * VACUUM recovers. Returns the event to log.
+ */
+export async function reclaimEmptied(
+  client: ClientBase,
+  emptied: string,
+  advisoryKey: string,
+): Promise<string> {
+  try {
+    await client.query("BEGIN");
+    await client.query(`SET LOCAL lock_timeout = ${RECLAIM_LOCK_TIMEOUT_MS}`);
+    await client.query("SET LOCAL statement_timeout = 10000");
+    const { rows } = await client.query<{ got: boolean }>(
+      "SELECT pg_try_advisory_xact_lock($1::bigint) AS got",
+      [advisoryKey],
+    );
+    if (rows[0]?.got !== true) {
+      await client.query("ROLLBACK");
+      return `${emptied} not truncated: another run into the table holds its lock; VACUUM reclaims the space`;
+    }
+    await client.query(`LOCK TABLE ${emptied} IN ACCESS EXCLUSIVE MODE`);
+    if (await hasRows(client, emptied)) {
+      await client.query("ROLLBACK");
+      return `${emptied} not truncated: a later run loaded it`;
+    }
+    await client.query(`TRUNCATE ${emptied}`);
+    await client.query("COMMIT");
+    return `truncated ${emptied}`;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    const code = (err as { code?: string }).code;
+    if (code === "55P03")
+      return `${emptied} not truncated: other sessions hold it (lock_timeout ${RECLAIM_LOCK_TIMEOUT_MS} ms); VACUUM reclaims the space`;
+    return `${emptied} not truncated after commit: ${(err as Error).message}`;
+  }
 }

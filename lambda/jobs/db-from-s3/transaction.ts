@@ -14,7 +14,7 @@ import { ensureLedger, findLoaded, newestLoaded, recordLoaded } from "./ledger";
 import type { Loader } from "./loader";
 import type { LoadParams } from "./params";
 import { checkUnchanged, type SourceObject, s3Url } from "./s3-objects";
-import { type LoadMode, prepareTarget } from "./target";
+import { type LoadMode, prepareTarget, reclaimEmptied } from "./target";
 
 /** Kept between the statement_timeout and the deadline, so the database gives up first. */
 export const DEADLINE_MARGIN_MS = 3_000;
@@ -185,13 +185,8 @@ export async function inTransaction(
     await client.query("COMMIT");
     finished = true;
     run.events.add(`committed: ${rows} rows`);
-    if (target.emptied) {
-      await client.query(`TRUNCATE ${target.emptied}`).then(
-        () => run.events.add(`truncated ${target.emptied}`),
-        (err: Error) =>
-          run.events.add(`could not truncate ${target.emptied} after commit: ${err.message}`),
-      );
-    }
+    if (target.emptied)
+      run.events.add(await reclaimEmptied(client, target.emptied, lockKey(logical)));
     return { status: "ok", ...base, loaded_table: target.physical, rows };
   } finally {
     if (!finished) await client.query("ROLLBACK").catch(() => undefined);

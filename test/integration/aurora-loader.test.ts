@@ -177,9 +177,9 @@ describe("the Aurora loader", () => {
   });
 
   it("fails the whole run on a bad manifest part and leaves the target unchanged", async () => {
-    await world.s3.put(BUCKET, "manbad/seed.csv", csv(100));
+    await world.s3.put(BUCKET, "manbad/0-seed.csv", csv(100));
     const realm = auroraRealm([
-      job("j", "au_manbad", { mode: "truncate", key: "manbad/seed.csv" }),
+      job("j", "au_manbad", { mode: "truncate", key: "manbad/0-seed.csv" }),
     ]);
     expect((await world.run(realm, { job_id: "j" })).status).toBe("ok");
     await world.s3.put(BUCKET, "manbad/1.csv", csv(1));

@@ -4,6 +4,7 @@
  * stale objects are skipped; concurrent runs into one table serialize.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LOAD_MODES } from "../../lambda/spec/job";
 import { BUCKET, loadJob, useLoadWorld } from "../support/load-world";
@@ -50,12 +51,15 @@ async function snapshot(table: string) {
   return contents;
 }
 
-/** Load a first good object so the target holds something to lose. */
+/** Load a first good object so the target holds something to lose (its key sorts first: objects of the same second are ordered by key). */
 async function seed(table: string, mode: string) {
-  await world.s3.put(BUCKET, `${table}/seed.csv`, rowsCsv(1, 2));
-  const r = await world.run(world.realm([job("seed", table, mode, { key: `${table}/seed.csv` })]), {
-    job_id: "seed",
-  });
+  await world.s3.put(BUCKET, `${table}/0-seed.csv`, rowsCsv(1, 2));
+  const r = await world.run(
+    world.realm([job("seed", table, mode, { key: `${table}/0-seed.csv` })]),
+    {
+      job_id: "seed",
+    },
+  );
   expect(r).toMatchObject({ status: "ok", rows: 2 });
 }
 
@@ -191,6 +195,57 @@ describe("exactly once", () => {
       parameters: { key: "st/old.csv", reload: true },
     });
     expect(forced.status).toBe("ok");
+  });
+
+  /** Put two objects whose Last-Modified (1 s resolution) is the same second. */
+  async function sameSecond(a: string, b: string) {
+    for (;;) {
+      await world.s3.put(BUCKET, a, rowsCsv(1, 1));
+      await world.s3.put(BUCKET, b, rowsCsv(50, 1));
+      const head = (key: string) =>
+        world.s3.client().send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+      const [ha, hb] = [await head(a), await head(b)];
+      if (ha.LastModified?.getTime() === hb.LastModified?.getTime()) return;
+    }
+  }
+
+  it("orders objects modified in the same second by key: the table ends with the same one in either order (truncate)", async () => {
+    // Prepare: tie/1.csv and tie/2.csv in the same second; 2 sorts last, so it is "newer".
+    await sameSecond("tie/1.csv", "tie/2.csv");
+    const realm = world.realm([job("tie", "tie1", "truncate"), job("tie2", "tie2", "truncate")]);
+    // Act: the newer first, then the older one late; and the other order into another table.
+    const newer = await world.run(realm, { job_id: "tie", parameters: { key: "tie/2.csv" } });
+    const late = await world.run(realm, { job_id: "tie", parameters: { key: "tie/1.csv" } });
+    const first = await world.run(realm, { job_id: "tie2", parameters: { key: "tie/1.csv" } });
+    const second = await world.run(realm, { job_id: "tie2", parameters: { key: "tie/2.csv" } });
+    // Assess
+    expect(newer.status).toBe("ok");
+    expect(late).toMatchObject({ status: "skipped", reason: "stale" });
+    expect(late.events.join("\n")).toContain("modified in the same second, sorts after");
+    expect([first.status, second.status]).toEqual(["ok", "ok"]);
+    expect(await world.rows("SELECT id FROM sales.tie1")).toEqual([{ id: 50 }]);
+    expect(await world.rows("SELECT id FROM sales.tie2")).toEqual([{ id: 50 }]);
+  });
+
+  it("loads a re-upload of the same key in the same second (what S3 holds now is the newest)", async () => {
+    await world.s3.put(BUCKET, "tie/same.csv", rowsCsv(1, 1));
+    const realm = world.realm([job("same", "tie3", "truncate", { key: "tie/same.csv" })]);
+    expect((await world.run(realm, { job_id: "same" })).status).toBe("ok");
+    for (;;) {
+      const before = await world.rows<{ t: Date }>(
+        'SELECT max(last_modified) AS t FROM lava.load_ledger WHERE target_table = \'"sales"."tie3"\'',
+      );
+      await world.s3.put(BUCKET, "tie/same.csv", rowsCsv(70, 1));
+      const h = await world.s3
+        .client()
+        .send(new HeadObjectCommand({ Bucket: BUCKET, Key: "tie/same.csv" }));
+      if (h.LastModified?.getTime() === before[0]?.t.getTime()) break;
+      // Crossed a second boundary: load this one and try again within a second.
+      expect((await world.run(realm, { job_id: "same" })).status).toBe("ok");
+    }
+    const again = await world.run(realm, { job_id: "same" });
+    expect(again.status).toBe("ok");
+    expect(await world.rows("SELECT id FROM sales.tie3")).toEqual([{ id: 70 }]);
   });
 
   it("serializes concurrent runs into one table: abort lets exactly one through", async () => {

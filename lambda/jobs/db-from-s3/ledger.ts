@@ -80,13 +80,28 @@ export async function findLoaded(
   return row ? { runId: row.run_id, loadedAt: row.loaded_at } : undefined;
 }
 
-/** Last-Modified of the newest object dispatched into the table (manifest entries excluded). */
-export async function newestLoaded(client: ClientBase, table: string): Promise<Date | undefined> {
-  const { rows } = await client.query<{ newest: Date | null }>(
-    `SELECT max(last_modified) AS newest FROM ${LEDGER_TABLE} WHERE target_table = $1 AND via_manifest IS NULL`,
-    [table],
+/**
+ * The newest object dispatched into the table (manifest entries excluded) that
+ * is newer than `obj`, if any. S3's Last-Modified has one-second resolution, so
+ * objects of the same second are ordered by key (byte order): whichever order
+ * their events arrive in, the table ends with the same one. A tie on the same
+ * key is never stale: the object was just read from S3, so it is the newest
+ * version, and the load re-checks it before commit.
+ */
+export async function newerLoaded(
+  client: ClientBase,
+  table: string,
+  obj: Pick<LedgerObject, "key" | "lastModified">,
+): Promise<{ key: string; lastModified: Date } | undefined> {
+  const { rows } = await client.query<{ key: string; last_modified: Date }>(
+    `SELECT key, last_modified FROM ${LEDGER_TABLE}
+      WHERE target_table = $1 AND via_manifest IS NULL
+        AND (last_modified > $2 OR (last_modified = $2 AND key COLLATE "C" > $3 COLLATE "C"))
+      ORDER BY last_modified DESC, key COLLATE "C" DESC LIMIT 1`,
+    [table, obj.lastModified, obj.key],
   );
-  return rows[0]?.newest ?? undefined;
+  const row = rows[0];
+  return row ? { key: row.key, lastModified: row.last_modified } : undefined;
 }
 
 /** Record loaded objects (a reload of the same identity updates its row). */

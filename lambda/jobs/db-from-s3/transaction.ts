@@ -10,7 +10,7 @@ import { LoadTimeoutError } from "../../shared/errors";
 import { copyOptionsSql } from "./copy-options";
 import { quoteIdent } from "./identifiers";
 import type { DbFromS3Run, Outcome } from "./index";
-import { ensureLedger, findLoaded, newestLoaded, recordLoaded } from "./ledger";
+import { ensureLedger, findLoaded, newerLoaded, recordLoaded } from "./ledger";
 import type { Loader } from "./loader";
 import type { LoadParams } from "./params";
 import { checkUnchanged, type SourceObject, s3Url } from "./s3-objects";
@@ -74,10 +74,15 @@ async function skipReason(
     );
     return "duplicate";
   }
-  const newest = REPLACING.includes(s.p.mode) ? await newestLoaded(client, s.logical) : undefined;
-  if (newest && newest > s.main.lastModified) {
+  const newer = REPLACING.includes(s.p.mode)
+    ? await newerLoaded(client, s.logical, s.main)
+    : undefined;
+  if (newer) {
+    const when = newer.lastModified.toISOString();
     run.events.add(
-      `${s.base.table} already holds an object modified ${newest.toISOString()}, newer than this one: skipped`,
+      newer.lastModified.getTime() === s.main.lastModified.getTime()
+        ? `${s.base.table} already holds ${s3Url(s.main.bucket, newer.key)}, modified in the same second, sorts after this one: skipped`
+        : `${s.base.table} already holds an object modified ${when}, newer than this one: skipped`,
     );
     return "stale";
   }

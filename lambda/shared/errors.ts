@@ -114,6 +114,14 @@ export class ObjectChangedError extends LavaError {
   }
 }
 
+/** A manifest lists an entry a load may not read: outside s3_sources, under s3_temp, twice, or itself. */
+export class ManifestError extends LavaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ManifestError";
+  }
+}
+
 /** The target table is not in a state the mode allows (abort: not empty; switch: neither empty; missing without columns). */
 export class TargetStateError extends LavaError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -188,6 +196,7 @@ export const PERMANENT_ERROR_NAMES = [
   "BadDataError",
   "TargetStateError",
   "ObjectChangedError",
+  "ManifestError",
 ] as const;
 
 /** An exe/pkg payload exited non-zero (or could not be started). Another attempt of the same payload fails the same way. */

@@ -16,9 +16,10 @@ import { auroraLoader } from "./aurora-loader";
 import { parseS3Location } from "./gzip-copy";
 import { checkName, foldName, qualifiedName } from "./identifiers";
 import type { Loader } from "./loader";
+import { manifestObjects } from "./manifest";
 import { checkLoadParams, type LoadParams } from "./params";
 import { isRegexName, nameFromKey } from "./regex-name";
-import { headObject, readManifest, type SourceObject, s3Url } from "./s3-objects";
+import { headObject, s3Url } from "./s3-objects";
 import { streamLoader } from "./stream-loader";
 import { inTransaction } from "./transaction";
 
@@ -95,29 +96,6 @@ function loaderFor(run: DbFromS3Run, conn: ResolvedDb, access: S3Access): Loader
   });
 }
 
-/** The objects to load: the object itself, or the entries of its manifest. */
-async function objectsToLoad(
-  run: DbFromS3Run,
-  s3: S3Client,
-  main: SourceObject,
-  manifest: boolean,
-): Promise<SourceObject[]> {
-  if (!manifest) return [main];
-  const entries = await readManifest(s3, main);
-  const found: SourceObject[] = [];
-  for (const e of entries) {
-    const obj = await headObject(s3, e.bucket, e.key);
-    if (obj) found.push(obj);
-    else if (e.mandatory)
-      throw new ObjectMissingError(
-        `${s3Url(e.bucket, e.key)}: mandatory manifest entry missing (manifest ${s3Url(main.bucket, main.key)})`,
-      );
-    else run.events.add(`manifest entry ${s3Url(e.bucket, e.key)} missing, not mandatory: skipped`);
-  }
-  run.events.add(`manifest lists ${entries.length} objects, ${found.length} found`);
-  return found;
-}
-
 /** Run one db_from_s3 job. Failures throw; the runner turns them into a failed result. */
 export async function runDbFromS3(run: DbFromS3Run): Promise<Outcome> {
   const p = checkLoadParams(run.realm, run.job.job_id, run.params);
@@ -138,11 +116,20 @@ export async function runDbFromS3(run: DbFromS3Run): Promise<Outcome> {
     throw new ObjectMissingError(`${url} does not exist`);
   }
   run.events.add(`${url}: ${main.size} bytes, ${main.identity}`);
-  if (p.minSize !== undefined && main.size < p.minSize) {
-    run.events.add(`${url}: smaller than min_size ${p.minSize}: skipped`);
+  // min_size applies to each manifest entry, not to the manifest (lava's rule).
+  const objects = p.copy.manifest
+    ? await manifestObjects(s3, main, run.realm.top, p.minSize, run.events)
+    : [main];
+  const small =
+    p.minSize !== undefined && (p.copy.manifest ? objects.length === 0 : main.size < p.minSize);
+  if (small) {
+    run.events.add(
+      p.copy.manifest
+        ? `${url}: every entry is smaller than min_size ${p.minSize}: skipped`
+        : `${url}: smaller than min_size ${p.minSize}: skipped`,
+    );
     return { status: "skipped", reason: "below_min_size", ...base };
   }
-  const objects = await objectsToLoad(run, s3, main, p.copy.manifest);
 
   const client = await connectPg(conn, jobApplicationName(run.realm.name, run.job.job_id));
   try {

@@ -151,7 +151,8 @@ export function parseManifest(text: string, where: string): ManifestEntry[] {
     if (mandatory !== undefined && typeof mandatory !== "boolean") {
       throw new LavaError(`${where}: entries[${i}].mandatory: expected true or false`);
     }
-    return { bucket: m[1], key: m[2], mandatory: mandatory === true };
+    // Lava loads every entry: only an explicit `"mandatory": false` may be missing.
+    return { bucket: m[1], key: m[2], mandatory: mandatory !== false };
   });
 }
 

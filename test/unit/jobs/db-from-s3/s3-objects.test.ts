@@ -19,13 +19,18 @@ describe("objectIdentity", () => {
 });
 
 describe("parseManifest", () => {
-  it("reads Redshift-style entries, mandatory defaulting to false", () => {
+  it("reads Redshift-style entries; only an explicit mandatory: false may be missing (lava loads every entry)", () => {
     const text = JSON.stringify({
-      entries: [{ url: "s3://b/k/1.csv", mandatory: true }, { url: "s3://b2/k 2.csv" }],
+      entries: [
+        { url: "s3://b/k/1.csv", mandatory: true },
+        { url: "s3://b2/k 2.csv" },
+        { url: "s3://b2/k3.csv", mandatory: false },
+      ],
     });
     expect(parseManifest(text, "s3://b/m")).toEqual([
       { bucket: "b", key: "k/1.csv", mandatory: true },
-      { bucket: "b2", key: "k 2.csv", mandatory: false },
+      { bucket: "b2", key: "k 2.csv", mandatory: true },
+      { bucket: "b2", key: "k3.csv", mandatory: false },
     ]);
   });
 

@@ -1,0 +1,80 @@
+/**
+ * The objects a manifest load reads (SPEC §5.4): every entry is checked before
+ * anything loads — inside the realm's `s3_sources` (when it has them), not under
+ * its `s3_temp` (other jobs' outputs and temporary copies), listed once, not the
+ * manifest itself — then each is found (only `"mandatory": false` entries may be
+ * missing) and held to `min_size`, as lava does per entry.
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
+import { ManifestError, ObjectMissingError } from "../../shared/errors";
+import type { Realm } from "../../spec/validate";
+import type { EventLog } from "../events";
+import { parseS3Location } from "./gzip-copy";
+import {
+  headObject,
+  type ManifestEntry,
+  readManifest,
+  type SourceObject,
+  s3Url,
+} from "./s3-objects";
+
+/** Whether `key` in `bucket` lies under `s3://bucket/prefix` (prefix without trailing slash: a folder). */
+function under(loc: { bucket: string; prefix: string }, bucket: string, key: string): boolean {
+  return bucket === loc.bucket && (loc.prefix === "" || key.startsWith(`${loc.prefix}/`));
+}
+
+/** Refuse, naming the entry, what a manifest may not list. */
+export function checkManifestEntries(
+  entries: readonly ManifestEntry[],
+  manifest: { bucket: string; key: string },
+  realm: Pick<Realm["top"], "s3_sources" | "s3_temp">,
+): void {
+  const where = `manifest ${s3Url(manifest.bucket, manifest.key)}`;
+  const temp = realm.s3_temp ? parseS3Location(realm.s3_temp) : undefined;
+  const seen = new Map<string, number>();
+  entries.forEach((e, i) => {
+    const url = s3Url(e.bucket, e.key);
+    const refuse = (why: string) => {
+      throw new ManifestError(`${where}: entries[${i}]: ${url} ${why}`);
+    };
+    if (e.bucket === manifest.bucket && e.key === manifest.key) refuse("is the manifest itself");
+    const first = seen.get(url);
+    if (first !== undefined) refuse(`is listed twice (also entries[${first}])`);
+    seen.set(url, i);
+    if (temp && under(temp, e.bucket, e.key)) refuse("is under the realm's s3_temp");
+    const sources = realm.s3_sources;
+    if (sources && !sources.some((s) => s.bucket === e.bucket && e.key.startsWith(s.prefix ?? "")))
+      refuse("is outside the realm's s3_sources");
+  });
+}
+
+/**
+ * The entries of a manifest to load, found and checked; entries below `minSize`
+ * are left out with an event (empty when every entry is below it).
+ */
+export async function manifestObjects(
+  s3: S3Client,
+  main: SourceObject,
+  realm: Pick<Realm["top"], "s3_sources" | "s3_temp">,
+  minSize: number | undefined,
+  events: EventLog,
+): Promise<SourceObject[]> {
+  const entries = await readManifest(s3, main);
+  checkManifestEntries(entries, main, realm);
+  const found: SourceObject[] = [];
+  for (const e of entries) {
+    const url = s3Url(e.bucket, e.key);
+    const obj = await headObject(s3, e.bucket, e.key);
+    if (!obj) {
+      if (e.mandatory)
+        throw new ObjectMissingError(
+          `${url}: manifest entry missing (manifest ${s3Url(main.bucket, main.key)}); only entries with "mandatory": false may be missing`,
+        );
+      events.add(`manifest entry ${url} missing, "mandatory": false: skipped`);
+    } else if (minSize !== undefined && obj.size < minSize)
+      events.add(`${url}: smaller than min_size ${minSize}: not loaded`);
+    else found.push(obj);
+  }
+  events.add(`manifest lists ${entries.length} objects, ${found.length} to load`);
+  return found;
+}

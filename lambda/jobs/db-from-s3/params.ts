@@ -8,8 +8,8 @@ import { formatIssues } from "../../spec/format";
 import { DB_FROM_S3_REQUIRED, type DbFromS3Params, dbFromS3ParamsSchema } from "../../spec/job";
 import { parseSize } from "../../spec/units";
 import type { Realm } from "../../spec/validate";
+import { parseColumnSpec } from "./column-spec";
 import { type CopyArgs, parseCopyArgs } from "./copy-options";
-import { parseColumnSpec } from "./identifiers";
 import { isRegexName } from "./regex-name";
 import type { LoadMode } from "./target";
 

@@ -7,6 +7,7 @@
 import { gzipSync } from "node:zlib";
 import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
+import { runJob } from "../../lambda/jobs/runner";
 import { LOAD_MODES } from "../../lambda/spec/job";
 import { installAwsS3Standin } from "../support/aws-s3-standin";
 import { STUB_ACCESS_KEY_ID, STUB_ASSUMED_ACCESS_KEY_ID } from "../support/index";
@@ -133,6 +134,52 @@ describe("the Aurora loader", () => {
     expect(r.error?.message).toContain("s3://landing/gz/bad.csv.gz");
     expect(await tempObjects()).toEqual([]);
     expect(await world.rows("SELECT to_regclass('sales.au_gzbad') AS t")).toEqual([{ t: null }]);
+  });
+
+  it.each([
+    ["right after the copy is made", "CopyObjectCommand"],
+    ["after the copy was checked, during the import", "HeadObjectCommand"],
+  ])("fails and loads nothing when the gzip copy is replaced %s", async (_when, hookOn) => {
+    // Prepare: a client whose S3 calls let "someone else" overwrite the copy in s3_temp
+    // just after the first CopyObject (or HeadObject) of the copy's key.
+    await world.s3.put(BUCKET, "gz/tamper.csv.gz", gzipSync(csv(1, 2)));
+    const realm = auroraRealm([
+      job("j", "au_tamper", { key: "gz/tamper.csv.gz", args: ["FORMAT CSV", "HEADER", "GZIP"] }),
+    ]);
+    let tampered = false;
+    const base = world.deps();
+    const deps = {
+      ...base,
+      s3: (config: Parameters<typeof base.s3>[0]) => {
+        const client = base.s3(config);
+        client.middlewareStack.add(
+          (next, context) => async (args) => {
+            const out = await next(args);
+            const input = args.input as { Bucket?: string; Key?: string };
+            if (!tampered && context.commandName === hookOn && input.Bucket === TEMP) {
+              tampered = true;
+              await world.s3.put(TEMP, input.Key as string, gzipSync(csv(666, 667, 668)), {
+                contentEncoding: "gzip",
+              });
+            }
+            return out;
+          },
+          { step: "initialize", name: "tamperWithCopy" },
+        );
+        return client;
+      },
+    };
+    // Act
+    const r = await runJob(realm, { job_id: "j" }, deps);
+    // Assess
+    expect(tampered).toBe(true);
+    expect(r.status).toBe("failed");
+    expect(r.error?.name).toBe("ObjectChangedError");
+    expect(r.error?.message).toMatch(
+      /^the gzip copy s3:\/\/lava-temp\/dev\/tmp\/j\/.*1-tamper\.csv\.gz of s3:\/\/landing\/gz\/tamper\.csv\.gz was replaced/,
+    );
+    expect(await world.rows("SELECT to_regclass('sales.au_tamper') AS t")).toEqual([{ t: null }]);
+    expect(await tempObjects()).toEqual([]);
   });
 
   it("imports objects that already have Content-Encoding: gzip directly", async () => {

@@ -118,6 +118,8 @@ export function auroraLoader(options: AuroraLoaderOptions): Loader {
               ])
             : await req.client.query(IMPORT_WITH_ROLE, args);
           await req.client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+          // The database read the copy by name: make sure it read the copy we made.
+          await copy?.check();
           req.onBytes?.(req.object.size);
           return importedRows(rows[0]?.result);
         } catch (err) {

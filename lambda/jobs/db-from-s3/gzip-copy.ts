@@ -14,7 +14,7 @@ import {
   type S3Client,
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
-import { isTransient, LavaError } from "../../shared/errors";
+import { isTransient, LavaError, ObjectChangedError } from "../../shared/errors";
 import { S3_LOCATION } from "../../spec/fields";
 import { headObject, type SourceObject, s3Url } from "./s3-objects";
 
@@ -25,7 +25,10 @@ export const COPY_PART_SIZE = 1024 ** 3;
 
 /** A temporary, gzip-encoded copy of an object, and how to remove it. */
 export interface TempCopy {
+  /** The copy, pinned to the ETag S3 gave it when it was made. */
   readonly object: SourceObject;
+  /** Fail unless the copy is still the one made (s3_temp is writable by others); call before commit. */
+  check(): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -52,7 +55,7 @@ async function multipartCopy(
   source: SourceObject,
   target: { Bucket: string; Key: string },
   copySource: string,
-) {
+): Promise<string | undefined> {
   const { UploadId } = await s3.send(
     new CreateMultipartUploadCommand({
       ...target,
@@ -76,13 +79,14 @@ async function multipartCopy(
       );
       parts.push({ PartNumber: n, ETag: out.CopyPartResult?.ETag });
     }
-    await s3.send(
+    const done = await s3.send(
       new CompleteMultipartUploadCommand({
         ...target,
         UploadId,
         MultipartUpload: { Parts: parts },
       }),
     );
+    return done.ETag;
   } catch (err) {
     await s3.send(new AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => undefined);
     throw err;
@@ -104,10 +108,11 @@ export async function gzipEncodedCopy(
   const remove = async () => {
     await s3.send(new DeleteObjectCommand(target));
   };
+  let etag: string | undefined;
   try {
-    if (source.size > SINGLE_COPY_MAX) await multipartCopy(s3, source, target, copySource);
+    if (source.size > SINGLE_COPY_MAX) etag = await multipartCopy(s3, source, target, copySource);
     else {
-      await s3.send(
+      const out = await s3.send(
         new CopyObjectCommand({
           ...target,
           CopySource: copySource,
@@ -117,12 +122,29 @@ export async function gzipEncodedCopy(
           ...(source.etag ? { CopySourceIfMatch: source.etag } : {}),
         }),
       );
+      etag = out.CopyObjectResult?.ETag;
     }
   } catch (err) {
     await remove().catch(() => undefined);
     throw copyError(source, err);
   }
-  const object = await headObject(s3, target.Bucket, target.Key);
-  if (!object) throw new LavaError(`the gzip copy ${s3Url(target.Bucket, target.Key)} vanished`);
-  return { object, remove };
+  const url = s3Url(target.Bucket, target.Key);
+  const replaced = (now: SourceObject | undefined) =>
+    new ObjectChangedError(
+      `the gzip copy ${url} of ${s3Url(source.bucket, source.key)} was ${now ? `replaced (ETag ${etag} → ${now.etag})` : "deleted"} before it was imported; nothing loaded`,
+    );
+  const seen = await headObject(s3, target.Bucket, target.Key);
+  // Pinned to the ETag of the copy we made, not to whatever the first HEAD sees.
+  if (!seen || !etag || seen.etag !== etag) {
+    await remove().catch(() => undefined);
+    throw replaced(seen);
+  }
+  return {
+    object: seen,
+    remove,
+    async check() {
+      const now = await headObject(s3, target.Bucket, target.Key);
+      if (!now || now.identity !== seen.identity) throw replaced(now);
+    },
+  };
 }

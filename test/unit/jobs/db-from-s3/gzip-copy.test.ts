@@ -18,6 +18,8 @@ function fakeS3(failOn?: string) {
       if (name === "CreateMultipartUploadCommand") return { UploadId: "up-1" };
       if (name === "UploadPartCopyCommand")
         return { CopyPartResult: { ETag: `"p${command.input.PartNumber}"` } };
+      if (name === "CopyObjectCommand") return { CopyObjectResult: { ETag: '"copy"' } };
+      if (name === "CompleteMultipartUploadCommand") return { ETag: '"copy"' };
       if (name === "HeadObjectCommand")
         return {
           ETag: '"copy"',

@@ -40,6 +40,8 @@ export const dbFromS3ParamsSchema = z.strictObject({
   jinja: bool().optional(),
   vars: mapping().optional(),
   reload: bool().optional(),
+  /** Ours: a dispatch (trigger, CLI, state machine input) may set `columns`. Only the job spec can set it. */
+  allow_dispatch_columns: bool().optional(),
 });
 
 /** Parameters a db_from_s3 run cannot do without (after dispatch merge). */

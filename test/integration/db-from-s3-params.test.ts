@@ -470,6 +470,16 @@ describe("db_from_s3 parameter checks before any work", () => {
       { min_size: "10 TB" },
       "parameters.min_size: expected a size like 100, 10KB or 1MiB",
     ],
+    [
+      "columns, which the job does not allow a dispatch to set",
+      { columns: ["id INTEGER", "name TEXT DEFAULT 'x'"] },
+      "job sales/strict: parameters.columns: a dispatch may not set columns unless the job has parameters.allow_dispatch_columns: true",
+    ],
+    [
+      "allow_dispatch_columns",
+      { allow_dispatch_columns: true, columns: ["id INTEGER", "name TEXT"] },
+      "job sales/strict: parameters.allow_dispatch_columns: only the job spec can set this, not a dispatch, got true",
+    ],
   ])("refuses %s in the dispatch parameters", async (_what, parameters, message) => {
     await world.s3.put(BUCKET, "strict/1.csv", csv([1, "a"]));
     const { result, awsCalls } = await runCounting(strict(), {
@@ -537,6 +547,101 @@ describe("db_from_s3 parameter checks before any work", () => {
     });
     expect(r).toMatchObject({ status: "ok", rows: 1 });
     expect(await ids("strict_t")).toEqual([1]);
+  });
+});
+
+describe("db_from_s3 column specs", () => {
+  it("creates a table PostgreSQL accepts from every kind of column spec the grammar allows", async () => {
+    // Prepare
+    const columns = [
+      "id BIGINT PRIMARY KEY",
+      `"Name" CHARACTER VARYING(20) NOT NULL DEFAULT 'n/a'`,
+      "amount NUMERIC(12,2) DEFAULT -0.5",
+      "ratio DOUBLE PRECISION",
+      "at TIMESTAMP(3) WITH TIME ZONE",
+      "span INTERVAL DAY TO SECOND(0)",
+      "tags TEXT[] DEFAULT '{}'",
+      "grid INTEGER ARRAY[3]",
+      "flag BOOLEAN DEFAULT FALSE",
+      "note TEXT NULL UNIQUE",
+      "path TEXT DEFAULT 'C:\\dir'",
+    ];
+    const body = `${columns.map((c) => c.split(" ")[0]).join(",")}\n1,x,2.5,0.1,2020-01-01 00:00:00+00,1 day,{a},{1},true,n,p\n`;
+    await world.s3.put(BUCKET, "coltypes/1.csv", body);
+    const realm = world.realm([
+      loadJob("sales/coltypes", { key: "coltypes/1.csv", table: "coltypes", columns, args: ARGS }),
+    ]);
+    // Act
+    const r = await run(realm, { job_id: "sales/coltypes" });
+    await world.rows("INSERT INTO sales.coltypes (id) VALUES (2)");
+    // Assess
+    expect(r).toMatchObject({ status: "ok", rows: 1 });
+    const types = await world.rows<{ column_name: string; data_type: string }>(
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'sales' AND table_name = 'coltypes' ORDER BY ordinal_position",
+    );
+    expect(types.map((t) => `${t.column_name} ${t.data_type}`)).toEqual([
+      "id bigint",
+      "Name character varying",
+      "amount numeric",
+      "ratio double precision",
+      "at timestamp with time zone",
+      "span interval",
+      "tags ARRAY",
+      "grid ARRAY",
+      "flag boolean",
+      "note text",
+      "path text",
+    ]);
+    const [defaults] = await world.rows(
+      `SELECT "Name" AS name, amount::text AS amount, tags::text AS tags, flag, path FROM sales.coltypes WHERE id = 2`,
+    );
+    expect(defaults).toEqual({
+      name: "n/a",
+      amount: "-0.50",
+      tags: "{}",
+      flag: false,
+      path: "C:\\dir",
+    });
+  });
+
+  it("with allow_dispatch_columns: true, creates the table from the columns a dispatch gives", async () => {
+    await world.s3.put(BUCKET, "dispcols/1.csv", csv([1, "a"]));
+    const realm = world.realm([
+      loadJob("sales/dispcols", {
+        key: "dispcols/1.csv",
+        table: "dispcols",
+        args: ARGS,
+        allow_dispatch_columns: true,
+      }),
+    ]);
+    const r = await run(realm, {
+      job_id: "sales/dispcols",
+      parameters: { columns: ["id INTEGER PRIMARY KEY", "name VARCHAR(5) NOT NULL"] },
+    });
+    expect(r).toMatchObject({ status: "ok", rows: 1 });
+    expect(await ids("dispcols")).toEqual([1]);
+  });
+
+  it("refuses an expression in a column spec a dispatch gives, before any S3, SSM or database work", async () => {
+    await world.s3.put(BUCKET, "dispcols/2.csv", csv([1, "a"]));
+    const realm = world.realm([
+      loadJob("sales/dispexpr", {
+        key: "dispcols/2.csv",
+        table: "dispexpr",
+        args: ARGS,
+        allow_dispatch_columns: true,
+      }),
+    ]);
+    const { result, awsCalls } = await runCounting(realm, {
+      job_id: "sales/dispexpr",
+      parameters: { columns: ["id int DEFAULT (pg_sleep(5))", "name TEXT"] },
+    });
+    expect(result).toMatchObject({ status: "failed", error: { name: "SpecError" } });
+    expect(result.error?.message).toContain(
+      `job sales/dispexpr: parameters.columns[0]: column "id": DEFAULT must be a constant`,
+    );
+    expect(awsCalls).toBe(0);
+    expect(await exists("dispexpr")).toBe(false);
   });
 });
 

@@ -1,16 +1,19 @@
 /**
  * db_from_s3 parameters after the dispatch merge, validated before any S3 or
  * database work (SPEC §5.1): unknown or mistyped parameters, missing required
- * ones, bad COPY options, regex names with `columns`.
+ * ones, bad COPY options and column specs, regex names that do not compile or
+ * come with `columns`, and columns a dispatch may not set.
  */
+import { isDeepStrictEqual } from "node:util";
 import { SpecError } from "../../shared/errors";
-import { formatIssues } from "../../spec/format";
+import { formatIssues, showValue } from "../../spec/format";
 import { DB_FROM_S3_REQUIRED, type DbFromS3Params, dbFromS3ParamsSchema } from "../../spec/job";
+import { isTemplated } from "../../spec/template-syntax";
 import { parseSize } from "../../spec/units";
 import type { Realm } from "../../spec/validate";
 import { parseColumnSpec } from "./column-spec";
 import { type CopyArgs, parseCopyArgs } from "./copy-options";
-import { isRegexName } from "./regex-name";
+import { compileRegexName, isRegexName } from "./regex-name";
 import type { LoadMode } from "./target";
 
 /** Everything a run needs from its parameters, checked. */
@@ -33,7 +36,36 @@ export interface LoadParams {
   readonly reload: boolean;
 }
 
-/** Validate merged parameters; throws `SpecError` listing every problem. */
+/**
+ * What a dispatch may not do to the job's parameters (SPEC §1: dispatch
+ * parameters are merged over the job's). Column specs are SQL, so they come
+ * from the job spec; a dispatch may set them only when the job itself says
+ * `allow_dispatch_columns: true` — which in turn only the job spec can say.
+ * Merged values equal to the job's own are not an override.
+ */
+function dispatchProblems(realm: Realm, jobId: string, raw: Record<string, unknown>): string[] {
+  const at = `job ${jobId}: parameters.`;
+  const job = realm.jobs.find((j) => j.job_id === jobId);
+  const own: Record<string, unknown> = job?.type === "db_from_s3" ? (job.parameters ?? {}) : {};
+  const problems: string[] = [];
+  if (!isDeepStrictEqual(raw.allow_dispatch_columns, own.allow_dispatch_columns)) {
+    problems.push(
+      `${at}allow_dispatch_columns: only the job spec can set this, not a dispatch, got ${showValue(raw.allow_dispatch_columns)}`,
+    );
+  }
+  if (own.allow_dispatch_columns !== true && !isDeepStrictEqual(raw.columns, own.columns)) {
+    problems.push(
+      `${at}columns: a dispatch may not set columns unless the job has parameters.allow_dispatch_columns: true, got ${showValue(raw.columns)}`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * Validate the job's parameters with a dispatch's merged over them; the job's
+ * own come from `realm` (to tell what the dispatch changed). Throws
+ * `SpecError` listing every problem.
+ */
 export function checkLoadParams(
   realm: Realm,
   jobId: string,
@@ -42,6 +74,7 @@ export function checkLoadParams(
   const at = `job ${jobId}: parameters.`;
   const parsed = dbFromS3ParamsSchema.safeParse(raw, { reportInput: true });
   const problems = parsed.success ? [] : formatIssues(at, parsed.error.issues);
+  problems.push(...dispatchProblems(realm, jobId, raw));
   const p: DbFromS3Params = parsed.success ? parsed.data : {};
   for (const name of DB_FROM_S3_REQUIRED) {
     if (raw[name] === undefined) problems.push(`${at}${name}: required`);
@@ -78,6 +111,13 @@ export function checkLoadParams(
       return undefined;
     }
   };
+  // Templates are compiled once rendered (index.ts), with the same function.
+  for (const field of ["schema", "table"] as const) {
+    const value = p[field];
+    if (value !== undefined && isRegexName(value) && !isTemplated(value)) {
+      collect(() => compileRegexName(value, `${at}${field}`));
+    }
+  }
   const copy = collect(() => parseCopyArgs(p.args ?? [], `${at}args`, { preserveCase }));
   const columns = p.columns?.map(
     (spec, i) =>

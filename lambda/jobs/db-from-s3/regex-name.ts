@@ -63,19 +63,17 @@ function pythonToJs(source: string): string {
 }
 
 /**
- * The name captured from an S3 key by a `/regex` schema or table value.
+ * Compile a `/regex` schema or table value: the one function that decides
+ * what compiles, used by `lava-aurora check` (and synth) and at run time.
  *
- * @param pattern the rendered value including its leading `/`; Python named
- *   groups `(?P<n>…)` and back references `(?P=n)` are accepted; compiled
- *   with the `u` flag; must have exactly one capture group (named or not)
- * @param key the S3 key; the regex is searched (not anchored) in
- *   {@link keyWithoutSuffixes}(key)
+ * @param pattern the value including its leading `/`; Python named groups
+ *   `(?P<n>…)` and back references `(?P=n)` are accepted; compiled with the
+ *   `u` flag; must have exactly one capture group (named or not)
  * @param what prefix of the problem message, e.g. `job sales/load: parameters.table`
- * @returns the captured text, verbatim (not folded, not quoted, not checked)
- * @throws SpecError when the regex is invalid, has not exactly one group,
- *   does not match, or captures nothing
+ * @throws SpecError when the value is not a /regex, does not compile, or has
+ *   not exactly one group
  */
-export function nameFromKey(pattern: string, key: string, what: string): string {
+export function compileRegexName(pattern: string, what: string): RegExp {
   const shown = showValue(pattern);
   if (!isRegexName(pattern)) {
     throw new SpecError([`${what}: expected a /regex, got ${shown}`]);
@@ -101,6 +99,24 @@ export function nameFromKey(pattern: string, key: string, what: string): string 
       `${what}: regular expression ${shown} has ${groups} capture groups; it needs exactly one (write (?:…) for the others)`,
     ]);
   }
+  return regex;
+}
+
+/**
+ * The name captured from an S3 key by a `/regex` schema or table value.
+ *
+ * @param pattern the rendered value including its leading `/`, compiled by
+ *   {@link compileRegexName}
+ * @param key the S3 key; the regex is searched (not anchored) in
+ *   {@link keyWithoutSuffixes}(key)
+ * @param what prefix of the problem message, e.g. `job sales/load: parameters.table`
+ * @returns the captured text, verbatim (not folded, not quoted, not checked)
+ * @throws SpecError when the regex is refused by {@link compileRegexName},
+ *   does not match, or captures nothing
+ */
+export function nameFromKey(pattern: string, key: string, what: string): string {
+  const shown = showValue(pattern);
+  const regex = compileRegexName(pattern, what);
   const searched = keyWithoutSuffixes(key);
   const match = regex.exec(searched);
   if (!match) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  compileRegexName,
   isRegexName,
   keyWithoutSuffixes,
   nameFromKey,
@@ -162,6 +163,36 @@ describe("nameFromKey", () => {
       thrownProblems(() => nameFromKey("/^in\\/(?:([a-z]+)|[0-9]+)", "in/123.csv", AT)),
     ).toEqual([
       `${AT}: regular expression "/^in\\\\/(?:([a-z]+)|[0-9]+)" captured an empty name from key "in/123.csv"`,
+    ]);
+  });
+});
+
+describe("compileRegexName", () => {
+  it.each(["/^drops\\/([^/]+)", "/(?P<table>[a-z]+)_(?P=table)", "/(?<t>\\w+)", "/^in\\/(.)$"])(
+    "compiles %j, as nameFromKey does",
+    (pattern) => {
+      expect(compileRegexName(pattern, AT)).toBeInstanceOf(RegExp);
+    },
+  );
+
+  it.each([
+    ["/^drops\\/([^/]+", "Unterminated group"],
+    ["/([a-z]+", "Unterminated group"],
+    ["/(x)[", "Unterminated character class"],
+    ["/(x)\\", "\\ at end of pattern"],
+  ])("refuses %j, which does not compile: %s", (pattern, reason) => {
+    const [problem] = thrownProblems(() => compileRegexName(pattern, AT));
+    expect(problem).toBe(`${AT}: invalid regular expression ${JSON.stringify(pattern)}: ${reason}`);
+    // What check refuses, a run refuses the same way.
+    expect(thrownProblems(() => nameFromKey(pattern, "drops/x.csv", AT))).toEqual([problem]);
+  });
+
+  it("refuses no group or two groups, as nameFromKey does", () => {
+    expect(thrownProblems(() => compileRegexName("/^x", AT))).toEqual([
+      `${AT}: regular expression "/^x" has no capture group; put ( ) around the part of the key that is the name`,
+    ]);
+    expect(thrownProblems(() => compileRegexName("/(a)(b)", AT))).toEqual([
+      `${AT}: regular expression "/(a)(b)" has 2 capture groups; it needs exactly one (write (?:…) for the others)`,
     ]);
   });
 });

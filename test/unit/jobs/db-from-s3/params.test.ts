@@ -9,7 +9,7 @@ const OWN = {
   key: "k.csv",
   schema: "sales",
   table: "orders",
-  mode: "append",
+  mode: "append" as const,
   columns: ["id INTEGER PRIMARY KEY", "name TEXT"],
 };
 
@@ -106,7 +106,13 @@ describe("checkLoadParams: columns from a dispatch", () => {
     // Prepare: the realm validator refuses such a job, so build the realm around it.
     const own = { ...OWN, columns: ["id INTEGER", "p INT CHECK (pg_sleep(5) IS NULL)"] };
     const valid = realmWith(OWN);
-    const realm = { ...valid, jobs: valid.jobs.map((j) => ({ ...j, parameters: own })) };
+    const job = {
+      job_id: "sales/load",
+      type: "db_from_s3" as const,
+      enabled: true,
+      parameters: own,
+    };
+    const realm = { ...valid, jobs: [job] };
     // Act, Assess
     expect(thrownProblems(() => checkLoadParams(realm, "sales/load", own))).toEqual([
       'job sales/load: parameters.columns[1]: column "p": CHECK is not allowed: after the type only NOT NULL, NULL, PRIMARY KEY, UNIQUE and DEFAULT <constant> may follow, got "p INT CHECK (pg_sleep(5) IS NULL)"',

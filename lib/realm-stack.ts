@@ -5,9 +5,9 @@
  */
 import { readFileSync } from "node:fs";
 import { Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
-import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
 import { parseS3Location } from "../lambda/jobs/db-from-s3/gzip-copy";
@@ -17,12 +17,14 @@ import type { Realm } from "../lambda/spec/validate";
 import { AuroraS3Import } from "./constructs/aurora-import";
 import { ExeFunction } from "./constructs/exe-function";
 import { JobsStateMachine } from "./constructs/jobs-state-machine";
+import { grantProducerKeyUse, viaService } from "./constructs/key-grants";
 import { RealmNotices } from "./constructs/notices";
+import { EncryptedQueueDestination } from "./constructs/queue-destination";
 import { payloadStatements, realmAccessStatements } from "./constructs/realm-access";
 import { RealmFunction, type RealmFunctionVpc } from "./constructs/realm-function";
 import { S3Events } from "./constructs/s3-events";
 import { RealmVpcEndpoints, realmVpc } from "./constructs/vpc-endpoints";
-import { acknowledge, acknowledgeWildcard } from "./nag";
+import { acknowledgeWildcard } from "./nag";
 
 export interface RealmStackProps extends StackProps {
   /** The validated realm this stack deploys. */
@@ -54,17 +56,6 @@ export class RealmStack extends Stack {
       // Deleting the key would make every stored password unreadable.
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    // CloudWatch alarms publish to the encrypted notices topic.
-    this.realmKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: "AlarmsPublishNotices",
-        principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
-        resources: ["*"],
-        conditions: { StringEquals: { "aws:SourceAccount": this.account } },
-      }),
-    );
-
     const vpcSpec = realm.top.vpc;
     const vpcIds = vpcSpec && {
       vpcId: vpcSpec.vpc_id,
@@ -165,8 +156,11 @@ export class RealmStack extends Stack {
       ...(this.exe ? { exe: this.exe.fn } : {}),
       notices: this.notices.topic,
     });
-    // Publishing to the notices topic needs its key.
-    this.realmKey.grant(this.jobs.stateMachine, "kms:Decrypt", "kms:GenerateDataKey");
+    // Publishing to the notices topic needs its key, only ever through SNS.
+    grantProducerKeyUse(this.realmKey, this.jobs.stateMachine, {
+      service: "sns",
+      arn: this.notices.topic.topicArn,
+    });
     this.notices.alarm("FailedRunsAlarm", {
       alarmName: `lava-${name}-jobs-failed`,
       alarmDescription: `Executions of lava-${name}-jobs failed`,
@@ -186,20 +180,28 @@ export class RealmStack extends Stack {
       // The function's own failures (after Lambda's retries) land in the same queue as EventBridge's.
       this.s3trigger.fn.configureAsyncInvoke({
         retryAttempts: 2,
-        onFailure: new destinations.SqsDestination(this.notices.deadLetters),
+        onFailure: new EncryptedQueueDestination(this.notices.deadLetters, this.realmKey),
       });
-      for (const action of ["kms:GenerateDataKey*", "kms:ReEncrypt*"]) {
-        acknowledge(
-          this.s3trigger,
-          `AwsSolutions-IAM5[Action::${action}]`,
-          "sending failed events to the dead-letter queue, which the realm key encrypts: CDK's grant for that one key",
-        );
-      }
-      new S3Events(this, "S3Events", {
+      const s3Events = new S3Events(this, "S3Events", {
         realmName: name,
         sources,
         target: this.s3trigger.fn,
         deadLetters: this.notices.deadLetters,
+      });
+      this.notices.allowEventBridgeDeadLetters();
+      // A dead-letter queue that cannot be written to must not fail silently.
+      this.notices.alarm("S3EventsLostAlarm", {
+        alarmName: `lava-${name}-s3events-dead-letters-lost`,
+        alarmDescription: `EventBridge could deliver S3 events neither to lava-${name}-s3trigger nor to its dead-letter queue`,
+        metric: s3Events.metricLostEvents({ period: Duration.minutes(5) }),
+      });
+      this.notices.alarm("S3TriggerLostAlarm", {
+        alarmName: `lava-${name}-s3trigger-dead-letters-lost`,
+        alarmDescription: `Lambda could not put failed events of lava-${name}-s3trigger into its dead-letter queue`,
+        metric: this.s3trigger.fn.metric("DestinationDeliveryFailures", {
+          statistic: cloudwatch.Stats.SUM,
+          period: Duration.minutes(5),
+        }),
       });
     }
 
@@ -226,8 +228,8 @@ export class RealmStack extends Stack {
         conditions: {
           StringEquals: {
             "kms:ViaService": [
-              `ssm.${this.region}.amazonaws.com`,
-              `secretsmanager.${this.region}.amazonaws.com`,
+              viaService(this.realmKey, "ssm"),
+              viaService(this.realmKey, "secretsmanager"),
             ],
           },
         },

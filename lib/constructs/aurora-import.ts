@@ -59,7 +59,7 @@ export interface AuroraS3ImportProps {
    * @default - no temporary location readable
    */
   readonly temp?: S3ImportTemp;
-  /** The realm's clusters; those with `s3Import` get the role associated. */
+  /** The realm's clusters; those with `s3Import` (at least one) get the role associated, and only they may assume it. */
   readonly clusters: readonly S3ImportCluster[];
   /**
    * Retention of the association custom resource's provider logs (applies when this
@@ -94,12 +94,18 @@ export class AuroraS3Import extends Construct {
     validate(props);
     const stack = Stack.of(this);
 
+    const importing = props.clusters.filter((c) => c.s3Import);
     this.role = new iam.Role(this, "Role", {
       roleName: roleNameFor(props.realmName),
       description: `lava-aurora realm ${props.realmName}: Aurora aws_s3 imports`,
-      // Confused-deputy guard: only RDS acting for this account may assume it.
+      // Confused-deputy guard: only RDS acting for this account's importing clusters may assume it.
       assumedBy: new iam.ServicePrincipal("rds.amazonaws.com", {
-        conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+        conditions: {
+          StringEquals: { "aws:SourceAccount": stack.account },
+          ArnEquals: {
+            "aws:SourceArn": importing.map((c) => clusterArnFor(stack, c.clusterIdentifier)),
+          },
+        },
       }),
     });
 
@@ -118,20 +124,17 @@ export class AuroraS3Import extends Construct {
       kms.Key.fromKeyArn(this, `SourceKey${i}`, arn).grantDecrypt(this.role);
     });
 
-    const importing = props.clusters.filter((c) => c.s3Import);
-    if (importing.length > 0) {
-      // The provider Lambda is one per stack: only its creator's log group would be used.
-      const logGroup = stack.node.tryFindChild(PROVIDER_ID)
-        ? undefined
-        : new logs.LogGroup(this, "AssociationLogs", {
-            retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-            removalPolicy: RemovalPolicy.DESTROY,
-          });
-      for (const cluster of importing) {
-        this.associate(cluster.clusterIdentifier, logGroup);
-      }
-      acknowledgeProvider(stack);
+    // The provider Lambda is one per stack: only its creator's log group would be used.
+    const logGroup = stack.node.tryFindChild(PROVIDER_ID)
+      ? undefined
+      : new logs.LogGroup(this, "AssociationLogs", {
+          retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        });
+    for (const cluster of importing) {
+      this.associate(cluster.clusterIdentifier, logGroup);
     }
+    acknowledgeProvider(stack);
   }
 
   /**
@@ -188,13 +191,7 @@ export class AuroraS3Import extends Construct {
 
   /** `rds:AddRoleToDBCluster` on create/update, `rds:RemoveRoleFromDBCluster` on delete. */
   private associate(clusterIdentifier: string, logGroup: logs.ILogGroup | undefined): void {
-    const stack = Stack.of(this);
-    const clusterArn = stack.formatArn({
-      service: "rds",
-      resource: "cluster",
-      resourceName: clusterIdentifier,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    const clusterArn = clusterArnFor(Stack.of(this), clusterIdentifier);
     const parameters = {
       DBClusterIdentifier: clusterIdentifier,
       RoleArn: this.role.roleArn,
@@ -238,6 +235,19 @@ export class AuroraS3Import extends Construct {
   }
 }
 
+/**
+ * `arn:<partition>:rds:<region>:<account>:cluster:<identifier>`, the identifier in lower case:
+ * RDS stores cluster identifiers so, and ARN conditions and resources compare case-sensitively.
+ */
+export function clusterArnFor(stack: Stack, clusterIdentifier: string): string {
+  return stack.formatArn({
+    service: "rds",
+    resource: "cluster",
+    resourceName: clusterIdentifier.toLowerCase(),
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
 /** `lava-<realm>-aurora-s3-import`. */
 export function roleNameFor(realmName: string): string {
   return `lava-${realmName}-aurora-s3-import`;
@@ -277,8 +287,16 @@ function validate(props: AuroraS3ImportProps): void {
     if (c.clusterIdentifier.length > 63 || !CLUSTER_IDENTIFIER.test(c.clusterIdentifier)) {
       fail("expected a DB cluster identifier", c.clusterIdentifier);
     }
-    if (seen.has(c.clusterIdentifier)) fail("duplicate cluster", c.clusterIdentifier);
-    seen.add(c.clusterIdentifier);
+    // RDS ignores case in identifiers: `Sales` and `sales` are one cluster.
+    const key = c.clusterIdentifier.toLowerCase();
+    if (seen.has(key)) fail("duplicate cluster", c.clusterIdentifier);
+    seen.add(key);
+  }
+  if (!props.clusters.some((c) => c.s3Import)) {
+    fail(
+      "at least one cluster must have s3Import (the role trusts RDS only for those)",
+      props.clusters,
+    );
   }
 }
 

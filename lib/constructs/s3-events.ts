@@ -4,6 +4,7 @@
  * dead-letter queue for events EventBridge cannot deliver.
  */
 import { Duration } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
@@ -30,13 +31,16 @@ export function objectCreatedDetail(sources: S3EventsProps["sources"]): Record<s
 
 export class S3Events extends Construct {
   readonly rule: events.Rule;
+  /** `lava.<realm>.s3`. */
+  readonly ruleName: string;
 
   constructor(scope: Construct, id: string, props: S3EventsProps) {
     super(scope, id);
     if (props.sources.length === 0)
       throw new Error("S3Events: needs at least one source bucket, got none");
+    this.ruleName = `lava.${props.realmName}.s3`;
     this.rule = new events.Rule(this, "Rule", {
-      ruleName: `lava.${props.realmName}.s3`,
+      ruleName: this.ruleName,
       description: `S3 objects created in lava-aurora realm ${props.realmName}'s source buckets`,
       eventPattern: {
         source: ["aws.s3"],
@@ -51,5 +55,16 @@ export class S3Events extends Construct {
         maxEventAge: Duration.hours(24),
       }),
     );
+  }
+
+  /** Events EventBridge could put neither into the function nor into the dead-letter queue: they are lost. */
+  metricLostEvents(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: "AWS/Events",
+      metricName: "InvocationsFailedToBeSentToDLQ",
+      dimensionsMap: { RuleName: this.ruleName },
+      statistic: cloudwatch.Stats.SUM,
+      ...props,
+    });
   }
 }

@@ -88,10 +88,10 @@ function allStatements(template: Template): Statement[] {
 const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 
 describe("AuroraS3Import", () => {
-  it("creates role lava-<realm>-aurora-s3-import that only rds.amazonaws.com of this account may assume", () => {
+  it("creates role lava-<realm>-aurora-s3-import that only rds.amazonaws.com, for the realm's importing clusters in this account, may assume", () => {
     // Act
     const { template } = build();
-    // Assess
+    // Assess: aws:SourceArn names each importing cluster (confused deputy); `reporting` does not import
     template.hasResourceProperties("AWS::IAM::Role", {
       RoleName: "lava-example-aurora-s3-import",
       AssumeRolePolicyDocument: {
@@ -101,14 +101,21 @@ describe("AuroraS3Import", () => {
             Effect: "Allow",
             Action: "sts:AssumeRole",
             Principal: { Service: "rds.amazonaws.com" },
-            Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+            Condition: Match.exact({
+              StringEquals: { "aws:SourceAccount": "123456789012" },
+              ArnEquals: {
+                "aws:SourceArn": [
+                  partitionArn(":rds:ap-southeast-2:123456789012:cluster:example-aurora"),
+                ],
+              },
+            }),
           },
         ],
       },
     });
   });
 
-  it("conditions the trust on the deploying account when the stack is environment-agnostic", () => {
+  it("conditions the trust on the deploying account and region when the stack is environment-agnostic", () => {
     // Act
     const { template } = build(realmProps, {});
     // Assess
@@ -118,9 +125,64 @@ describe("AuroraS3Import", () => {
         Statement: [
           Match.objectLike({
             Principal: { Service: "rds.amazonaws.com" },
-            Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
+            Condition: Match.exact({
+              StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
+              ArnEquals: {
+                "aws:SourceArn": [
+                  {
+                    "Fn::Join": [
+                      "",
+                      [
+                        "arn:",
+                        { Ref: "AWS::Partition" },
+                        ":rds:",
+                        { Ref: "AWS::Region" },
+                        ":",
+                        { Ref: "AWS::AccountId" },
+                        ":cluster:example-aurora",
+                      ],
+                    ],
+                  },
+                ],
+              },
+            }),
           }),
         ],
+      },
+    });
+  });
+
+  it("trusts every importing cluster, and names clusters in lower case in ARNs, as RDS stores their identifiers", () => {
+    // Act
+    const { template } = build({
+      ...realmProps,
+      clusters: [
+        { clusterIdentifier: "Example-Aurora", s3Import: true },
+        { clusterIdentifier: "second", s3Import: true },
+        { clusterIdentifier: "reporting", s3Import: false },
+      ],
+    });
+    // Assess: the trust, and the association's own permission
+    const cluster = (id: string) => partitionArn(`:rds:ap-southeast-2:123456789012:cluster:${id}`);
+    template.hasResourceProperties("AWS::IAM::Role", {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Condition: Match.objectLike({
+              ArnEquals: { "aws:SourceArn": [cluster("example-aurora"), cluster("second")] },
+            }),
+          }),
+        ],
+      },
+    });
+    template.hasResourceProperties("AWS::IAM::Policy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ["rds:AddRoleToDBCluster", "rds:RemoveRoleFromDBCluster"],
+            Resource: cluster("example-aurora"),
+          }),
+        ]),
       },
     });
   });
@@ -356,16 +418,19 @@ describe("AuroraS3Import", () => {
     template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
   });
 
-  it("creates no association, provider or log group when no cluster imports from S3", () => {
-    // Act
-    const { template } = build({
-      ...realmProps,
-      clusters: [{ clusterIdentifier: "reporting", s3Import: false }],
-    });
-    // Assess
-    expect(template.findResources("Custom::AWS")).toEqual({});
-    expect(template.findResources("AWS::Lambda::Function")).toEqual({});
-    expect(template.findResources("AWS::Logs::LogGroup")).toEqual({});
+  it("refuses props where no cluster imports from S3: the role would trust no cluster", () => {
+    // Prepare
+    const stack = new Stack(new App(), "NoImport", { env: ENV });
+    // Act / Assess
+    expect(
+      () =>
+        new AuroraS3Import(stack, "S3Import", {
+          ...realmProps,
+          clusters: [{ clusterIdentifier: "reporting", s3Import: false }],
+        }),
+    ).toThrow(
+      'AuroraS3Import: at least one cluster must have s3Import (the role trusts RDS only for those), got [{"clusterIdentifier":"reporting","s3Import":false}]',
+    );
   });
 
   it("refuses bad props with a message showing the value", () => {

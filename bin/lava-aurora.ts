@@ -4,6 +4,7 @@
  * Exit codes: 0 success, 1 runtime failure, 2 usage or spec error.
  */
 import { Command, CommanderError, Option } from "commander";
+import type { DbSetupFlags } from "./cli/db-setup";
 import { EXIT, reportError } from "./cli/errors";
 import type { RealmFlags } from "./cli/realm";
 import type { RunFlags } from "./cli/run";
@@ -95,10 +96,15 @@ realmOptions(
   program
     .command("db-setup")
     .description(
-      "check what loads need in a connection's database (aws_s3, ledger, rds_iam, schemas); create the ledger if allowed",
+      "check what loads need in a connection's database (aws_s3, ledger, rds_iam, schemas); create the ledger if allowed; --admin CONN --apply fixes the rest",
     )
-    .argument("<conn_id>", "the connection's conn_id"),
-).action(async (connId: string, flags: RealmFlags) => {
+    .argument("<conn_id>", "the connection's conn_id")
+    .option(
+      "--admin <conn_id>",
+      "with --apply: a connection with the rights to fix what is missing",
+    )
+    .option("--apply", "run the fixing statements on the --admin connection, then check again"),
+).action(async (connId: string, flags: DbSetupFlags) => {
   const { dbSetupCommand } = await import("./cli/db-setup");
   process.exitCode = await dbSetupCommand(connId, flags);
 });

@@ -1,37 +1,89 @@
-/** `lava-aurora db-setup CONN_ID`: check (and where it can, make) what loads need in the database. */
+/**
+ * `lava-aurora db-setup CONN_ID [--admin ADMIN_CONN_ID --apply]`: check (and where
+ * it can, make) what loads need in the database; with `--admin` and `--apply`,
+ * run the fixing statements on the admin connection, showing each, then check again.
+ */
+import type { ClientBase } from "pg";
 import { jobApplicationName } from "../../lambda/connectors/app-name";
 import { connectPg } from "../../lambda/connectors/pg-client";
 import { resolveDbConnection } from "../../lambda/connectors/resolve";
-import { checkDatabaseSetup, targetSchemas } from "../../lambda/jobs/db-from-s3/db-setup";
+import type { ResolvedDb } from "../../lambda/connectors/types";
+import {
+  applyFixes,
+  checkDatabaseSetup,
+  type SetupCheck,
+  targetSchemas,
+} from "../../lambda/jobs/db-from-s3/db-setup";
 import { defaultResolveDeps } from "./deps";
-import { EXIT, reportError } from "./errors";
+import { EXIT, reportError, UsageError } from "./errors";
 import { loadRealm, type RealmFlags } from "./realm";
 
-export async function dbSetupCommand(connId: string, flags: RealmFlags): Promise<number> {
+export interface DbSetupFlags extends RealmFlags {
+  readonly admin?: string;
+  readonly apply?: boolean;
+}
+
+const indent = (text: string) => text.replace(/^/gm, "         ");
+
+function printChecks(connId: string, conn: ResolvedDb, checks: readonly SetupCheck[]): number {
+  const out = process.stdout;
+  out.write(`${connId}: ${conn.host}:${conn.port}/${conn.database} as ${conn.user}\n`);
+  for (const c of checks) {
+    const mark = c.ok === null ? "-" : c.ok ? "ok" : "FAIL";
+    out.write(`  ${mark.padEnd(4)} ${c.name}: ${c.detail}\n`);
+    for (const fix of c.fixes ?? []) out.write(`${indent(fix)}\n`);
+  }
+  return checks.filter((c) => c.ok === false).length;
+}
+
+async function withClient<T>(
+  conn: ResolvedDb,
+  appName: string,
+  use: (client: ClientBase) => Promise<T>,
+): Promise<T> {
+  const client = await connectPg(conn, appName);
   try {
-    const realm = await loadRealm(flags);
-    const conn = await resolveDbConnection(realm, connId, defaultResolveDeps());
-    const client = await connectPg(conn, jobApplicationName(realm.name, `db-setup-${connId}`));
-    try {
-      const schemas = targetSchemas(realm.jobs, connId, conn.preserveCase);
-      const checks = await checkDatabaseSetup(client, conn, schemas);
-      const out = process.stdout;
-      out.write(`${connId}: ${conn.host}:${conn.port}/${conn.database} as ${conn.user}\n`);
-      for (const c of checks) {
-        const mark = c.ok === null ? "-" : c.ok ? "ok" : "FAIL";
-        out.write(`  ${mark.padEnd(4)} ${c.name}: ${c.detail}\n`);
-        if (c.fix) out.write(`${c.fix.replace(/^/gm, "         ")}\n`);
-      }
-      const failed = checks.filter((c) => c.ok === false).length;
-      out.write(
-        failed
-          ? `${failed} problem${failed === 1 ? "" : "s"}: run the statements above as a DBA\n`
-          : "ready to load\n",
+    return await use(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export async function dbSetupCommand(connId: string, flags: DbSetupFlags): Promise<number> {
+  try {
+    if (flags.apply && !flags.admin)
+      throw new UsageError(
+        "db-setup: --apply needs --admin CONN_ID (a connection with the rights)",
       );
-      return failed ? EXIT.failed : EXIT.ok;
-    } finally {
-      await client.end();
+    if (flags.admin && !flags.apply)
+      throw new UsageError("db-setup: --admin needs --apply (without it nothing runs as admin)");
+    const realm = await loadRealm(flags);
+    const deps = defaultResolveDeps();
+    const conn = await resolveDbConnection(realm, connId, deps);
+    const schemas = targetSchemas(realm.jobs, connId, conn.preserveCase);
+    const appName = jobApplicationName(realm.name, `db-setup-${connId}`);
+    const check = () => withClient(conn, appName, (c) => checkDatabaseSetup(c, conn, schemas));
+    let checks = await check();
+    let failed = printChecks(connId, conn, checks);
+    if (failed && flags.admin) {
+      const admin = await resolveDbConnection(realm, flags.admin, deps);
+      process.stdout.write(`applying as ${flags.admin}:\n`);
+      const applied = await withClient(admin, appName, (c) => applyFixes(c, checks));
+      for (const a of applied) {
+        process.stdout.write(
+          `  ${(a.error ? "FAIL" : "ok").padEnd(4)} ${a.sql.split("\n").join("\n       ")}\n`,
+        );
+        if (a.error) process.stdout.write(`${indent(a.error)}\n`);
+      }
+      checks = await check();
+      failed = printChecks(connId, conn, checks);
     }
+    process.stdout.write(
+      failed
+        ? `${failed} problem${failed === 1 ? "" : "s"}: run the statements above as a DBA${flags.admin ? "" : ", or rerun with --admin CONN_ID --apply"}\n`
+        : "ready to load\n",
+    );
+    return failed ? EXIT.failed : EXIT.ok;
   } catch (err) {
     return reportError(err);
   }

@@ -162,6 +162,17 @@ export class DatabaseError extends LavaError {
   }
 }
 
+/** The database refused a privilege (SQLSTATE 42501); the message says what to grant. Never retried. */
+export class DatabasePermissionError extends LavaError {
+  readonly code: string | undefined;
+
+  constructor(message: string, options: { cause?: unknown; code?: string }) {
+    super(message, { cause: options.cause, retryable: false });
+    this.name = "DatabasePermissionError";
+    this.code = options.code;
+  }
+}
+
 /** SQLSTATEs (and classes) worth retrying: serialization, deadlock, locks, shutdown, connection, resources. */
 export function isRetryableSqlState(code: string | undefined): boolean {
   if (!code) return false;
@@ -170,6 +181,28 @@ export function isRetryableSqlState(code: string | undefined): boolean {
     code.startsWith("08") ||
     code.startsWith("53")
   );
+}
+
+/**
+ * A raw driver error (pg's `error` with a SQLSTATE) as the project's own class, so
+ * results never carry the bare name `error`: 42501 becomes a
+ * {@link DatabasePermissionError} naming what `db-setup` checks; anything else a
+ * {@link DatabaseError} with its SQLSTATE. LavaErrors pass through unchanged.
+ */
+export function asLavaError(err: unknown, connId: string): unknown {
+  if (err instanceof LavaError || !(err instanceof Error)) return err;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== "string" || !/^[0-9A-Z]{5}$/.test(code)) return err;
+  if (code === "42501")
+    return new DatabasePermissionError(
+      `${err.message} (SQLSTATE 42501): "lava-aurora db-setup ${connId}" shows what a load needs and the GRANTs`,
+      { cause: err, code },
+    );
+  return new DatabaseError(`${err.message} (SQLSTATE ${code})`, {
+    cause: err,
+    code,
+    retryable: isRetryableSqlState(code),
+  });
 }
 
 /**
@@ -197,6 +230,7 @@ export const PERMANENT_ERROR_NAMES = [
   "TargetStateError",
   "ObjectChangedError",
   "ManifestError",
+  "DatabasePermissionError",
 ] as const;
 
 /** An exe/pkg payload exited non-zero (or could not be started). Another attempt of the same payload fails the same way. */

@@ -47,15 +47,18 @@ describe("lava-aurora db-setup", () => {
     expect(r.stdout).toContain(
       "FAIL aws_s3 import: missing aws_s3.table_import_from_s3(text,text,text,text,text,text)",
     );
-    expect(r.stdout).toContain("CREATE EXTENSION aws_s3 CASCADE;");
+    expect(r.stdout).toContain('CREATE EXTENSION "aws_s3" CASCADE;');
     expect(r.stdout).toContain(
-      "FAIL load ledger: lava.load_ledger is missing and loader may not create it",
+      'FAIL load ledger: lava.load_ledger is missing and "loader" may not create it',
     );
     expect(r.stdout).toContain("CREATE TABLE IF NOT EXISTS lava.load_ledger (");
     expect(r.stdout).toContain("-    rds_iam: password authentication: not needed");
     expect(r.stdout).toContain("FAIL schema sales: does not exist");
-    expect(r.stdout).toContain('CREATE SCHEMA "sales" AUTHORIZATION loader;');
-    expect(r.stdout).toContain("3 problems: run the statements above as a DBA");
+    expect(r.stdout).toContain('CREATE SCHEMA "sales" AUTHORIZATION "loader";');
+    expect(r.stdout).toContain('GRANT SELECT, INSERT, UPDATE ON "lava"."load_ledger" TO "loader";');
+    expect(r.stdout).toContain(
+      "3 problems: run the statements above as a DBA, or rerun with --admin CONN_ID --apply",
+    );
   });
 
   it("on a set-up database creates the ledger, finds everything and exits 0", async () => {
@@ -64,12 +67,12 @@ describe("lava-aurora db-setup", () => {
       env: env(),
     });
     expect(r.stdout).toContain(
-      "ok   aws_s3 import: table_import_from_s3 (with and without credentials) executable by loader",
+      'ok   aws_s3 import: table_import_from_s3 (with and without credentials) executable by "loader"',
     );
     expect(r.stdout).toMatch(
       /ok {3}load ledger: lava\.load_ledger (created|present), readable and writable/,
     );
-    expect(r.stdout).toContain("ok   schema sales: loader may use it and create tables in it");
+    expect(r.stdout).toContain('ok   schema sales: "loader" may use it and create tables in it');
     expect(r.stdout).toContain("ready to load");
     expect(r.code).toBe(0);
     const again = await runCli(["db-setup", "au", "--realm-file", await realmFile(DATABASE)], {
@@ -105,11 +108,11 @@ describe("lava-aurora db-setup", () => {
       await world.rows("CREATE ROLE rds_iam NOLOGIN");
       expect(await rdsIam()).toMatchObject({
         ok: false,
-        detail: "loader lacks rds_iam",
-        fix: "GRANT rds_iam TO loader;",
+        detail: '"loader" lacks rds_iam',
+        fixes: ['GRANT "rds_iam" TO "loader";'],
       });
       await world.rows("GRANT rds_iam TO loader");
-      expect(await rdsIam()).toMatchObject({ ok: true, detail: "loader has rds_iam" });
+      expect(await rdsIam()).toMatchObject({ ok: true, detail: '"loader" has rds_iam' });
     } finally {
       await client.end();
     }

@@ -6,8 +6,8 @@
 import type { ClientBase } from "pg";
 import type { ResolvedDb } from "../../connectors/types";
 import { isTemplated } from "../../spec/validate";
-import { foldName } from "./identifiers";
-import { ensureLedger, LEDGER_DDL, LEDGER_TABLE } from "./ledger";
+import { foldName, quoteIdent } from "./identifiers";
+import { ensureLedger, LEDGER_DDL, LEDGER_TABLE, ledgerAccess, ledgerGrants } from "./ledger";
 import { isRegexName } from "./regex-name";
 
 /** One line of the report. `ok: null` means "does not apply". */
@@ -15,8 +15,8 @@ export interface SetupCheck {
   readonly name: string;
   readonly ok: boolean | null;
   readonly detail: string;
-  /** What to run (as a DBA) to fix it. */
-  readonly fix?: string;
+  /** What to run (as a DBA) to fix it, step by step (a step may hold several statements); identifiers quoted. */
+  readonly fixes?: readonly string[];
 }
 
 const IMPORT_SIGNATURES = [
@@ -59,15 +59,18 @@ async function checkImport(client: ClientBase, conn: ResolvedDb): Promise<SetupC
       name,
       ok: false,
       detail: `missing ${missing.join(", ")}`,
-      fix: "CREATE EXTENSION aws_s3 CASCADE;",
+      fixes: ['CREATE EXTENSION "aws_s3" CASCADE;'],
     };
   }
   if (denied.length > 0) {
     return {
       name,
       ok: false,
-      detail: `${conn.user} may not execute ${denied.join(", ")}`,
-      fix: `GRANT USAGE ON SCHEMA aws_s3, aws_commons TO ${conn.user};\nGRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA aws_s3, aws_commons TO ${conn.user};`,
+      detail: `${quoteIdent(conn.user)} may not execute ${denied.join(", ")}`,
+      fixes: [
+        `GRANT USAGE ON SCHEMA "aws_s3", "aws_commons" TO ${quoteIdent(conn.user)};`,
+        `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA "aws_s3", "aws_commons" TO ${quoteIdent(conn.user)};`,
+      ],
     };
   }
   const ext = await one<{ v: string }>(
@@ -77,35 +80,30 @@ async function checkImport(client: ClientBase, conn: ResolvedDb): Promise<SetupC
   return {
     name,
     ok: true,
-    detail: `table_import_from_s3 (with and without credentials) executable by ${conn.user}${ext ? ` (aws_s3 ${ext.v})` : ""}`,
+    detail: `table_import_from_s3 (with and without credentials) executable by ${quoteIdent(conn.user)}${ext ? ` (aws_s3 ${ext.v})` : ""}`,
   };
 }
 
 async function checkLedger(client: ClientBase, conn: ResolvedDb): Promise<SetupCheck> {
   const name = "load ledger";
+  const access = await ledgerAccess(client);
+  if (access.state === "denied") {
+    return {
+      name,
+      ok: false,
+      detail: `${LEDGER_TABLE} is present but ${quoteIdent(access.user)} lacks ${access.lacks.join(", ")}`,
+      fixes: ledgerGrants(access.user),
+    };
+  }
   let created = false;
   try {
-    created = (await ensureLedger(client)) === "created";
+    created = (await ensureLedger(client, conn.connId)) === "created";
   } catch {
     return {
       name,
       ok: false,
-      detail: `${LEDGER_TABLE} is missing and ${conn.user} may not create it`,
-      fix: LEDGER_DDL,
-    };
-  }
-  const can = await one<{ ok: boolean }>(
-    client,
-    // One privilege per call: a list would mean "any of them".
-    "SELECT has_table_privilege($1, 'SELECT') AND has_table_privilege($1, 'INSERT') AND has_table_privilege($1, 'UPDATE') AS ok",
-    [LEDGER_TABLE],
-  );
-  if (!can?.ok) {
-    return {
-      name,
-      ok: false,
-      detail: `${conn.user} may not read and write ${LEDGER_TABLE}`,
-      fix: `GRANT USAGE ON SCHEMA lava TO ${conn.user};\nGRANT SELECT, INSERT, UPDATE ON ${LEDGER_TABLE} TO ${conn.user};`,
+      detail: `${LEDGER_TABLE} is missing and ${quoteIdent(conn.user)} may not create it`,
+      fixes: [LEDGER_DDL, ...ledgerGrants(conn.user)],
     };
   }
   return {
@@ -122,14 +120,13 @@ async function checkRdsIam(client: ClientBase, conn: ResolvedDb): Promise<SetupC
     client,
     "SELECT pg_has_role(current_user, oid, 'MEMBER') AS member FROM pg_roles WHERE rolname = 'rds_iam'",
   );
-  if (role?.member) return { name, ok: true, detail: `${conn.user} has rds_iam` };
+  const who = quoteIdent(conn.user);
+  if (role?.member) return { name, ok: true, detail: `${who} has rds_iam` };
   return {
     name,
     ok: false,
-    detail: role
-      ? `${conn.user} lacks rds_iam`
-      : "no rds_iam role here (not an RDS/Aurora database?)",
-    fix: `GRANT rds_iam TO ${conn.user};`,
+    detail: role ? `${who} lacks rds_iam` : "no rds_iam role here (not an RDS/Aurora database?)",
+    fixes: [`GRANT "rds_iam" TO ${who};`],
   };
 }
 
@@ -139,6 +136,7 @@ async function checkSchema(
   schema: string,
 ): Promise<SetupCheck> {
   const name = `schema ${schema}`;
+  const who = quoteIdent(conn.user);
   const row = await one<{ usage: boolean; create: boolean }>(
     client,
     "SELECT has_schema_privilege(n.oid, 'USAGE') AS usage, has_schema_privilege(n.oid, 'CREATE') AS create FROM pg_namespace n WHERE n.nspname = $1",
@@ -149,17 +147,17 @@ async function checkSchema(
       name,
       ok: false,
       detail: "does not exist",
-      fix: `CREATE SCHEMA ${client.escapeIdentifier(schema)} AUTHORIZATION ${conn.user};`,
+      fixes: [`CREATE SCHEMA ${quoteIdent(schema)} AUTHORIZATION ${who};`],
     };
   if (!row.usage || !row.create) {
     return {
       name,
       ok: false,
-      detail: `${conn.user} lacks ${[!row.usage && "USAGE", !row.create && "CREATE"].filter(Boolean).join(" and ")} (CREATE is needed to create tables, and by drop and switch)`,
-      fix: `GRANT USAGE, CREATE ON SCHEMA ${client.escapeIdentifier(schema)} TO ${conn.user};`,
+      detail: `${who} lacks ${[!row.usage && "USAGE", !row.create && "CREATE"].filter(Boolean).join(" and ")} (CREATE is needed to create tables, and by drop and switch)`,
+      fixes: [`GRANT USAGE, CREATE ON SCHEMA ${quoteIdent(schema)} TO ${who};`],
     };
   }
-  return { name, ok: true, detail: `${conn.user} may use it and create tables in it` };
+  return { name, ok: true, detail: `${who} may use it and create tables in it` };
 }
 
 /** Target schemas of the realm's db_from_s3 jobs on a connection (templated and /regex ones cannot be known). */
@@ -192,4 +190,31 @@ export async function checkDatabaseSetup(
   ];
   for (const schema of schemas) checks.push(await checkSchema(client, conn, schema));
   return checks;
+}
+
+/** One fixing step run by `db-setup --apply`, and how it went. */
+export interface AppliedFix {
+  readonly sql: string;
+  readonly error?: string;
+}
+
+/**
+ * Run the fixes of the failed checks on an admin session, one step at a time;
+ * a failing step is reported and the rest still run.
+ */
+export async function applyFixes(
+  admin: ClientBase,
+  checks: readonly SetupCheck[],
+): Promise<AppliedFix[]> {
+  const out: AppliedFix[] = [];
+  for (const sql of checks.filter((c) => c.ok === false).flatMap((c) => c.fixes ?? [])) {
+    try {
+      await admin.query(sql);
+      out.push({ sql });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      out.push({ sql, error: `${(err as Error).message}${code ? ` (SQLSTATE ${code})` : ""}` });
+    }
+  }
+  return out;
 }

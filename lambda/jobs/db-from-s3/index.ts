@@ -9,7 +9,7 @@ import { resolveAwsConnection } from "../../connectors/aws-connection";
 import { connectPg } from "../../connectors/pg-client";
 import { resolveDbConnection } from "../../connectors/resolve";
 import type { AwsCredentials, ResolvedDb } from "../../connectors/types";
-import { ConnectionConfigError, ObjectMissingError } from "../../shared/errors";
+import { asLavaError, ConnectionConfigError, ObjectMissingError } from "../../shared/errors";
 import { baseContext, renderTemplate } from "../../shared/templating";
 import type { JobResult, JobRun } from "../types";
 import { auroraLoader } from "./aurora-loader";
@@ -144,6 +144,8 @@ export async function runDbFromS3(run: DbFromS3Run): Promise<Outcome> {
       logical,
       base,
     });
+  } catch (err) {
+    throw asLavaError(err, p.dbConnId);
   } finally {
     await client.end().catch(() => undefined);
   }

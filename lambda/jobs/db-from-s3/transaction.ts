@@ -119,7 +119,7 @@ export async function inTransaction(
   s: LoadState,
 ): Promise<Outcome> {
   const { p, main, logical, base } = s;
-  const ledger = await ensureLedger(client);
+  const ledger = await ensureLedger(client, p.dbConnId);
   if (ledger === "created") run.events.add("created the load ledger lava.load_ledger");
   const timeout = statementTimeout(run.options.deadline);
   await client.query("BEGIN");

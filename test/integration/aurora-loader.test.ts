@@ -242,9 +242,13 @@ describe("the Aurora loader", () => {
     expect(await ids("au_manbad")).toEqual([100]);
   });
 
-  it("passes s3_conn_id access keys to the import as query parameters", async () => {
-    world.aws.setParameter("/lava/dev/s3keys", `${STUB_ACCESS_KEY_ID},the-secret`, "SecureString");
+  it("gives s3_conn_id credentials to the import with none of them in the server log", async () => {
+    // Prepare: the server logs every statement with its bind parameters, as RDS parameter groups often do.
+    const secret = "the-secret\tx\\y:z";
+    world.aws.setParameter("/lava/dev/s3keys", `${STUB_ACCESS_KEY_ID},${secret}`, "SecureString");
+    world.s3.allowAccessKey(STUB_ACCESS_KEY_ID, secret);
     await world.s3.put(BUCKET, "keys/1.csv", csv(1));
+    await world.s3.put(BUCKET, "role/1.csv", csv(1));
     const keys = {
       conn_id: "s3keys",
       type: "aws",
@@ -252,22 +256,6 @@ describe("the Aurora loader", () => {
       access_keys: "/lava/dev/s3keys",
       region: "us-east-1",
     };
-    const realm = auroraRealm([job("j", "au_keys", { key: "keys/1.csv", s3_conn_id: "s3keys" })], {
-      connections: [keys],
-    });
-    const r = await world.run(realm, { job_id: "j" });
-    expect(r).toMatchObject({ status: "ok", rows: 1 });
-    expect(await lastCall()).toMatchObject({
-      form: "text+credentials",
-      access_key: STUB_ACCESS_KEY_ID,
-      has_secret: true,
-      has_session_token: false,
-    });
-    expect(JSON.stringify(r)).not.toContain("the-secret");
-  });
-
-  it("passes an assumed role's session credentials to the import", async () => {
-    await world.s3.put(BUCKET, "role/1.csv", csv(1));
     const role = {
       conn_id: "s3role",
       type: "aws",
@@ -275,16 +263,60 @@ describe("the Aurora loader", () => {
       role_arn: "arn:aws:iam::123456789012:role/partner",
       region: "us-east-1",
     };
-    const realm = auroraRealm([job("j", "au_role", { key: "role/1.csv", s3_conn_id: "s3role" })], {
-      connections: [role],
-    });
-    const r = await world.run(realm, { job_id: "j" });
-    expect(r).toMatchObject({ status: "ok", rows: 1 });
-    expect(await lastCall()).toMatchObject({
-      form: "text+credentials",
-      access_key: STUB_ASSUMED_ACCESS_KEY_ID,
-      has_session_token: true,
-    });
+    const realm = auroraRealm(
+      [
+        job("k", "au_keys", { key: "keys/1.csv", s3_conn_id: "s3keys" }),
+        job("r", "au_role", { key: "role/1.csv", s3_conn_id: "s3role" }),
+        job("e", "au_keys_empty", { key: "keys/empty.csv", s3_conn_id: "s3keys" }),
+      ],
+      { connections: [keys, role] },
+    );
+    await world.s3.put(BUCKET, "keys/empty.csv", "");
+    for (const [name, value] of [
+      ["log_min_duration_statement", "0"],
+      ["log_statement", "all"],
+      ["log_parameter_max_length", "-1"],
+      ["log_parameter_max_length_on_error", "-1"],
+    ])
+      await world.cluster.query(`ALTER SYSTEM SET ${name} = '${value}'`);
+    await world.cluster.query("SELECT pg_reload_conf()");
+    try {
+      // Act
+      const withKeys = await world.run(realm, { job_id: "k" });
+      const keysCall = await lastCall();
+      const withRole = await world.run(realm, { job_id: "r" });
+      const roleCall = await lastCall();
+      const empty = await world.run(realm, { job_id: "e" });
+      // Assess: the import got the keys; the log shows the import, but no credential.
+      expect(withKeys).toMatchObject({ status: "ok", rows: 1 });
+      expect(keysCall).toMatchObject({
+        form: "text+credentials",
+        access_key: STUB_ACCESS_KEY_ID,
+        has_secret: true,
+        has_session_token: false,
+      });
+      expect(withRole).toMatchObject({ status: "ok", rows: 1 });
+      expect(roleCall).toMatchObject({
+        form: "text+credentials",
+        access_key: STUB_ASSUMED_ACCESS_KEY_ID,
+        has_session_token: true,
+      });
+      expect(empty).toMatchObject({ status: "ok", rows: 0 });
+      const log = await world.cluster.readLog();
+      expect(log).toContain("aws_s3.table_import_from_s3");
+      for (const credential of [
+        "the-secret",
+        STUB_ACCESS_KEY_ID,
+        "stub-assumed-secret",
+        "stub-session-token",
+        STUB_ASSUMED_ACCESS_KEY_ID,
+      ])
+        expect(log).not.toContain(credential);
+      expect(JSON.stringify([withKeys, withRole])).not.toContain("the-secret");
+    } finally {
+      await world.cluster.query("ALTER SYSTEM RESET ALL");
+      await world.cluster.query("SELECT pg_reload_conf()");
+    }
   });
 
   it("fails a missing object with its key, or skips it with skip_missing", async () => {

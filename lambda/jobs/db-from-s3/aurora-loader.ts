@@ -1,7 +1,8 @@
 /**
  * Aurora / RDS loads (SPEC §5.5): the database pulls each object itself with
- * `aws_s3.table_import_from_s3`, every argument a query parameter (lava pastes
- * the keys into the SQL text, where server logs can keep them). Each import
+ * `aws_s3.table_import_from_s3`, every argument a query parameter except the
+ * `s3_conn_id` credentials, which reach it as COPY data (import-credentials.ts):
+ * lava pastes the keys into the SQL text, and bind parameters are logged too. Each import
  * runs under a SAVEPOINT so an empty object (Aurora: "0 rows were copied
  * successfully") is recorded and the rest of the transaction carries on.
  */
@@ -15,6 +16,7 @@ import {
 } from "../../shared/errors";
 import type { EventLog } from "../events";
 import { gzipEncodedCopy, type TempCopy } from "./gzip-copy";
+import { forgetCredentials, IMPORT_WITH_STORED_KEYS, storeCredentials } from "./import-credentials";
 import type { Loader, LoadRequest } from "./loader";
 import { s3Url } from "./s3-objects";
 import { copyError } from "./stream-loader";
@@ -29,8 +31,6 @@ export interface AuroraLoaderOptions {
   readonly events: EventLog;
 }
 
-const IMPORT_WITH_KEYS =
-  "SELECT aws_s3.table_import_from_s3($1, $2, $3, $4, $5, $6, $7, $8, $9) AS result";
 // AWS documents the cluster role only for the form without credentials.
 const IMPORT_WITH_ROLE = "SELECT aws_s3.table_import_from_s3($1, $2, $3, $4, $5, $6) AS result";
 const SAVEPOINT = "lava_import";
@@ -107,16 +107,15 @@ export function auroraLoader(options: AuroraLoaderOptions): Loader {
           source.key,
           options.region,
         ];
+        // Inside the savepoint: rolling back to it (an empty object) removes the credentials too.
         await req.client.query(`SAVEPOINT ${SAVEPOINT}`);
         try {
-          const { rows } = creds
-            ? await req.client.query(IMPORT_WITH_KEYS, [
-                ...args,
-                creds.accessKeyId,
-                creds.secretAccessKey,
-                creds.sessionToken ?? "",
-              ])
-            : await req.client.query(IMPORT_WITH_ROLE, args);
+          if (creds) await storeCredentials(req.client, creds);
+          const { rows } = await req.client.query(
+            creds ? IMPORT_WITH_STORED_KEYS : IMPORT_WITH_ROLE,
+            args,
+          );
+          if (creds) await forgetCredentials(req.client);
           await req.client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
           // The database read the copy by name: make sure it read the copy we made.
           await copy?.check();

@@ -1,7 +1,7 @@
 /** Reading realm files from disk (CLI and `cdk synth`); functions get the validated realm in their bundle. */
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { parseDocument } from "yaml";
+import { type Document, parseDocument } from "yaml";
 import { SpecError } from "../shared/errors";
 import { type Realm, type ValidateOptions, validateRealm } from "./validate";
 
@@ -13,6 +13,26 @@ export function realmFileFor(name: string, cwd = process.cwd()): string {
     ]);
   }
   return resolve(cwd, "realms", `${name}.yaml`);
+}
+
+/**
+ * How many alias expansions a realm file may need (yaml's `maxAliasCount`, its
+ * default made explicit): a "billion laughs" file of nested aliases is
+ * refused instead of expanded into gigabytes.
+ */
+const MAX_ALIAS_COUNT = 100;
+
+/** The document as plain data; yaml's resource exhaustion guard becomes a spec error naming the file. */
+function toPlain(doc: Document, source: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    const why =
+      err instanceof ReferenceError && /alias count/i.test(err.message)
+        ? `too many YAML aliases (more than ${MAX_ALIAS_COUNT} expansions); a realm file needs few, if any`
+        : `cannot read the YAML: ${(err as Error).message}`;
+    throw new SpecError([`${source}: ${why}`], { cause: err });
+  }
 }
 
 /**
@@ -39,7 +59,7 @@ export async function loadRealmFile(file: string, options: ValidateOptions = {})
       }),
     );
   }
-  const realm = validateRealm(doc.toJS(), source, options);
+  const realm = validateRealm(toPlain(doc, source), source, options);
   const ca = realm.top.ssl_ca_file;
   if (ca === undefined || isAbsolute(ca)) return realm;
   return { ...realm, top: { ...realm.top, ssl_ca_file: resolve(dirname(file), ca) } };

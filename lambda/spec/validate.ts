@@ -11,10 +11,14 @@
 import type { z } from "zod";
 import { SpecError } from "../shared/errors";
 import { type ConnectionSpec, connectionSchema, isAuroraType, POSTGRES_TYPES } from "./connection";
+import { checkDbFromS3Values } from "./db-from-s3-checks";
 import { formatIssues, showValue } from "./format";
 import { type JobSpec, jobSchema, LAVA_ONLY_JOB_FIELDS } from "./job";
 import { type RealmTop, realmTopSchema } from "./realm";
+import { isTemplated } from "./template-syntax";
 import { type TriggerSpec, triggerSchema } from "./trigger";
+
+export { isTemplated } from "./template-syntax";
 
 /** A validated realm: plain data, serialisable into a function bundle. */
 export interface Realm {
@@ -46,13 +50,6 @@ const LIST_KEY: Record<Kind, string> = {
   job: "jobs",
   trigger: "s3triggers",
 };
-const TEMPLATE = /\{\{|\{%/;
-
-/** Whether a string holds Jinja syntax (so it can only be checked after rendering). */
-export function isTemplated(value: string): boolean {
-  return TEMPLATE.test(value);
-}
-
 /** The SSM/Secrets Manager name prefix a realm may read. */
 export function realmPrefix(realm: string): string {
   return `/lava/${realm}/`;
@@ -294,6 +291,7 @@ export function validateRealm(doc: unknown, source: string, options: ValidateOpt
     if (item.kind === "connection") checkConnection(item, realm, secrets);
   }
   checkReferences(items);
+  checkDbFromS3Values(items);
 
   const problems = out.all();
   if (problems.length > 0 || !top.success) throw new SpecError(problems);

@@ -99,6 +99,33 @@ export function parseCopyArgs(
   prefix: string,
   parseOptions: ParseCopyArgsOptions = {},
 ): CopyArgs {
+  const { copy, problems } = readCopyArgs(args, prefix, parseOptions, () => false);
+  if (problems.length > 0) throw new SpecError(problems);
+  return copy;
+}
+
+/**
+ * The problems {@link parseCopyArgs} finds in `args`, for `lava-aurora check`:
+ * entries for which `skip` is true (templates, checked once rendered) are
+ * passed over, and when any is, so are the rules that depend on other
+ * entries' values (FORMAT-dependent options, DELIMITER vs QUOTE) — duplicates
+ * among the others are still refused.
+ */
+export function copyArgsProblems(
+  args: readonly unknown[],
+  prefix: string,
+  parseOptions: ParseCopyArgsOptions,
+  skip: (arg: string) => boolean,
+): string[] {
+  return readCopyArgs(args, prefix, parseOptions, skip).problems;
+}
+
+function readCopyArgs(
+  args: readonly unknown[],
+  prefix: string,
+  parseOptions: ParseCopyArgsOptions,
+  skip: (arg: string) => boolean,
+): { copy: CopyArgs; problems: string[] } {
   const preserveCase = parseOptions.preserveCase ?? false;
   const problems: { index: number; message: string }[] = [];
   const report = (index: number, message: string) => {
@@ -111,9 +138,14 @@ export function parseCopyArgs(
   let manifest = false;
   let format: CopyFormat = "text";
   let formatAt: number | undefined;
-  let formatBad = false;
+  /** A bad FORMAT or a skipped entry: the rules across entries cannot be judged. */
+  let unsure = false;
 
   for (const [index, arg] of args.entries()) {
+    if (typeof arg === "string" && skip(arg)) {
+      unsure = true;
+      continue;
+    }
     try {
       if (typeof arg !== "string") {
         throw new ArgProblem(`expected a COPY option like "FORMAT csv", got ${showValue(arg)}`);
@@ -136,12 +168,12 @@ export function parseCopyArgs(
       }
     } catch (err) {
       if (!(err instanceof ArgProblem)) throw err;
-      if (index === formatAt) formatBad = true;
+      if (index === formatAt) unsure = true;
       report(index, err.message);
     }
   }
 
-  if (!formatBad) {
+  if (!unsure) {
     const formatNote = formatAt === undefined ? " (the default)" : "";
     let delimiter = format === "csv" ? "," : "\t";
     let quote = '"';
@@ -181,11 +213,8 @@ export function parseCopyArgs(
     }
   }
 
-  if (problems.length > 0) {
-    problems.sort((a, b) => a.index - b.index);
-    throw new SpecError(problems.map((p) => p.message));
-  }
-  return { gzip, manifest, format, options };
+  problems.sort((a, b) => a.index - b.index);
+  return { copy: { gzip, manifest, format, options }, problems: problems.map((p) => p.message) };
 }
 
 function isForce(option: CopyOption): option is Extract<CopyOption, { name: CopyForceOptionName }> {

@@ -12,7 +12,7 @@ import { isTemplated } from "../../spec/template-syntax";
 import { parseSize } from "../../spec/units";
 import type { Realm } from "../../spec/validate";
 import { parseColumnSpec } from "./column-spec";
-import { type CopyArgs, parseCopyArgs } from "./copy-options";
+import { type CopyArgs, copyArgsProblems, parseCopyArgs } from "./copy-options";
 import { compileRegexName, isRegexName } from "./regex-name";
 import type { LoadMode } from "./target";
 
@@ -37,27 +37,88 @@ export interface LoadParams {
 }
 
 /**
- * What a dispatch may not do to the job's parameters (SPEC §1: dispatch
+ * What a dispatch may not do to a job's parameters (SPEC §1: dispatch
  * parameters are merged over the job's). Column specs are SQL, so they come
  * from the job spec; a dispatch may set them only when the job itself says
  * `allow_dispatch_columns: true` — which in turn only the job spec can say.
  * Merged values equal to the job's own are not an override.
+ *
+ * @param own the job spec's parameters
+ * @param merged the parameters with the dispatch's merged over `own`
+ * @param at prefix of the messages, e.g. `job sales/load: parameters.`
+ * @param job how the messages name the job
  */
-function dispatchProblems(realm: Realm, jobId: string, raw: Record<string, unknown>): string[] {
-  const at = `job ${jobId}: parameters.`;
-  const job = realm.jobs.find((j) => j.job_id === jobId);
-  const own: Record<string, unknown> = job?.type === "db_from_s3" ? (job.parameters ?? {}) : {};
+export function dispatchProblems(
+  own: Record<string, unknown>,
+  merged: Record<string, unknown>,
+  at: string,
+  job = "the job",
+): string[] {
   const problems: string[] = [];
-  if (!isDeepStrictEqual(raw.allow_dispatch_columns, own.allow_dispatch_columns)) {
+  if (!isDeepStrictEqual(merged.allow_dispatch_columns, own.allow_dispatch_columns)) {
     problems.push(
-      `${at}allow_dispatch_columns: only the job spec can set this, not a dispatch, got ${showValue(raw.allow_dispatch_columns)}`,
+      `${at}allow_dispatch_columns: only the job spec can set this, not a dispatch, got ${showValue(merged.allow_dispatch_columns)}`,
     );
   }
-  if (own.allow_dispatch_columns !== true && !isDeepStrictEqual(raw.columns, own.columns)) {
+  if (own.allow_dispatch_columns !== true && !isDeepStrictEqual(merged.columns, own.columns)) {
     problems.push(
-      `${at}columns: a dispatch may not set columns unless the job has parameters.allow_dispatch_columns: true, got ${showValue(raw.columns)}`,
+      `${at}columns: a dispatch may not set columns unless ${job} has parameters.allow_dispatch_columns: true, got ${showValue(merged.columns)}`,
     );
   }
+  return problems;
+}
+
+const isRegexValue = (v: unknown): v is string => typeof v === "string" && isRegexName(v);
+
+/** The problem of `columns` given with a /regex schema or table (templated or not), if any. */
+function regexWithColumns(params: Record<string, unknown>, at: string): string[] {
+  const regexNamed = isRegexValue(params.schema) || isRegexValue(params.table);
+  return regexNamed && params.columns !== undefined
+    ? [
+        `${at}columns: not allowed with a /regex schema or table name (the table must already exist)`,
+      ]
+    : [];
+}
+
+/**
+ * The problems of db_from_s3 values that show without a run — column specs,
+ * COPY options, /regex names, `columns` with a /regex name — found with the
+ * parsers a run uses, for `lava-aurora check` and synth. Values holding
+ * template syntax are left to the run; values of the wrong type are left to
+ * the schema.
+ *
+ * @param at prefix of the messages, e.g. `realms/dev.yaml: job sales/load: parameters.`
+ * @param preserveCase the `preserve_case` of the job's connection
+ */
+export function specValueProblems(
+  params: Record<string, unknown>,
+  at: string,
+  preserveCase: boolean,
+): string[] {
+  const problems: string[] = [];
+  const collect = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      if (!(err instanceof SpecError)) throw err;
+      problems.push(...err.problems);
+    }
+  };
+  const plain = (v: unknown): v is string => typeof v === "string" && !isTemplated(v);
+  if (Array.isArray(params.columns)) {
+    params.columns.forEach((spec, i) => {
+      if (plain(spec)) collect(() => parseColumnSpec(spec, preserveCase, `${at}columns[${i}]`));
+    });
+  }
+  if (Array.isArray(params.args)) {
+    problems.push(...copyArgsProblems(params.args, `${at}args`, { preserveCase }, isTemplated));
+  }
+  for (const field of ["schema", "table"] as const) {
+    const value = params[field];
+    if (isRegexValue(value) && plain(value))
+      collect(() => compileRegexName(value, `${at}${field}`));
+  }
+  problems.push(...regexWithColumns(params, at));
   return problems;
 }
 
@@ -74,7 +135,9 @@ export function checkLoadParams(
   const at = `job ${jobId}: parameters.`;
   const parsed = dbFromS3ParamsSchema.safeParse(raw, { reportInput: true });
   const problems = parsed.success ? [] : formatIssues(at, parsed.error.issues);
-  problems.push(...dispatchProblems(realm, jobId, raw));
+  const job = realm.jobs.find((j) => j.job_id === jobId);
+  const own = job?.type === "db_from_s3" ? (job.parameters ?? {}) : {};
+  problems.push(...dispatchProblems(own, raw, at));
   const p: DbFromS3Params = parsed.success ? parsed.data : {};
   for (const name of DB_FROM_S3_REQUIRED) {
     if (raw[name] === undefined) problems.push(`${at}${name}: required`);
@@ -96,12 +159,7 @@ export function checkLoadParams(
       `${at}s3_conn_id: expected an aws connection of realm ${realm.name}, got ${JSON.stringify(p.s3_conn_id)}`,
     );
   }
-  const regexNamed = [p.schema, p.table].some((n) => n !== undefined && isRegexName(n));
-  if (regexNamed && p.columns) {
-    problems.push(
-      `${at}columns: not allowed with a /regex schema or table name (the table must already exist)`,
-    );
-  }
+  problems.push(...regexWithColumns(p, at));
   const collect = <T>(fn: () => T): T | undefined => {
     try {
       return fn();
@@ -114,7 +172,7 @@ export function checkLoadParams(
   // Templates are compiled once rendered (index.ts), with the same function.
   for (const field of ["schema", "table"] as const) {
     const value = p[field];
-    if (value !== undefined && isRegexName(value) && !isTemplated(value)) {
+    if (isRegexValue(value) && !isTemplated(value)) {
       collect(() => compileRegexName(value, `${at}${field}`));
     }
   }

@@ -81,6 +81,88 @@ describe("lava-aurora check", () => {
   });
 });
 
+describe("lava-aurora check: what would only fail at run time", () => {
+  const realmFile = async (name: string, lines: string[]) => {
+    const file = join(dir, name);
+    await writeFile(file, lines.join("\n"));
+    return file;
+  };
+
+  it("exits 2 for COPY options, column specs and /regex names a run would refuse, one line each", async () => {
+    // Prepare
+    const file = await realmFile("late.yaml", [
+      "realm: dev",
+      "connections:",
+      "  - {conn_id: pg, type: postgres, enabled: true, host: h, port: 5432, database: d, user: u, password: /lava/dev/pg}",
+      "jobs:",
+      "  - job_id: sales/load",
+      "    type: db_from_s3",
+      "    enabled: true",
+      "    parameters:",
+      "      db_conn_id: pg",
+      "      mode: append",
+      '      schema: "/(x"',
+      "      table: orders",
+      "      args: [FORMAT csv, OIDS, HEADER maybe, \"NULL 'a' ; DROP\"]",
+      '      columns: [id INT), "p INT DEFAULT (pg_sleep(5))"]',
+      "  - job_id: sales/templated",
+      "    type: db_from_s3",
+      "    enabled: true",
+      "    parameters:",
+      "      db_conn_id: pg",
+      "      mode: append",
+      '      table: "/{{ globals.re }}"',
+      '      args: ["FORMAT {{ globals.format }}", "QUOTE \'|\'"]',
+    ]);
+    // Act
+    const r = await runCli(["check", "--realm-file", file]);
+    // Assess
+    expect(r.code).toBe(2);
+    const at = `${file}: job sales/load: parameters.`;
+    expect(r.stderr.trim().split("\n")).toEqual([
+      `${at}columns[0]: column "id": unbalanced ')', got "id INT)"`,
+      `${at}columns[1]: column "p": DEFAULT must be a constant (a number, a 'string', TRUE, FALSE or NULL), not '(', got "p INT DEFAULT (pg_sleep(5))"`,
+      `${at}args[1]: OIDS is not supported: PostgreSQL 12 removed tables WITH OIDS`,
+      `${at}args[2]: HEADER must be true, false, on, off, 1, 0 or match, got "maybe"`,
+      `${at}args[3]: NULL needs a quoted string like '', got "'a' ; DROP"`,
+      `${at}schema: invalid regular expression "/(x": Unterminated group`,
+      `${at}columns: not allowed with a /regex schema or table name (the table must already exist)`,
+    ]);
+  });
+
+  it("exits 2 naming the file for a YAML alias bomb", async () => {
+    // Prepare: nine levels of nine aliases each: 9^9 strings if expanded.
+    const levels = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    const file = await realmFile("bomb.yaml", [
+      "realm: dev",
+      'x-a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]',
+      ...levels
+        .slice(1)
+        .map((l, i) => `x-${l}: &${l} [${Array(9).fill(`*${levels[i]}`).join(", ")}]`),
+    ]);
+    // Act
+    const r = await runCli(["check", "--realm-file", file]);
+    // Assess
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `${file}: too many YAML aliases (more than 100 expansions); a realm file needs few, if any\n`,
+    );
+  });
+
+  it("still accepts a realm file with a few aliases", async () => {
+    const file = await realmFile("aliases.yaml", [
+      "realm: dev",
+      "x-host: &host db.example.com",
+      "connections:",
+      "  - {conn_id: one, type: postgres, enabled: true, host: *host, port: 5432, database: d, user: u, password: /lava/dev/one}",
+      "  - {conn_id: two, type: postgres, enabled: true, host: *host, port: 5432, database: d, user: u, password: /lava/dev/two}",
+    ]);
+    const r = await runCli(["check", "--realm-file", file]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+});
+
 describe("usage errors", () => {
   it.each([
     [["check"], "give --realm NAME or --realm-file FILE"],

@@ -347,6 +347,101 @@ describe("validateRealm", () => {
       ]);
     });
 
+    describe("db_from_s3 values, with the parsers a run uses", () => {
+      const load = (parameters: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+        job({ parameters: { db_conn_id: "pg-main", mode: "append", ...parameters }, ...extra });
+      const AT = "realms/dev.yaml: job sales/load: parameters.";
+
+      it("refuses COPY options that can only fail at run time", () => {
+        const problems = problemsOf(
+          realmDoc({
+            connections: [pg()],
+            jobs: [load({ args: ["FORMAT csv", "OIDS", "HEADER maybe", "NULL 'a' ; DROP"] })],
+          }),
+        );
+        expect(problems).toEqual([
+          `${AT}args[1]: OIDS is not supported: PostgreSQL 12 removed tables WITH OIDS`,
+          `${AT}args[2]: HEADER must be true, false, on, off, 1, 0 or match, got "maybe"`,
+          `${AT}args[3]: NULL needs a quoted string like '', got "'a' ; DROP"`,
+        ]);
+      });
+
+      it("refuses column specs the column grammar refuses", () => {
+        const problems = problemsOf(
+          realmDoc({
+            connections: [pg()],
+            jobs: [load({ columns: ["id INT)", "name TEXT", "p INT DEFAULT (pg_sleep(5))"] })],
+          }),
+        );
+        expect(problems).toEqual([
+          `${AT}columns[0]: column "id": unbalanced ')', got "id INT)"`,
+          `${AT}columns[2]: column "p": DEFAULT must be a constant (a number, a 'string', TRUE, FALSE or NULL), not '(', got "p INT DEFAULT (pg_sleep(5))"`,
+        ]);
+      });
+
+      it("refuses /regex names that do not compile or have not one group", () => {
+        const problems = problemsOf(
+          realmDoc({
+            connections: [pg()],
+            jobs: [load({ schema: "/^x", table: "/^drops\\/([^/]+" })],
+          }),
+        );
+        expect(problems).toEqual([
+          `${AT}schema: regular expression "/^x" has no capture group; put ( ) around the part of the key that is the name`,
+          `${AT}table: invalid regular expression "/^drops\\\\/([^/]+": Unterminated group`,
+        ]);
+      });
+
+      it("refuses columns with a /regex name", () => {
+        const problems = problemsOf(
+          realmDoc({
+            connections: [pg()],
+            jobs: [load({ table: "/^in\\/(\\w+)", columns: ["id INT"] })],
+          }),
+        );
+        expect(problems).toEqual([
+          `${AT}columns: not allowed with a /regex schema or table name (the table must already exist)`,
+        ]);
+      });
+
+      it("leaves values holding templates to run time", () => {
+        const problems = problemsOf(
+          realmDoc({
+            connections: [pg()],
+            jobs: [
+              load({
+                table: "/{{ globals.re }}(",
+                args: ["FORMAT {{ globals.format }}", "QUOTE '|'"],
+              }),
+              load(
+                { table: "t", columns: ["{% if true %}id INT){% endif %}", "name TEXT"] },
+                { job_id: "b" },
+              ),
+            ],
+          }),
+        );
+        expect(problems).toEqual([]);
+      });
+
+      it("reads column names with the connection's preserve_case", () => {
+        const force = { args: ["FORMAT csv", "FORCE_NULL (Id, id)"] };
+        const folded = problemsOf(realmDoc({ connections: [pg()], jobs: [load(force)] }));
+        const kept = problemsOf(
+          realmDoc({ connections: [pg({ preserve_case: true })], jobs: [load(force)] }),
+        );
+        expect(folded).toEqual([`${AT}args[1]: FORCE_NULL lists column "id" twice`]);
+        expect(kept).toEqual([]);
+      });
+
+      it("accepts allow_dispatch_columns in the job spec", () => {
+        const realm = realmOf({
+          connections: [pg()],
+          jobs: [load({ allow_dispatch_columns: true })],
+        });
+        expect(realm.jobs).toHaveLength(1);
+      });
+    });
+
     it("accepts a templated enabled and checks exe connection labels", () => {
       const exe = {
         job_id: "ops/x",
@@ -381,6 +476,50 @@ describe("validateRealm", () => {
         ],
       });
       expect(realm.triggers).toHaveLength(2);
+    });
+
+    it("refuses columns a trigger sets for a job that does not allow it, and allow_dispatch_columns", () => {
+      const problems = problemsOf(
+        realmDoc({
+          connections: [pg()],
+          jobs: [job()],
+          s3triggers: [
+            trigger({ parameters: { columns: ["id INT"] } }),
+            trigger({ trigger_id: "t2", parameters: { allow_dispatch_columns: true } }),
+          ],
+        }),
+      );
+      expect(problems).toEqual([
+        'realms/dev.yaml: trigger t1: parameters.columns: a dispatch may not set columns unless job sales/load has parameters.allow_dispatch_columns: true, got ["id INT"]',
+        "realms/dev.yaml: trigger t2: parameters.allow_dispatch_columns: only the job spec can set this, not a dispatch, got true",
+      ]);
+    });
+
+    it("checks the db_from_s3 values a trigger sets with the parsers a run uses", () => {
+      const allowing = job({
+        parameters: { db_conn_id: "pg-main", mode: "append", allow_dispatch_columns: true },
+      });
+      const problems = problemsOf(
+        realmDoc({
+          connections: [pg()],
+          jobs: [allowing],
+          s3triggers: [
+            trigger({
+              parameters: {
+                columns: ["id INT", 'c TEXT COLLATE "C"', "{{ globals.col }}"],
+                args: ["HEADER maybe"],
+                table: "/(",
+              },
+            }),
+          ],
+        }),
+      );
+      expect(problems).toEqual([
+        'realms/dev.yaml: trigger t1: parameters.columns[1]: column "c": COLLATE is not allowed: after the type only NOT NULL, NULL, PRIMARY KEY, UNIQUE and DEFAULT <constant> may follow, got "c TEXT COLLATE \\"C\\""',
+        'realms/dev.yaml: trigger t1: parameters.args[0]: HEADER must be true, false, on, off, 1, 0 or match, got "maybe"',
+        'realms/dev.yaml: trigger t1: parameters.table: invalid regular expression "/(": Unterminated group',
+        "realms/dev.yaml: trigger t1: parameters.columns: not allowed with a /regex schema or table name (the table must already exist)",
+      ]);
     });
 
     it("refuses a job id naming no job, a trailing slash, a long delay and an unknown condition", () => {

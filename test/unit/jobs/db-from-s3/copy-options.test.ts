@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import {
   ACCEPTED_COPY_OPTIONS,
   type CopyArgs,
+  copyArgsProblems,
   copyOptionsSql,
   parseCopyArgs,
 } from "../../../../lambda/jobs/db-from-s3/copy-options";
@@ -442,6 +443,32 @@ describe("parseCopyArgs", () => {
         `${AT}[0]: FORMAT must be text, csv or binary, got "xml"`,
       ]);
     });
+  });
+});
+
+describe("copyArgsProblems", () => {
+  const templated = (arg: string) => arg.includes("{{");
+
+  it("reports what parseCopyArgs refuses when no entry is skipped", () => {
+    const args = ["FORMAT csv", "OIDS", "HEADER maybe", "NULL 'a' ; DROP"];
+    expect(copyArgsProblems(args, AT, {}, templated)).toEqual(refusals(...args));
+    expect(copyArgsProblems(["FORMAT csv", "HEADER"], AT, {}, templated)).toEqual([]);
+  });
+
+  it("skips entries the caller says are templates, and keeps the others' indexes", () => {
+    expect(copyArgsProblems(["{{ fmt }}", "HEADER maybe"], AT, {}, templated)).toEqual([
+      `${AT}[1]: HEADER must be true, false, on, off, 1, 0 or match, got "maybe"`,
+    ]);
+  });
+
+  it("does not judge entries by a FORMAT a template may set", () => {
+    expect(copyArgsProblems(["FORMAT {{ fmt }}", "QUOTE '|'"], AT, {}, templated)).toEqual([]);
+  });
+
+  it("still refuses two plain entries of one option next to a template", () => {
+    expect(copyArgsProblems(["{{ x }}", "HEADER", "HEADER false"], AT, {}, templated)).toEqual([
+      `${AT}[2]: duplicate option HEADER (first given at [1])`,
+    ]);
   });
 });
 

@@ -201,8 +201,13 @@ function parseType(c: Cursor): string {
 /** A type name word as written, or a quoted name re-quoted. */
 function typeNamePart(c: Cursor): string {
   const t = c.take();
-  if (t?.kind === "ident") return quoteIdent(t.value, "type name");
-  return (t as { text: string }).text;
+  if (t?.kind !== "ident") return (t as { text: string }).text;
+  try {
+    return quoteIdent(t.value, "type name");
+  } catch (err) {
+    if (err instanceof SpecError) throw new Refusal(err.problems.join("; "));
+    throw err;
+  }
 }
 
 /** `(12,2)`, `(Point,4326)`, `(5,-2)` or nothing. */

@@ -140,6 +140,8 @@ describe("parseColumnSpec: types", () => {
     ["id INT[x]", 'column "id": array bounds must be an integer, not x'],
     ["id INT ARRAY[]", "column \"id\": ARRAY[…] needs an integer bound, not ']'"],
     ["id sales.", 'column "id": expected a name after "." in the type'],
+    ['id ""', 'column "id": type name: empty name'],
+    ['id sales.""', 'column "id": type name: empty name'],
     ["ts TIMESTAMP WITH ZONE", 'column "ts": expected TIME ZONE after WITH'],
     ["i INTERVAL DAY TO", 'column "i": expected YEAR, MONTH, DAY, HOUR, MINUTE or SECOND after TO'],
   ])("refuses %j", (spec, problem) => {

@@ -190,17 +190,28 @@ describe("db_from_s3 names from S3 keys (regex table)", () => {
     expect(r.error?.message).toContain('does not match key "elsewhere/nomatch.csv"');
   });
 
-  it("refuses columns together with a regex name, before any S3, SSM or database work", async () => {
+  it("refuses columns together with a regex name in the job spec when the realm is validated", () => {
+    expect(() =>
+      world.realm([loadJob("sales/drops", { table: DROPS, args: ARGS, columns: COLUMNS })]),
+    ).toThrow(
+      "job sales/drops: parameters.columns: not allowed with a /regex schema or table name",
+    );
+  });
+
+  it("refuses dispatched columns together with a regex name, before any S3, SSM or database work", async () => {
     await world.s3.put(BUCKET, "drops/withcols.csv", csv([1, "a"]));
     const realm = world.realm([
       loadJob("sales/drops", {
         key: "drops/withcols.csv",
         table: DROPS,
         args: ARGS,
-        columns: COLUMNS,
+        allow_dispatch_columns: true,
       }),
     ]);
-    const { result, awsCalls } = await runCounting(realm, { job_id: "sales/drops" });
+    const { result, awsCalls } = await runCounting(realm, {
+      job_id: "sales/drops",
+      parameters: { columns: COLUMNS },
+    });
     expect(result).toMatchObject({ status: "failed", error: { name: "SpecError" } });
     expect(result.error?.message).toContain(
       "parameters.columns: not allowed with a /regex schema or table name",

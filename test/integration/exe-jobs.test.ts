@@ -159,6 +159,54 @@ describe("exe jobs", () => {
     expect(JSON.stringify(r)).not.toContain("hello team-a");
   });
 
+  it("gives the payload an allow-listed environment: none of the runner's AWS credentials or other variables, the job's env still", async () => {
+    // Prepare: the runner's environment holds credentials that read every realm password.
+    world.s3.allowAccessKey("AKIARUNNERKEY", "runner-secret-key");
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "AKIARUNNERKEY");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "runner-secret-key");
+    vi.stubEnv("AWS_SESSION_TOKEN", "runner-session-token");
+    vi.stubEnv("AWS_ENDPOINT_URL_SSM", "http://127.0.0.1:1/ssm");
+    vi.stubEnv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds");
+    vi.stubEnv("NODE_OPTIONS", "--require=/nonexistent/runner-hook.js");
+    vi.stubEnv("RUNNER_ONLY_SETTING", "runner-private");
+    vi.stubEnv("LANG", "C.UTF-8");
+    vi.stubEnv("LC_ALL", "C.UTF-8");
+    vi.stubEnv("TZ", "UTC");
+    await put("scripts/env.sh", sh("env"));
+    const realm = realmWith([
+      job("ops/env", "exe", "scripts/env.sh", {
+        env: { JOB_SETTING: "from-the-job", AWS_REGION: "eu-west-1" },
+      }),
+    ]);
+    // Act
+    const r = await run(realm, { job_id: "ops/env" });
+    // Assess
+    expect(r).toMatchObject({ status: "ok", exit_code: 0 });
+    const out = (await output(r, "stdout")) ?? "";
+    const vars = new Map(
+      out
+        .split("\n")
+        .filter((l) => l.includes("="))
+        .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] as const),
+    );
+    expect(out).not.toContain("runner-secret-key");
+    expect(out).not.toContain("runner-session-token");
+    expect(out).not.toContain("AKIARUNNERKEY");
+    expect(out).not.toContain("runner-private");
+    expect(out).not.toContain("runner-hook");
+    expect(vars.get("JOB_SETTING")).toBe("from-the-job");
+    expect(vars.get("AWS_REGION")).toBe("eu-west-1");
+    expect(vars.get("PATH")).toBe(process.env.PATH);
+    expect(vars.get("LANG")).toBe("C.UTF-8");
+    expect(vars.get("LC_ALL")).toBe("C.UTF-8");
+    expect(vars.get("TZ")).toBe("UTC");
+    expect(vars.get("LAVA_JOB_ID")).toBe("ops/env");
+    // Only the allow-list, the job's env, LAVA_* and what sh itself sets.
+    const allowed =
+      /^(PATH|HOME|TMPDIR|LANG|LANGUAGE|LC_[A-Z_]+|TZ|LD_LIBRARY_PATH|LAVA_[A-Z0-9_]+|JOB_SETTING|AWS_REGION|PWD|OLDPWD|SHLVL|_)$/;
+    expect([...vars.keys()].filter((k) => !allowed.test(k))).toEqual([]);
+  });
+
   it("writes no object for an empty stream", async () => {
     await put("scripts/quiet.sh", sh("echo only-err >&2"));
     await put("scripts/silent.sh", sh("exit 0"));

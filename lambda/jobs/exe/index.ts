@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { jobApplicationName } from "../../connectors/app-name";
+import { inheritedEnv } from "../../connectors/child-env";
 import { PayloadError, PayloadTimeoutError } from "../../shared/errors";
 import { s3Url } from "../db-from-s3/s3-objects";
 import type { JobResult } from "../types";
@@ -64,14 +65,13 @@ async function prepare(
   };
 }
 
-/** The runner's environment without libpq's PG* variables, then `env`, then LAVA_*. */
+/**
+ * The allow-listed part of the runner's environment (never its AWS
+ * credentials), then the job's `env`, then LAVA_*.
+ */
 function baseEnv(run: ExeRun, p: ExeParams): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith("PG")) env[k] = v;
-  }
   return {
-    ...env,
+    ...inheritedEnv(process.env),
     ...p.env,
     LAVA_JOB_ID: run.job.job_id,
     LAVA_RUN_ID: run.runId,

@@ -4,6 +4,7 @@
  * needs; an unknown job or invalid parameters fail here, before any attempt.
  */
 import { checkLoadParams } from "../jobs/db-from-s3/params";
+import { literalParameters } from "../jobs/dispatch";
 import type { Dispatch } from "../jobs/types";
 import { SpecError } from "../shared/errors";
 import { baseContext, renderEnabled } from "../shared/templating";
@@ -28,7 +29,8 @@ export interface ResolvedDispatch {
   readonly iteration_delay_seconds: number;
   readonly delay_seconds: number;
   /** The dispatch for the runner, parameters and globals defaulted to `{}`. */
-  readonly dispatch: Required<Dispatch>;
+  readonly dispatch: Required<Omit<Dispatch, "literal_parameters">> &
+    Pick<Dispatch, "literal_parameters">;
 }
 
 const MAX_DELAY_MS = 15 * 60_000;
@@ -72,6 +74,7 @@ export function resolveDispatch(
       throw new SpecError(formatIssues(`job ${job.job_id}: parameters.`, parsed.error.issues));
     }
   }
+  const literal = [...literalParameters(input)];
   return {
     job_id: job.job_id,
     type: job.type,
@@ -83,6 +86,7 @@ export function resolveDispatch(
       job_id: job.job_id,
       parameters: input.parameters ?? {},
       globals: input.globals ?? {},
+      ...(literal.length > 0 ? { literal_parameters: literal } : {}),
     },
   };
 }

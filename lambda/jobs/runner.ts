@@ -7,6 +7,7 @@ import { LavaError, PayloadError, SpecError } from "../shared/errors";
 import { baseContext, renderEnabled } from "../shared/templating";
 import type { Realm } from "../spec/validate";
 import { runDbFromS3 } from "./db-from-s3/index";
+import { literalParameters } from "./dispatch";
 import { EventLog } from "./events";
 import { runExe } from "./exe/index";
 import type { Dispatch, JobDeps, JobResult, RunOptions } from "./types";
@@ -60,8 +61,8 @@ export async function runJob(
     const run = {
       realm,
       params: parameters,
-      // Dispatched parameters are taken literally (a trigger already rendered them).
-      literal: new Set(Object.keys(dispatch.parameters ?? {})),
+      // What a trigger rendered from an S3 event is never rendered again.
+      literal: literalParameters(dispatch),
       globals,
       runId,
       start,

@@ -12,6 +12,12 @@ export interface Dispatch {
   readonly job_id: string;
   readonly parameters?: Record<string, unknown>;
   readonly globals?: Record<string, unknown>;
+  /**
+   * Names of `parameters` already rendered (a trigger rendered them from an S3
+   * event, so they may hold text from an S3 key): taken literally, never rendered
+   * again. Other dispatched parameters are rendered like the job's own, as lava does.
+   */
+  readonly literal_parameters?: readonly string[];
 }
 
 export const SKIP_REASONS = [

@@ -784,15 +784,43 @@ describe("db_from_s3 secrets", () => {
 });
 
 describe("templates and dispatched values", () => {
-  it("takes dispatched parameters literally: a key holding template syntax is never run as a template", async () => {
-    // Prepare: an object whose key a trigger would pass on already rendered.
+  it("takes parameters the dispatch marks literal_parameters literally: a key holding template syntax is never run as a template", async () => {
+    // Prepare: an object whose key a trigger passes on already rendered (and marked so).
     const key = "tpl/{{ realm }}-{% if true %}x{% endif %}.csv";
     await world.s3.put(BUCKET, key, csv([1, "a"]));
     const realm = world.realm([loadJob("lit", { table: "lit", columns: COLUMNS, args: ARGS })]);
     // Act
-    const r = await run(realm, { job_id: "lit", parameters: { key } });
+    const r = await run(realm, {
+      job_id: "lit",
+      parameters: { key },
+      literal_parameters: ["key"],
+    });
     // Assess
     expect(r).toMatchObject({ status: "ok", key, rows: 1 });
+  });
+
+  it("renders other dispatched parameters as lava does", async () => {
+    await world.s3.put(BUCKET, "tpl/rendered-dev.csv", csv([1, "a"]));
+    const realm = world.realm([loadJob("rnd", { table: "rnd", columns: COLUMNS, args: ARGS })]);
+    const r = await run(realm, {
+      job_id: "rnd",
+      parameters: { key: "tpl/rendered-{{ globals.day }}.csv" },
+      globals: { day: "dev" },
+    });
+    expect(r).toMatchObject({ status: "ok", key: "tpl/rendered-dev.csv", rows: 1 });
+  });
+
+  it("refuses a literal_parameters that is not a list of parameter names", async () => {
+    const realm = world.realm([loadJob("rnd", { table: "rnd", columns: COLUMNS, args: ARGS })]);
+    const r = await run(realm, {
+      job_id: "rnd",
+      parameters: { key: "x.csv" },
+      literal_parameters: "key" as unknown as string[],
+    });
+    expect(r.error).toMatchObject({
+      name: "SpecError",
+      message: 'dispatch: literal_parameters: expected a list of parameter names, got "key"',
+    });
   });
 
   it("still renders templates written in the job's own parameters", async () => {

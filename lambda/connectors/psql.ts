@@ -5,9 +5,10 @@
  * file in a private directory, or — when too long for psql — in PGPASSWORD of
  * the psql process only. Never in argv, never in any other file.
  */
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, chmod, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, isAbsolute, join } from "node:path";
 import { ConnectionConfigError } from "../shared/errors";
 import type { ResolvedDb } from "./types";
 
@@ -28,9 +29,13 @@ export const PSQL_OPTIONS = [
  */
 export const PGPASS_MAX_PASSWORD = 100;
 
-/** libpq variables that would change where or how psql connects: removed from the child's env. */
-const LIBPQ_VARS =
-  /^PG(HOST|HOSTADDR|PORT|DATABASE|USER|PASSWORD|PASSFILE|SERVICE|SERVICEFILE|SSL.*|GSS.*|REQUIRESSL|APPNAME|OPTIONS|CONNECT_TIMEOUT|TARGETSESSIONATTRS|CHANNELBINDING|KRBSRVNAME|SYSCONFDIR|REQUIREAUTH|LOADBALANCEHOSTS)$/;
+/**
+ * libpq's variables: none is inherited. Any of them (PGHOSTADDR, PGOPTIONS,
+ * PGSERVICE, PGPASSFILE, PGSSL*, and those of future libpq versions) could
+ * send the password elsewhere or weaken the connection; psql gets only the
+ * ones set from the resolved connection.
+ */
+const LIBPQ_VARIABLE = /^PG/;
 
 export interface PsqlInvocation {
   /** psql's arguments: lava's options, then the caller's extra arguments. */
@@ -69,7 +74,7 @@ export async function preparePsql(
 ): Promise<PsqlInvocation> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(options.baseEnv ?? process.env)) {
-    if (!LIBPQ_VARS.test(k)) env[k] = v;
+    if (!LIBPQ_VARIABLE.test(k)) env[k] = v;
   }
   env.PGHOST = conn.host;
   env.PGPORT = String(conn.port);
@@ -88,6 +93,8 @@ export async function preparePsql(
     // Same as the pg driver with ssl off: no TLS rather than unverified TLS.
     env.PGSSLMODE = "disable";
   }
+  // GSSAPI encryption, when a Kerberos ticket is around, would replace the verified TLS session.
+  env.PGGSSENCMODE = "disable";
 
   const password = await conn.password();
   let dir: string | undefined;
@@ -115,4 +122,22 @@ export async function preparePsql(
       if (privateDir) await rm(privateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The psql on `path` (the runner's PATH, never a payload's), as an absolute
+ * path; `undefined` when there is none.
+ */
+export async function findPsql(path = process.env.PATH ?? ""): Promise<string | undefined> {
+  for (const dir of path.split(delimiter)) {
+    if (!isAbsolute(dir)) continue;
+    const file = join(dir, "psql");
+    try {
+      await access(file, constants.X_OK);
+      if ((await stat(file)).isFile()) return file;
+    } catch {
+      // Not here: the next directory.
+    }
+  }
+  return undefined;
 }

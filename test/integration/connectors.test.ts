@@ -263,6 +263,44 @@ describe("lava-aurora psql", () => {
     expect(r.stdout + r.stderr).not.toContain(PW_PASSWORD);
   });
 
+  it("connects to the connection's server with verify-full whatever PG* variables the caller's environment holds", async () => {
+    // Prepare
+    const file = await realmFile("psql-redirect", [
+      pgConn("pw", { user: "pwuser", password: "/lava/dev/pwuser", ssl: true }),
+    ]);
+    // Act
+    const r = await runCli(
+      [
+        "psql",
+        "pw",
+        "--realm-file",
+        file,
+        "--",
+        "-tAc",
+        QUERY.replace(
+          " FROM",
+          ", current_setting('search_path'), current_setting('TimeZone') <> 'Pacific/Chatham' FROM",
+        ),
+      ],
+      {
+        env: {
+          ...stub.env(),
+          PGHOSTADDR: "127.0.0.2",
+          PGSSLMODE: "disable",
+          PGOPTIONS: "-c search_path=evil",
+          PGSERVICE: "evil",
+          PGPASSFILE: join(dir, "no-such-pgpass"),
+          PGTZ: "Pacific/Chatham",
+          PGCONNECT_TIMEOUT: "2",
+        },
+      },
+    );
+    // Assess
+    expect(r.stderr).not.toContain("psql:");
+    expect(r.stdout).toBe('pwuser|lv-dev-psql-pw|t|"$user", public|t\n');
+    expect(r.code).toBe(0);
+  });
+
   it("passes psql's exit status through", async () => {
     const file = await realmFile("psql-exit", [
       pgConn("pw", { user: "pwuser", password: "/lava/dev/pwuser", ssl: true }),

@@ -4,7 +4,7 @@
  * the runner's broker over a private socket — never in the payload's env or a file.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -76,6 +76,44 @@ describe("payload connections", () => {
       await broker.close();
     }
     await expect(stat(brokerDir)).rejects.toThrow();
+  });
+
+  it("connect to the connection's server with verify-full whatever PG* variables and PATH the payload sets", async () => {
+    // Prepare: a payload environment that tries to redirect the connector's psql and its password.
+    const realm = world.realm([]);
+    const fakeBin = join(dir, "fake-bin");
+    await mkdir(fakeBin);
+    await writeFile(join(fakeBin, "psql"), '#!/bin/sh\necho "fake psql $PGPASSWORD"\n', {
+      mode: 0o755,
+    });
+    const broker = await startConnectionBroker({
+      realm,
+      labels: { db: "pg" },
+      applicationName: "lv-dev-ops/redirect",
+      dir: join(dir, "redirect"),
+      resolve: { store: new AwsSecretStore(), signToken: rdsTokenSigner(), env: {} },
+    });
+    try {
+      // Act
+      const { stdout } = await viaConnector(
+        {
+          ...broker.env,
+          PATH: `${fakeBin}:${process.env.PATH ?? ""}`,
+          PGHOSTADDR: "127.0.0.2",
+          PGSSLMODE: "disable",
+          PGOPTIONS: "-c search_path=evil",
+          PGPASSFILE: join(dir, "no-such-pgpass"),
+          PGSERVICE: "evil",
+          PGCONNECT_TIMEOUT: "2",
+        },
+        "DB",
+        `${QUERY.replace(", s.ssl", ", s.ssl, current_setting('search_path')")}`,
+      );
+      // Assess
+      expect(stdout).toBe('loader|lv-dev-ops/redirect|t|"$user", public\n');
+    } finally {
+      await broker.close();
+    }
   });
 
   it("give each psql start a freshly signed IAM token (host, port, user and region signed right)", async () => {

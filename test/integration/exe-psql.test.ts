@@ -62,6 +62,47 @@ describe("exe jobs with $LAVA_CONN_<L>", () => {
     expect(LOADER_PASSWORD).toContain("\\");
   });
 
+  it("connects to the right server with verify-full when the job's env sets PGHOSTADDR, PGSSLMODE=disable, PGOPTIONS and the like", async () => {
+    // Prepare: the job's env reaches the payload, and must not reach the connector's psql.
+    await world.s3.put(
+      "payloads",
+      "dev/redirect.sh",
+      `#!/bin/sh
+set -e
+"$LAVA_CONN_DB" -tAc "SELECT current_user, s.ssl, current_setting('search_path') FROM pg_stat_ssl s WHERE s.pid = pg_backend_pid()"
+echo "payload sees $PGHOSTADDR $PGSSLMODE"
+`,
+    );
+    const realm = world.realm(
+      [
+        {
+          job_id: "ops/redirect",
+          type: "exe",
+          enabled: true,
+          payload: "redirect.sh",
+          parameters: {
+            connections: { db: "pg" },
+            env: {
+              PGHOSTADDR: "127.0.0.2",
+              PGSSLMODE: "disable",
+              PGOPTIONS: "-c search_path=evil",
+              PGSERVICE: "evil",
+              PGPASSFILE: "/nonexistent/pgpass",
+              PGCONNECT_TIMEOUT: "2",
+            },
+          },
+        },
+      ],
+      {},
+      TOP,
+    );
+    // Act
+    const r = await world.run(realm, { job_id: "ops/redirect" });
+    // Assess
+    expect(r).toMatchObject({ status: "ok", exit_code: 0 });
+    expect(await stdout(r)).toBe('loader|t|"$user", public\npayload sees 127.0.0.2 disable\n');
+  });
+
   it("query through an IAM-token connection, the token signed afresh for the psql start", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     // Frozen at the current second: S3 requests must stay within the server's allowed clock skew.

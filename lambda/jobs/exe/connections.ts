@@ -10,7 +10,8 @@
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { preparePsql } from "../../connectors/psql";
+import { INHERITED_VARIABLE } from "../../connectors/child-env";
+import { findPsql, preparePsql } from "../../connectors/psql";
 import { type ResolveDeps, resolveDbConnection } from "../../connectors/resolve";
 import type { ResolvedDb } from "../../connectors/types";
 import { SpecError } from "../../shared/errors";
@@ -23,12 +24,20 @@ export interface ConnectionBroker {
   close(): Promise<void>;
 }
 
-/** The connector program: ask the broker, run psql with what it answers. No secret in it. */
+/**
+ * The connector program: ask the broker, run the runner's psql with what it
+ * answers. psql's environment is the allow-listed basics of the payload's
+ * (locale, PATH for psql's own \! commands) plus the connection's PG*
+ * settings: nothing the payload or the job's `env` sets can redirect it
+ * (PGHOSTADDR, PGSSLMODE, PGOPTIONS, PGSERVICE, a psql earlier on PATH). No
+ * secret in it.
+ */
 function connectorSource(node: string, socket: string, label: string): string {
   return `#!${node}
 // lava-aurora psql connector for connection label ${JSON.stringify(label)}: asks the runner's broker.
 const net = require("node:net");
 const { spawn } = require("node:child_process");
+const INHERITED = new RegExp(${JSON.stringify(INHERITED_VARIABLE.source)});
 const client = net.connect(${JSON.stringify(socket)});
 let answer = "";
 client.on("data", (d) => { answer += d; });
@@ -36,7 +45,10 @@ client.on("error", (e) => { console.error("lava-aurora connector: " + e.message)
 client.on("end", () => {
   const r = JSON.parse(answer);
   if (r.error) { console.error("lava-aurora connector: " + r.error); process.exit(2); }
-  const psql = spawn("psql", [...r.argv, ...process.argv.slice(2)], { stdio: "inherit", env: { ...process.env, ...r.env } });
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (INHERITED.test(k)) env[k] = v;
+  Object.assign(env, r.env);
+  const psql = spawn(r.psql, [...r.argv, ...process.argv.slice(2)], { stdio: "inherit", env });
   psql.on("error", (e) => { console.error("lava-aurora connector: " + e.message); process.exit(2); });
   psql.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 });
@@ -89,9 +101,10 @@ export async function startConnectionBroker(options: {
       const conn = resolved.get(label);
       if (!conn) return { error: `no connection labelled ${label}` };
       // Every psql start gets a fresh password (an IAM token is signed now), in its own env only.
+      const psql = await findPsql();
+      if (!psql) return { error: "psql is not on the runner's PATH" };
       const inv = await preparePsql(conn, { applicationName, baseEnv: {}, passwordInEnv: true });
-      const env = Object.fromEntries(Object.entries(inv.env).filter(([k]) => k.startsWith("PG")));
-      return { argv: inv.argv, env };
+      return { psql, argv: inv.argv, env: inv.env };
     } catch (err) {
       // Never the password: resolution errors name the connection and the cause.
       return { error: (err as Error).message };

@@ -121,6 +121,51 @@ describe("preparePsql", () => {
   });
 });
 
+describe("preparePsql's environment", () => {
+  it("inherits no PG* variable at all: only the resolved connection's settings reach psql", async () => {
+    // Prepare: everything libpq reads that could redirect or weaken the connection, and more.
+    const inherited = {
+      PGHOSTADDR: "203.0.113.9",
+      PGOPTIONS: "-c search_path=evil",
+      PGSSLMODE: "disable",
+      PGPASSFILE: "/tmp/other-pgpass",
+      PGSERVICE: "evil",
+      PGSERVICEFILE: "/tmp/evil-services",
+      PGGSSENCMODE: "require",
+      PGTZ: "Pacific/Chatham",
+      PGCLIENTENCODING: "LATIN1",
+      PGFUTURE_SETTING: "x",
+    };
+    // Act
+    const inv = await preparePsql(resolved("x".repeat(PGPASS_MAX_PASSWORD + 1)), {
+      applicationName: "a",
+      baseEnv: { PATH: "/usr/bin", TERM: "xterm", ...inherited },
+    });
+    // Assess
+    expect(
+      Object.keys(inv.env)
+        .filter((k) => k.startsWith("PG"))
+        .sort(),
+    ).toEqual([
+      "PGAPPNAME",
+      "PGDATABASE",
+      "PGGSSENCMODE",
+      "PGHOST",
+      "PGPASSWORD",
+      "PGPORT",
+      "PGSSLMODE",
+      "PGSSLROOTCERT",
+      "PGUSER",
+    ]);
+    expect(inv.env).toMatchObject({
+      PATH: "/usr/bin",
+      TERM: "xterm",
+      PGSSLMODE: "verify-full",
+      PGGSSENCMODE: "disable",
+    });
+  });
+});
+
 describe("preparePsql with passwordInEnv", () => {
   it("puts even a short password in PGPASSWORD and writes no file", async () => {
     const inv = await preparePsql(resolved("short:pw"), {

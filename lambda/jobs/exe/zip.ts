@@ -1,8 +1,11 @@
 /**
  * Unpacking zip packages (SPEC §7) with yauzl, refusing entries that would
  * land outside the target directory: absolute paths, `..` components,
- * backslashes, and symlinks pointing out. Symlinks are created last, so no
- * file is ever written through one.
+ * backslashes, and symlinks resolving outside. A link is judged by where it
+ * resolves once every link of the archive exists (chains such as `a -> .`,
+ * `b -> a/..` followed as the kernel would), not by its text alone. Files and
+ * directories are written first, into real directories only; links are
+ * checked all together, then created, so nothing is ever written through one.
  */
 import { createWriteStream } from "node:fs";
 import { mkdir, realpath, symlink } from "node:fs/promises";
@@ -33,11 +36,71 @@ export function zipEntryPath(name: string): { path: string } | { problem: string
   return { path: parts.join("/") };
 }
 
-/** Whether a symlink at relative path `entry` pointing at `target` resolves outside the root. */
-export function symlinkEscapes(entry: string, target: string): boolean {
-  if (target === "" || target.startsWith("/") || target.includes("\0")) return true;
-  const resolved = posix.normalize(posix.join(posix.dirname(entry), target));
-  return resolved === ".." || resolved.startsWith("../") || posix.isAbsolute(resolved);
+/** Most links followed in one resolution, as Linux (ELOOP). */
+const MAX_LINK_HOPS = 40;
+
+/** Why a symlink of the archive is refused. */
+export type LinkProblem = "symlink points outside" | "symlink loop";
+
+/**
+ * Where `path` (relative to the root) resolves once every link in `links`
+ * (relative path → target) exists, following them as the kernel does; other
+ * components count as directories (if one is not, the kernel fails, which is
+ * no escape). The resolved relative path ("" for the root), or a problem.
+ */
+export function resolveInRoot(
+  path: string,
+  links: ReadonlyMap<string, string>,
+): { path: string } | { problem: LinkProblem } {
+  const done: string[] = [];
+  const todo = path.split("/").reverse();
+  let hops = 0;
+  while (todo.length > 0) {
+    const part = todo.pop() as string;
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (done.length === 0) return { problem: "symlink points outside" };
+      done.pop();
+      continue;
+    }
+    const target = links.get([...done, part].join("/"));
+    if (target === undefined) {
+      done.push(part);
+      continue;
+    }
+    if (++hops > MAX_LINK_HOPS) return { problem: "symlink loop" };
+    if (target === "" || target.startsWith("/") || target.includes("\0"))
+      return { problem: "symlink points outside" };
+    // Relative to the link's directory, which is `done` as it stands.
+    todo.push(...target.split("/").reverse());
+  }
+  return { path: done.join("/") };
+}
+
+/**
+ * Why the symlink at relative path `entry` pointing at `target` is refused,
+ * with the archive's `links` (all of them, this one included) followed; or
+ * `undefined` when it resolves inside the root.
+ */
+export function linkProblem(
+  entry: string,
+  target: string,
+  links: ReadonlyMap<string, string> = new Map([[entry, target]]),
+): LinkProblem | undefined {
+  if (target === "" || target.startsWith("/") || target.includes("\0"))
+    return "symlink points outside";
+  const resolved = resolveInRoot(`${posix.dirname(entry)}/${target}`, links);
+  return "problem" in resolved ? resolved.problem : undefined;
+}
+
+/** The link among `links` that `path` (or, with `self`, also `path` itself) lies under, if any. */
+function underLink(path: string, links: ReadonlyMap<string, string>, self: boolean) {
+  const parts = path.split("/");
+  for (let i = 1; i <= parts.length - (self ? 0 : 1); i++) {
+    const prefix = parts.slice(0, i).join("/");
+    if (links.has(prefix)) return prefix;
+  }
+  return undefined;
 }
 
 function fileMode(entry: Entry): number {
@@ -56,11 +119,29 @@ async function readTarget(zip: ZipFile, entry: Entry): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** Refuse links resolving outside, loops, and entries under a link; every link of the archive known. */
+function checkLinks(links: ReadonlyMap<string, string>, written: readonly string[]): void {
+  for (const [path, target] of links) {
+    if (underLink(path, links, false))
+      throw new Error(`entry ${JSON.stringify(path)}: inside a symlinked directory`);
+    const problem = linkProblem(path, target, links);
+    if (problem) throw new Error(`entry ${JSON.stringify(path)}: ${problem}`);
+  }
+  for (const path of written) {
+    const link = underLink(path, links, true);
+    if (link)
+      throw new Error(
+        `entry ${JSON.stringify(path)}: written through the symlink ${JSON.stringify(link)}`,
+      );
+  }
+}
+
 /** Unpack `file` into the (existing, empty) directory `dir`. */
 export async function extractZip(file: string, dir: string): Promise<void> {
   const root = await realpath(dir);
   let zip: ZipFile | undefined;
-  const links: { path: string; target: string }[] = [];
+  const links = new Map<string, string>();
+  const written: string[] = [];
   try {
     zip = await openPromise(file, {
       autoClose: false,
@@ -73,13 +154,17 @@ export async function extractZip(file: string, dir: string): Promise<void> {
         throw new Error(`entry ${JSON.stringify(entry.fileName)}: ${checked.problem}`);
       const out = posix.join(root, checked.path);
       const mode = fileMode(entry);
-      if (entry.fileName.endsWith("/") || (mode & S_IFMT) === S_IFDIR) {
+      const isDir = entry.fileName.endsWith("/") || (mode & S_IFMT) === S_IFDIR;
+      if (!isDir && isSymlink(entry)) {
+        if (links.has(checked.path))
+          throw new Error(`entry ${JSON.stringify(entry.fileName)}: duplicate symlink`);
+        links.set(checked.path, await readTarget(zip, entry));
+        continue;
+      }
+      // No link exists yet: every directory on the way is a real one under the root.
+      written.push(checked.path);
+      if (isDir) {
         await mkdir(out, { recursive: true, mode: 0o700 });
-      } else if (isSymlink(entry)) {
-        const target = await readTarget(zip, entry);
-        if (symlinkEscapes(checked.path, target))
-          throw new Error(`entry ${JSON.stringify(entry.fileName)}: symlink points outside`);
-        links.push({ path: checked.path, target });
       } else {
         await mkdir(posix.dirname(out), { recursive: true, mode: 0o700 });
         // `wx`: never overwrite, never follow an existing link.
@@ -90,13 +175,11 @@ export async function extractZip(file: string, dir: string): Promise<void> {
         );
       }
     }
-    for (const link of links) {
-      const parent = posix.dirname(posix.join(root, link.path));
-      await mkdir(parent, { recursive: true, mode: 0o700 });
-      // The parent must be a real directory, not reached through another link.
-      if ((await realpath(parent)) !== parent)
-        throw new Error(`entry ${JSON.stringify(link.path)}: inside a symlinked directory`);
-      await symlink(link.target, posix.join(root, link.path));
+    checkLinks(links, written);
+    for (const [path, target] of links) {
+      const at = posix.join(root, path);
+      await mkdir(posix.dirname(at), { recursive: true, mode: 0o700 });
+      await symlink(target, at);
     }
   } catch (err) {
     throw new LavaError(`cannot unpack zip: ${(err as Error).message}`, { cause: err });

@@ -1,4 +1,15 @@
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import {
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  realpath,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -55,6 +66,94 @@ describe("extractZip", () => {
         { name: "d/l", data: "../x", symlink: true },
       ]),
     ).rejects.toThrow(/inside a symlinked directory/);
+  });
+
+  it("unpacks chains of links that stay inside (lib64 -> lib, a link to a link through it)", async () => {
+    const out = await extract([
+      { name: "lib/libx.so.1", data: "elf" },
+      { name: "lib/libx.so", data: "libx.so.1", symlink: true },
+      { name: "cur", data: "lib64/libx.so", symlink: true },
+      { name: "lib64", data: "lib", symlink: true },
+      { name: "here", data: "lib64/../lib64/./..", symlink: true },
+    ]);
+    expect(await readFile(join(out, "cur"), "utf8")).toBe("elf");
+    expect(await realpath(join(out, "cur"))).toBe(join(await realpath(out), "lib/libx.so.1"));
+    expect(await realpath(join(out, "here"))).toBe(await realpath(out));
+  });
+
+  it.each([
+    [
+      "a -> ., b -> a/.., h -> b/..",
+      [
+        { name: "a", data: ".", symlink: true },
+        { name: "b", data: "a/..", symlink: true },
+        { name: "h", data: "b/..", symlink: true },
+      ],
+    ],
+    [
+      "the same chain, last link first",
+      [
+        { name: "h", data: "b/..", symlink: true },
+        { name: "b", data: "a/..", symlink: true },
+        { name: "a", data: ".", symlink: true },
+      ],
+    ],
+    [
+      "d/up -> .. (the root), x -> d/up/..",
+      [
+        { name: "d/" },
+        { name: "d/up", data: "..", symlink: true },
+        { name: "x", data: "d/up/..", symlink: true },
+      ],
+    ],
+    [
+      "s -> d/., d -> ., t -> s/../x",
+      [
+        { name: "s", data: "d/.", symlink: true },
+        { name: "d", data: ".", symlink: true },
+        { name: "t", data: "s/../x", symlink: true },
+      ],
+    ],
+  ])(
+    "refuses a chain of links resolving outside (%s) and writes nothing outside",
+    async (_what, entries) => {
+      await expect(extract(entries as ZipEntrySpec[])).rejects.toThrow(
+        /^cannot unpack zip: entry "[a-z]+": symlink points outside/,
+      );
+      expect((await readdir(base)).sort()).toEqual(["out", "p.zip"]);
+    },
+  );
+
+  it("refuses a link loop", async () => {
+    await expect(
+      extract([
+        { name: "a", data: "b", symlink: true },
+        { name: "b", data: "a/x", symlink: true },
+      ]),
+    ).rejects.toThrow(/symlink loop/);
+  });
+
+  it("refuses a file written through a link, inside or out, and writes nothing outside", async () => {
+    // Prepare: h resolves to tmpdir() (out -> base -> its parent), a file would land in it.
+    const name = `lava-zip-evil-${process.pid}-${Date.now()}.txt`;
+    const escaping: ZipEntrySpec[] = [
+      { name: "a", data: ".", symlink: true },
+      { name: "b", data: "a/..", symlink: true },
+      { name: "h", data: "b/..", symlink: true },
+      { name: `h/${name}`, data: "evil" },
+    ];
+    // Act, Assess
+    await expect(extract(escaping)).rejects.toThrow(/^cannot unpack zip: /);
+    expect(existsSync(join(tmpdir(), name))).toBe(false);
+    expect(existsSync(join(base, name))).toBe(false);
+    await rm(join(base, "out"), { recursive: true });
+    await expect(
+      extract([
+        { name: "sub/" },
+        { name: "l", data: "sub", symlink: true },
+        { name: "l/x.txt", data: "x" },
+      ]),
+    ).rejects.toThrow(/entry "l\/x.txt": written through the symlink "l"/);
   });
 
   it("never writes a file twice", async () => {

@@ -106,7 +106,12 @@ export async function triggerCommand(
         results.push(
           await runJob(
             realm,
-            { job_id: d.job_id, parameters: d.parameters, globals: d.globals },
+            {
+              job_id: d.job_id,
+              parameters: d.parameters,
+              globals: d.globals,
+              literal_parameters: d.literal_parameters,
+            },
             deps,
           ),
         );

@@ -24,6 +24,11 @@ export interface TriggerDispatch {
   readonly job_id: string;
   readonly parameters: Record<string, unknown>;
   readonly globals: Record<string, unknown>;
+  /**
+   * The parameters this trigger rendered (they may hold text from the S3 key):
+   * the runner takes them literally, never rendering them a second time.
+   */
+  readonly literal_parameters: readonly string[];
   /** Seconds to wait before the job runs (0…900). */
   readonly delay: number;
 }
@@ -164,6 +169,7 @@ export function matchTriggers(realm: Realm, event: ObjectEvent): TriggerDispatch
         // Each dispatch its own copy: nothing downstream can alter the realm or a sibling.
         parameters: structuredClone(rendered.parameters),
         globals: structuredClone(rendered.globals),
+        literal_parameters: render ? Object.keys(rendered.parameters) : [],
         delay: delaySeconds(trigger),
       });
     });

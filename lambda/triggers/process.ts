@@ -43,6 +43,9 @@ export async function processEvent(
               job_id: d.job_id,
               parameters: d.parameters,
               globals: d.globals,
+              ...(d.literal_parameters.length > 0
+                ? { literal_parameters: d.literal_parameters }
+                : {}),
               delay: d.delay,
             },
           });

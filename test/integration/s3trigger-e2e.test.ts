@@ -242,6 +242,19 @@ function dispatchedOf(response: S3TriggerResponse) {
 // ---- the tests -------------------------------------------------------------------
 
 describe("s3trigger → Step Functions (stub) → synthesized jobs definition → runner → PostgreSQL", () => {
+  it("loads an object whose key holds template syntax under its literal key: the key is rendered once, by the trigger", async () => {
+    const [handler] = triggerHandlers(1);
+    if (!handler) throw new Error("no handler");
+    const key = "in/inject/{{ 7 * 7 }}-{% if true %}x{% endif %}.csv";
+    const record = await putObject(key);
+    dispatchedOf(await handler(direct(record)));
+    await executions.settled();
+    const execution = allExecutions().find((e) => (e.input ?? "").includes("inject"));
+    expect(execution?.status).toBe("SUCCEEDED");
+    expect(outputOf(execution as StubExecution)).toMatchObject({ status: "ok", key });
+    expect(await rowsPerObject("inject")).toEqual({ [key]: ROWS_PER_OBJECT });
+  });
+
   it("starts one execution for an event delivered twice in a row: the second is ExecutionAlreadyExists, reported as a duplicate; the object is loaded once", async () => {
     const [handler] = triggerHandlers(1);
     if (!handler) throw new Error("no handler");
@@ -272,6 +285,8 @@ describe("s3trigger → Step Functions (stub) → synthesized jobs definition �
       job_id: "landing/load",
       parameters: { key: "in/once/a.csv", table: "once" },
       globals: {},
+      // The trigger rendered them from the event: the runner must never render them again.
+      literal_parameters: ["key", "table"],
       delay: 0,
     });
     expect(outputOf(execution as StubExecution)).toMatchObject({

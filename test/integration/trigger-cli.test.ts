@@ -32,6 +32,7 @@ describe("lava-aurora trigger --dry-run", () => {
         trigger_id: "orders-landed",
         job_id: "sales/load-orders",
         parameters: { key: "sales/orders/20260102.csv.gz" },
+        literal_parameters: ["key"],
         globals: {},
         delay: 0,
       },
@@ -139,6 +140,7 @@ describe("lava-aurora trigger (deployed realm)", () => {
       job_id: "sales/load-orders",
       parameters: { key: "sales/orders/a.csv.gz" },
       globals: {},
+      literal_parameters: ["key"],
       delay: 0,
     });
   });

@@ -81,6 +81,7 @@ describe("s3trigger handler", () => {
     expect(started[0]?.input).toEqual({
       job_id: "load",
       parameters: { key: "in/a b.csv" },
+      literal_parameters: ["key"],
       globals: {},
       delay: 0,
     });

@@ -37,7 +37,14 @@ function objectEvent(overrides: Partial<ObjectEvent> = {}): ObjectEvent {
 
 /** The trigger ids that fire for an event. */
 function firing(triggers: Record<string, unknown>[], event = objectEvent()): string[] {
-  return matchTriggers(realmWith(triggers), event).map((d) => d.trigger_id);
+  return matchTriggers(realmWith(triggers), event).dispatches.map((d) => d.trigger_id);
+}
+
+/** The dispatches of an event that no trigger fails. */
+function dispatchesOf(realm: ReturnType<typeof realmWith>, event = objectEvent()) {
+  const { dispatches, failures } = matchTriggers(realm, event);
+  expect(failures).toEqual([]);
+  return dispatches;
 }
 
 describe("prefixLevels", () => {
@@ -140,8 +147,8 @@ describe("matchTriggers: levels", () => {
     const realm = realmWith([trigger("whole", { prefix: "*" })], {
       s3_temp: "s3://landing/lava/tmp",
     });
-    expect(matchTriggers(realm, objectEvent({ key: "lava/tmp/load/r1/c.csv.gz" }))).toEqual([]);
-    expect(matchTriggers(realm, objectEvent())).toHaveLength(1);
+    expect(dispatchesOf(realm, objectEvent({ key: "lava/tmp/load/r1/c.csv.gz" }))).toEqual([]);
+    expect(dispatchesOf(realm)).toHaveLength(1);
   });
 });
 
@@ -182,24 +189,88 @@ describe("matchTriggers: conditions", () => {
     expect(firing([trigger("t", { if_fnmatch: "*/my file:1.csv" })], event)).toEqual(["t"]);
   });
 
-  it("matches EventBridge event types", () => {
+  it("matches S3 notification event names, whichever envelope the event came in", () => {
     const event = objectEvent({ event_type: "ObjectCreated:CompleteMultipartUpload" });
     expect(firing([trigger("t", { if_event_type: "ObjectCreated:*" })], event)).toEqual(["t"]);
-    expect(firing([trigger("t", { if_not_event_type: "*:PutObject" })], event)).toEqual(["t"]);
+    expect(firing([trigger("t", { if_event_type: "ObjectCreated:Put" })], event)).toEqual([]);
+    expect(firing([trigger("t", { if_not_event_type: "*:Put" })], event)).toEqual(["t"]);
+  });
+});
+
+describe("matchTriggers: removal events", () => {
+  const REMOVALS = [
+    "ObjectRemoved:Delete",
+    "ObjectRemoved:DeleteMarkerCreated",
+    "LifecycleExpiration:Delete",
+    "LifecycleExpiration:DeleteMarkerCreated",
+  ];
+  /** A deletion: no size, no ETag. */
+  const removal = (event_type: string) => objectEvent({ event_type, size: 0, etag: undefined });
+
+  it.each(REMOVALS)("dispatches nothing for %s to triggers without if_event_type", (type) => {
+    const triggers = [
+      trigger("plain"),
+      trigger("globbed", { if_fnmatch: "*.csv" }),
+      trigger("not-copies", { if_not_event_type: "ObjectCreated:Copy" }),
+    ];
+    expect(firing(triggers, removal(type))).toEqual([]);
+  });
+
+  it.each<[string, string, boolean]>([
+    ["ObjectRemoved:*", "ObjectRemoved:Delete", true],
+    ["ObjectRemoved:*", "ObjectRemoved:DeleteMarkerCreated", true],
+    ["ObjectRemoved:*", "LifecycleExpiration:Delete", false],
+    ["ObjectRemoved:Delete", "ObjectRemoved:Delete", true],
+    ["ObjectRemoved:Delete", "ObjectRemoved:DeleteMarkerCreated", false],
+    ["LifecycleExpiration:*", "LifecycleExpiration:DeleteMarkerCreated", true],
+    ["ObjectCreated:*", "ObjectRemoved:Delete", false],
+    ["*", "ObjectRemoved:Delete", true],
+  ])("with if_event_type %j, dispatches for %s: %s", (pattern, type, fires) => {
+    const triggers = [trigger("t", { if_event_type: pattern })];
+    expect(firing(triggers, removal(type))).toEqual(fires ? ["t"] : []);
+  });
+
+  it("still applies the other conditions to a removal a trigger names", () => {
+    const t = trigger("t", { if_event_type: ["ObjectRemoved:*"], if_fnmatch: "*.json" });
+    expect(firing([t], removal("ObjectRemoved:Delete"))).toEqual([]);
+  });
+
+  it("gives a removal the same template variables, with size 0", () => {
+    const t = trigger("t", {
+      if_event_type: "ObjectRemoved:*",
+      parameters: { what: "{{ info.event_type }} {{ key }} {{ info.size }}" },
+    });
+    const [dispatch] = dispatchesOf(realmWith([t]), removal("ObjectRemoved:DeleteMarkerCreated"));
+    expect(dispatch?.parameters).toEqual({ what: "ObjectRemoved:DeleteMarkerCreated a/b/c.csv 0" });
+  });
+
+  it("dispatches other events (restores, tagging) as lava does, without if_event_type", () => {
+    expect(firing([trigger("t")], objectEvent({ event_type: "ObjectRestore:Completed" }))).toEqual([
+      "t",
+    ]);
   });
 });
 
 describe("matchTriggers: dispatches", () => {
   it("dispatches one job with empty parameters, globals and no delay by default", () => {
-    expect(matchTriggers(realmWith([trigger("t")]), objectEvent())).toEqual([
-      { trigger_id: "t", job_id: "load", parameters: {}, globals: {}, delay: 0 },
-    ]);
+    expect(matchTriggers(realmWith([trigger("t")]), objectEvent())).toEqual({
+      dispatches: [
+        {
+          trigger_id: "t",
+          job_id: "load",
+          parameters: {},
+          globals: {},
+          literal_parameters: [],
+          delay: 0,
+        },
+      ],
+      failures: [],
+    });
   });
 
   it("dispatches each job of a job id list, in list order", () => {
-    const dispatches = matchTriggers(
+    const dispatches = dispatchesOf(
       realmWith([trigger("t", { job_id: ["audit", "load"] }), trigger("u", { job_id: "archive" })]),
-      objectEvent(),
     );
     expect(dispatches.map((d) => [d.trigger_id, d.job_id])).toEqual([
       ["t", "audit"],
@@ -224,7 +295,7 @@ describe("matchTriggers: dispatches", () => {
       },
       globals: { table: "stage_{{ key.split('/')[-1].split('.')[0] }}" },
     });
-    const [dispatch] = matchTriggers(realmWith([t]), objectEvent());
+    const [dispatch] = dispatchesOf(realmWith([t]));
     expect(dispatch?.parameters).toEqual({
       file: "s3://landing/a/b/c.csv",
       name: "c.csv",
@@ -244,10 +315,7 @@ describe("matchTriggers: dispatches", () => {
     const t = trigger("t", {
       job_id: ["sales/load-{{ info.event_time.strftime('%Y') }}", "audit"],
     });
-    expect(matchTriggers(realmWith([t]), objectEvent()).map((d) => d.job_id)).toEqual([
-      "sales/load-2026",
-      "audit",
-    ]);
+    expect(dispatchesOf(realmWith([t])).map((d) => d.job_id)).toEqual(["sales/load-2026", "audit"]);
   });
 
   it("keeps templates literally with jinja: false", () => {
@@ -256,12 +324,14 @@ describe("matchTriggers: dispatches", () => {
       parameters: { file: "{{ key }}", list: ["{% raw %}"] },
       globals: { g: "{{ bucket }}" },
     });
-    expect(matchTriggers(realmWith([t]), objectEvent())).toEqual([
+    expect(dispatchesOf(realmWith([t]))).toEqual([
       {
         trigger_id: "t",
         job_id: "load",
         parameters: { file: "{{ key }}", list: ["{% raw %}"] },
         globals: { g: "{{ bucket }}" },
+        // Not rendered here, so the job renders them, as lava's job does.
+        literal_parameters: [],
         delay: 0,
       },
     ]);
@@ -271,7 +341,7 @@ describe("matchTriggers: dispatches", () => {
     const realm = realmWith([
       trigger("t", { job_id: ["load", "audit"], jinja: false, parameters: { a: { b: 1 } } }),
     ]);
-    const [first, second] = matchTriggers(realm, objectEvent());
+    const [first, second] = dispatchesOf(realm);
     (first?.parameters.a as { b: number }).b = 2;
     expect(second?.parameters).toEqual({ a: { b: 1 } });
     expect(realm.triggers[0]?.parameters).toEqual({ a: { b: 1 } });
@@ -285,27 +355,44 @@ describe("matchTriggers: dispatches", () => {
     [45, 45],
     ["1.5s", 2],
   ])("reads delay %j as %d seconds", (delay, seconds) => {
-    const [dispatch] = matchTriggers(realmWith([trigger("t", { delay })]), objectEvent());
+    const [dispatch] = dispatchesOf(realmWith([trigger("t", { delay })]));
     expect(dispatch?.delay).toBe(seconds);
   });
 
-  it("throws a TemplateError naming the trigger and field", () => {
+  it("reports a TemplateError naming the trigger and field", () => {
     const t = trigger("bad", { parameters: { x: { y: "{{ key.nope() }}" } } });
-    expect(() => matchTriggers(realmWith([t]), objectEvent())).toThrow(TemplateError);
-    expect(() => matchTriggers(realmWith([t]), objectEvent())).toThrow(
-      /^trigger bad: parameters\.x\.y: template error/,
-    );
+    const { dispatches, failures } = matchTriggers(realmWith([t]), objectEvent());
+    expect(dispatches).toEqual([]);
+    expect(failures.map((f) => f.trigger_id)).toEqual(["bad"]);
+    expect(failures[0]?.error).toBeInstanceOf(TemplateError);
+    expect(failures[0]?.error.message).toMatch(/^trigger bad: parameters\.x\.y: template error/);
   });
 
-  it("names the job id in a job id template error", () => {
+  it("names the job id in a job id template error, and dispatches none of that trigger's jobs", () => {
     const t = trigger("bad", { job_id: ["load", "{{ nope( }}"] });
-    expect(() => matchTriggers(realmWith([t]), objectEvent())).toThrow(
-      /^trigger bad: job_id\[1\]: /,
-    );
+    const { dispatches, failures } = matchTriggers(realmWith([t]), objectEvent());
+    expect(dispatches).toEqual([]);
+    expect(failures[0]?.error.message).toMatch(/^trigger bad: job_id\[1\]: /);
+  });
+
+  it("fails only the trigger whose template fails: the other triggers of the object still dispatch", () => {
+    const realm = realmWith([
+      trigger("first", { parameters: { key: "{{ key }}" } }),
+      trigger("bad", { job_id: "audit", globals: { g: "{{ key.nope() }}" } }),
+      trigger("last", { job_id: ["archive", "audit"] }),
+    ]);
+    const { dispatches, failures } = matchTriggers(realm, objectEvent());
+    expect(dispatches.map((d) => [d.trigger_id, d.job_id])).toEqual([
+      ["first", "load"],
+      ["last", "archive"],
+      ["last", "audit"],
+    ]);
+    expect(failures).toEqual([{ trigger_id: "bad", error: expect.any(TemplateError) }]);
+    expect(failures[0]?.error.message).toMatch(/^trigger bad: globals\.g: template error/);
   });
 
   it("renders nothing when no trigger fires", () => {
     const t = trigger("bad", { parameters: { x: "{{ nope( }}" }, if_fnmatch: "*.json" });
-    expect(matchTriggers(realmWith([t]), objectEvent())).toEqual([]);
+    expect(matchTriggers(realmWith([t]), objectEvent())).toEqual({ dispatches: [], failures: [] });
   });
 });

@@ -478,7 +478,7 @@ describe("db_from_s3 parameter checks before any work", () => {
     ],
     [
       "an unparsable min_size",
-      { min_size: "10 TB" },
+      { min_size: "10 XB" },
       "parameters.min_size: expected a size like 100, 10KB or 1MiB",
     ],
     [

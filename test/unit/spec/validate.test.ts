@@ -333,7 +333,7 @@ describe("validateRealm", () => {
               parameters: {
                 db_conn_id: "pg-main",
                 mode: "upsert",
-                min_size: "10 TB",
+                min_size: "10 XB",
                 columns: "id int",
               },
             }),
@@ -343,7 +343,7 @@ describe("validateRealm", () => {
       expect(problems).toEqual([
         'realms/dev.yaml: job sales/load: parameters.mode: expected one of abort, append, delete, drop, switch, truncate, got "upsert"',
         'realms/dev.yaml: job sales/load: parameters.columns: expected a list of column specs like "id INTEGER", got "id int"',
-        'realms/dev.yaml: job sales/load: parameters.min_size: expected a size like 100, 10KB or 1MiB, got "10 TB"',
+        'realms/dev.yaml: job sales/load: parameters.min_size: expected a size like 100, 10KB or 1MiB, got "10 XB"',
       ]);
     });
 

@@ -3,7 +3,7 @@
  * connection specs paste in unchanged.
  */
 import { z } from "zod";
-import { bool, duration, intIn, objectId, text } from "./fields";
+import { bool, duration, intOrDigits, objectId, text } from "./fields";
 
 /** Types served by the postgres family; the first two are Aurora (IAM-capable). */
 export const AURORA_TYPES = ["postgres-aurora", "postgres-rds"] as const;
@@ -23,7 +23,8 @@ export const postgresConnectionSchema = z.strictObject({
   description: z.string({ error: "expected a string" }).optional(),
   owner: z.string({ error: "expected a string" }).optional(),
   host: text("a host name or IP address").optional(),
-  port: intIn(1, 65535).optional(),
+  // lava writes ports as numbers or digit strings ("5432").
+  port: intOrDigits(1, 65535).optional(),
   database: text("a database name").optional(),
   user: text("a user name").optional(),
   password: text("the name of an SSM SecureString parameter").optional(),

@@ -12,13 +12,62 @@ export const text = (what = "a non-empty string") =>
 /** A boolean (YAML `true`/`false`). */
 export const bool = () => z.boolean({ error: "expected true or false" });
 
+const STR2BOOL: Record<string, boolean> = {
+  true: true,
+  t: true,
+  yes: true,
+  y: true,
+  false: false,
+  f: false,
+  no: false,
+  n: false,
+};
+
+/** lava's `str2bool` (lava/lib/misc.py): a boolean, or a string it reads as one; `undefined` otherwise. */
+export function str2bool(value: unknown): boolean | undefined {
+  if (typeof value === "boolean") return value;
+  if (typeof value !== "string") return undefined;
+  const t = value.trim().toLowerCase();
+  if (t in STR2BOOL) return STR2BOOL[t];
+  return /^[+-]?\d+$/.test(t) ? Number(t) !== 0 : undefined;
+}
+
+/**
+ * A boolean where lava reads strings with `str2bool` (`"true"`, `"no"`, `"1"`,
+ * …), made a boolean. Only for fields lava reads so: elsewhere lava tests a
+ * string's truth, so `"false"` would mean true there.
+ */
+export const lavaBool = () =>
+  z
+    .custom<boolean | string>((v) => str2bool(v) !== undefined, { error: "expected true or false" })
+    .transform((v) => str2bool(v) as boolean);
+
 /** An integer in [min, max]. */
 export const intIn = (min: number, max: number) => {
   const error = `expected an integer ${min}-${max}`;
   return z.int({ error }).min(min, { error }).max(max, { error });
 };
 
-/** `<n>[s|m|h]` or a bare number of seconds, at most `maxMs`. */
+/**
+ * An integer in [min, max], also written as a string of digits (lava's
+ * `posint`, lava/lib/schema/lava/common/posint.yaml), made a number.
+ */
+export const intOrDigits = (min: number, max: number) => {
+  const error = `expected an integer ${min}-${max}`;
+  const asInt = (v: unknown) =>
+    typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : Number.NaN;
+  return z
+    .custom<number | string>(
+      (v) => {
+        const n = asInt(v);
+        return Number.isInteger(n) && n >= min && n <= max;
+      },
+      { error },
+    )
+    .transform((v) => asInt(v));
+};
+
+/** `<n>[s|m|h|d|w]` or a bare number of seconds, at most `maxMs`. */
 export const duration = (maxMs = Number.POSITIVE_INFINITY, maxText = "") =>
   z.custom<string | number>(
     (v) => {
@@ -30,7 +79,7 @@ export const duration = (maxMs = Number.POSITIVE_INFINITY, maxText = "") =>
     },
   );
 
-/** `<n>[B|KB|MB|GB|KiB|MiB|GiB]` or a bare number of bytes. */
+/** `<n>[B|K|KB|M|MB|G|GB|T|TB|P|PB|KiB|MiB|GiB|TiB|PiB]` or a bare number of bytes. */
 export const size = () =>
   z.custom<string | number>((v) => parseSize(v) !== undefined, {
     error: "expected a size like 100, 10KB or 1MiB",
@@ -54,6 +103,18 @@ export const textList = (what = "a list of non-empty strings") =>
   z.array(z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` }), {
     error: `expected ${what}`,
   });
+
+/**
+ * Program arguments: strings, or numbers passed as their decimal strings
+ * (lava's exe/pkg schema allows numbers; lava passes `str(a)`).
+ */
+export const argList = (what = "a list of arguments (strings or numbers)") =>
+  z.array(
+    z.union([z.string(), z.number().transform((n) => String(n))], {
+      error: `expected ${what}`,
+    }),
+    { error: `expected ${what}` },
+  );
 
 /** One string or a list of them (lava accepts both for globs and job ids). */
 export const textOrList = (what: string) =>

@@ -4,7 +4,18 @@
  * parameters) is checked by the job type at run time with the same schemas.
  */
 import { z } from "zod";
-import { bool, duration, intIn, mapping, objectId, size, text, textList } from "./fields";
+import {
+  argList,
+  bool,
+  duration,
+  intIn,
+  lavaBool,
+  mapping,
+  objectId,
+  size,
+  text,
+  textList,
+} from "./fields";
 
 /** Job fields lava has that mean nothing here: accepted with a warning. */
 export const LAVA_ONLY_JOB_FIELDS = [
@@ -36,7 +47,8 @@ export const dbFromS3ParamsSchema = z.strictObject({
   s3_conn_id: objectId("connection id").optional(),
   s3_iam_role: z.string({ error: "expected a string" }).optional(),
   min_size: size().optional(),
-  skip_missing: bool().optional(),
+  // lava reads it with str2bool (lava/handlers/db_from_s3.py), so "true"/"no"/"1" work there.
+  skip_missing: lavaBool().optional(),
   jinja: bool().optional(),
   vars: mapping().optional(),
   reload: bool().optional(),
@@ -63,7 +75,7 @@ const connectionLabels = z.record(
 );
 
 const exeCommon = {
-  args: textList("a list of arguments").optional(),
+  args: argList().optional(),
   env: z
     .record(
       z
@@ -89,14 +101,25 @@ export const pkgParamsSchema = z.strictObject({
 
 const jobCommon = {
   job_id: objectId("job id"),
-  enabled: z.union([z.boolean(), z.string()], {
-    error: "expected true, false or a template that renders to true",
-  }),
+  // Omitted means false, as in lava (lava/lavacore.py get_job_spec): the job is skipped.
+  enabled: z
+    .union([z.boolean(), z.string()], {
+      error: "expected true, false or a template that renders to true",
+    })
+    .default(false),
   description: z.string({ error: "expected a string" }).optional(),
   owner: z.string({ error: "expected a string" }).optional(),
-  payload: text("an S3 key or prefix under s3_payloads").optional(),
+  // lava requires a payload and says to set it to null where the type needs none: null is none.
+  payload: z.preprocess(
+    (p) => p ?? undefined,
+    text("an S3 key or prefix under s3_payloads").optional(),
+  ),
   globals: mapping().optional(),
-  iteration_limit: intIn(1, 100).optional(),
+  // lava's schema allows 0, with which lava never attempts the job yet reports success;
+  // here a run always makes at least one attempt, so 0 is 1.
+  iteration_limit: intIn(0, 100)
+    .transform((n) => Math.max(n, 1))
+    .optional(),
   iteration_delay: duration(15 * 60_000, "15m").optional(),
 };
 

@@ -11,6 +11,7 @@ import { S3_LOCATION } from "../../lambda/spec/fields";
 import { parseSize } from "../../lambda/spec/units";
 import type { Realm } from "../../lambda/spec/validate";
 import { sfnStarter } from "../../lambda/triggers/dispatch";
+import { EVENTBRIDGE_FIELDS } from "../../lambda/triggers/event-types";
 import { decodeEvent, type ObjectEvent } from "../../lambda/triggers/events";
 import { matchTriggers } from "../../lambda/triggers/match";
 import { processEvent } from "../../lambda/triggers/process";
@@ -28,8 +29,12 @@ export interface TriggerFlags extends RealmFlags {
   local?: boolean;
 }
 
-/** An EventBridge "Object Created" event for an object, as S3 would send it now. */
-export function objectCreatedEvent(
+/**
+ * The EventBridge event S3 would send now for an object and an S3 event type
+ * as S3 notifications name it (`ObjectCreated:Put`, `ObjectRemoved:Delete`, …;
+ * a notification configuration's `s3:` prefix is fine): the stack's way in.
+ */
+export function eventBridgeEventFor(
   url: string,
   size: number,
   eventType: string,
@@ -38,13 +43,25 @@ export function objectCreatedEvent(
   const m = S3_LOCATION.exec(url);
   if (!m?.[1] || !m[2])
     throw new UsageError(`expected s3://BUCKET/KEY, got ${JSON.stringify(url)}`);
-  const [detailType, reason] = eventType.split(":");
+  const fields = EVENTBRIDGE_FIELDS.get(eventType.replace(/^s3:/, ""));
+  if (!fields) {
+    throw new UsageError(
+      `--event-type: S3 sends no EventBridge event for ${JSON.stringify(eventType)}; give one of ${[...EVENTBRIDGE_FIELDS.keys()].join(", ")} (or a raw event with --event)`,
+    );
+  }
+  const deleted = fields.deletionType !== undefined;
   return {
-    "detail-type": `${detailType === "ObjectCreated" ? "Object Created" : (detailType ?? "")}`,
+    "detail-type": fields.detailType,
     source: "aws.s3",
     time: new Date().toISOString(),
     region: region ?? "us-east-1",
-    detail: { bucket: { name: m[1] }, object: { key: m[2], size }, reason: reason ?? "" },
+    detail: {
+      bucket: { name: m[1] },
+      // Deletions carry no size.
+      object: deleted ? { key: m[2] } : { key: m[2], size },
+      ...(fields.reason === undefined ? {} : { reason: fields.reason }),
+      ...(deleted ? { "deletion-type": fields.deletionType } : {}),
+    },
   };
 }
 
@@ -71,12 +88,12 @@ async function eventFrom(
     throw new UsageError(
       `--size: expected a size like 100 or 10KB, got ${JSON.stringify(flags.size)}`,
     );
-  // `ObjectCreated:Put` as S3 notifications name it; EventBridge says PutObject.
-  const type = (flags.eventType ?? "ObjectCreated:Put").replace(
-    /^ObjectCreated:Put$/,
-    "ObjectCreated:PutObject",
+  return eventBridgeEventFor(
+    target,
+    size,
+    flags.eventType ?? "ObjectCreated:Put",
+    realm.top.region,
   );
-  return objectCreatedEvent(target, size, type, realm.top.region);
 }
 
 export async function triggerCommand(
@@ -93,12 +110,21 @@ export async function triggerCommand(
       const batch = decodeEvent(event);
       for (const f of batch.failures)
         process.stderr.write(`lava-aurora: record not decoded: ${f.error}\n`);
-      const dispatches = batch.records.flatMap(({ event: o }: { event: ObjectEvent }) =>
-        matchTriggers(realm, o),
-      );
+      let failed = batch.failures.length > 0;
+      // As the function does: a trigger that fails is reported, the others dispatch.
+      const dispatches = batch.records.flatMap(({ event: o }: { event: ObjectEvent }) => {
+        const match = matchTriggers(realm, o);
+        for (const f of match.failures) {
+          process.stderr.write(
+            `lava-aurora: s3://${o.bucket}/${o.key}: trigger ${f.trigger_id} not dispatched: ${f.error.name}: ${f.error.message}\n`,
+          );
+          failed = true;
+        }
+        return match.dispatches;
+      });
       if (flags.dryRun) {
         out(dispatches);
-        return batch.failures.length ? EXIT.failed : EXIT.ok;
+        return failed ? EXIT.failed : EXIT.ok;
       }
       const deps = defaultJobDeps();
       const results = [];
@@ -117,9 +143,7 @@ export async function triggerCommand(
         );
       }
       out(results);
-      return results.some((r) => r.status === "failed") || batch.failures.length
-        ? EXIT.failed
-        : EXIT.ok;
+      return results.some((r) => r.status === "failed") || failed ? EXIT.failed : EXIT.ok;
     }
     const arn = await deployedStateMachineArn(realm);
     const outcome = await processEvent(realm, event, sfnStarter(arn));

@@ -2,7 +2,17 @@
  * Lambda function `lava-<realm>-s3trigger` (SPEC §6): S3 events — EventBridge
  * "Object Created" (the stack's rule), or S3 notifications direct, via SNS or
  * via SQS — to executions of `lava-<realm>-jobs`, at most once per object
- * version and job. SQS batches get a partial-failure response.
+ * version and job.
+ *
+ * Whatever was not dispatched (a record that cannot be decoded, a trigger
+ * whose templates fail, a job that cannot be started) is logged and fails its
+ * event, after everything else of the event was dispatched: SQS batches get a
+ * partial-failure response naming those messages, other invocations throw.
+ * Either way the event is delivered again a bounded number of times (Lambda's
+ * asynchronous retries, the queue's maxReceiveCount) and then waits in a
+ * dead-letter queue — also when the failure is permanent (a template error),
+ * since only there can it be redriven once the realm is fixed. A redelivery
+ * starts nothing twice: the executions already started have the same names.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { LavaError } from "../shared/errors";
@@ -32,7 +42,9 @@ export function makeS3TriggerHandler(
     for (const d of outcome.dispatched) {
       logger.info(d.duplicate ? "already dispatched" : "dispatched", { ...d });
     }
-    for (const f of outcome.failures) logger.error("record not dispatched", { ...f });
+    for (const f of outcome.failures) {
+      logger.error(f.trigger_id ? "trigger not dispatched" : "record not dispatched", { ...f });
+    }
     if (isSqsBatch(event)) {
       // Only the failed messages go back to the queue.
       return {
@@ -43,7 +55,9 @@ export function makeS3TriggerHandler(
     }
     if (outcome.failures.length > 0) {
       // Lambda retries the event, then sends it to the dead-letter queue: nothing is lost silently.
-      throw new LavaError(outcome.failures.map((f) => f.error).join("; "), { retryable: true });
+      throw new LavaError(outcome.failures.map((f) => f.error).join("; "), {
+        retryable: outcome.failures.some((f) => f.retryable),
+      });
     }
     return { dispatched: outcome.dispatched };
   };

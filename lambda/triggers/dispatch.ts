@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import type { SFNClient } from "@aws-sdk/client-sfn";
 import { isTransient, LavaError } from "../shared/errors";
+import { isRemovalEventType } from "./event-types";
 import type { ObjectEvent } from "./events";
 
 /** The identity of the object version an event is about: version id, else sequencer, else ETag. */
@@ -14,10 +15,17 @@ export function objectIdentity(event: ObjectEvent): string {
   return event.version_id ?? event.sequencer ?? event.etag ?? event.event_time;
 }
 
-/** Execution name: `<job slug>-<hash>`, at most 80 characters of `[A-Za-z0-9_-]`. */
+/**
+ * Execution name: `<job slug>-<hash>`, at most 80 characters of `[A-Za-z0-9_-]`.
+ * A removal's event type is part of it: the permanent deletion of a version
+ * carries the id of the version it deletes, the creation's own identity.
+ */
 export function executionNameFor(realm: string, jobId: string, event: ObjectEvent): string {
+  const identity = isRemovalEventType(event.event_type)
+    ? [event.event_type, objectIdentity(event)]
+    : [objectIdentity(event)];
   const hash = createHash("sha256")
-    .update([realm, jobId, event.bucket, event.key, objectIdentity(event)].join("\n"))
+    .update([realm, jobId, event.bucket, event.key, ...identity].join("\n"))
     .digest("hex")
     .slice(0, 40);
   const slug = jobId

@@ -8,13 +8,15 @@
  *   (`{Type: "Notification", Message}`: SQS subscribed to SNS without raw
  *   message delivery);
  * - an EventBridge event from S3 (`detail-type` "Object Created", …),
- *   delivered directly or in an SQS message or SNS notification.
+ *   delivered directly or in an SQS message or SNS notification; its event
+ *   type is the S3 notification name AWS maps it to (event-types.ts).
  *
  * S3's `s3:TestEvent` (sent when a notification configuration is saved) is
  * skipped without a trace. A record that cannot be decoded becomes a failure
  * carrying its SQS message id when it came in an SQS message, so the handler
  * can report a partial batch failure; the rest of the batch is decoded.
  */
+import { eventBridgeEventType } from "./event-types";
 
 /** One S3 object event, whichever envelope it came in. */
 export interface ObjectEvent {
@@ -28,7 +30,10 @@ export interface ObjectEvent {
   readonly sequencer: string | undefined;
   /** ISO 8601 in UTC (`2026-01-31T08:05:09.123Z`). */
   readonly event_time: string;
-  /** `ObjectCreated:Put` (S3 notifications), `ObjectCreated:PutObject` (EventBridge). */
+  /**
+   * The S3 notification event name, whichever envelope: `ObjectCreated:Put`,
+   * `ObjectRemoved:DeleteMarkerCreated`, … (EventBridge events are mapped to it).
+   */
   readonly event_type: string;
   readonly aws_region: string | undefined;
   readonly source_ip: string | undefined;
@@ -138,7 +143,6 @@ function fromEventBridge(event: Raw, where: string): ObjectEvent {
   const bucket = requiredText(sub(detail, "bucket").name, "detail.bucket.name", where);
   const key = requiredText(object.key, "detail.object.key", where);
   const detailType = requiredText(event["detail-type"], "detail-type", where);
-  const reason = typeof detail.reason === "string" ? detail.reason : "";
   return {
     bucket,
     key,
@@ -147,7 +151,11 @@ function fromEventBridge(event: Raw, where: string): ObjectEvent {
     version_id: optText(object["version-id"]),
     sequencer: optText(object.sequencer),
     event_time: timeOf(event.time, where),
-    event_type: `${detailType}:${reason}`.replace(/\s+/g, ""),
+    event_type: eventBridgeEventType(
+      detailType,
+      optText(detail.reason),
+      optText(detail["deletion-type"]),
+    ),
     aws_region: optText(event.region),
     source_ip: optText(detail["source-ip-address"]),
     raw: event,

@@ -8,13 +8,16 @@
  * whose conditions fail; each job id of each remaining trigger (realm order,
  * then list order) is one dispatch, with its job id, parameters and globals
  * rendered (unless `jinja: false`). Objects under the realm's `s3_temp` match
- * nothing: they are our own copies.
+ * nothing: they are our own copies. Deletions reach only the triggers whose
+ * `if_event_type` names them. A trigger whose templates fail is reported and
+ * dispatches nothing; the other triggers of the object dispatch all the same.
  */
 import { parseS3Location } from "../jobs/db-from-s3/gzip-copy";
 import { pyDateTime, renderDeep, renderTemplate, templateUtils } from "../shared/templating";
 import type { TriggerSpec } from "../spec/trigger";
 import { parseDuration, parseSize } from "../spec/units";
 import type { Realm } from "../spec/validate";
+import { isRemovalEventType } from "./event-types";
 import type { ObjectEvent } from "./events";
 import { fnmatchAny } from "./fnmatch";
 
@@ -73,9 +76,14 @@ function sizeLimit(trigger: TriggerSpec, value: string | number): number {
   return bytes;
 }
 
-/** Whether every condition of a trigger holds for the event. */
+/**
+ * Whether every condition of a trigger holds for the event. A removal
+ * (`ObjectRemoved:*`, `LifecycleExpiration:*`) never holds for a trigger
+ * without `if_event_type`: a trigger sees deletions only when it names them.
+ */
 export function conditionsHold(trigger: TriggerSpec, event: ObjectEvent): boolean {
   const t = trigger;
+  if (t.if_event_type === undefined && isRemovalEventType(event.event_type)) return false;
   if (t.if_fnmatch !== undefined && !fnmatchAny(event.key, t.if_fnmatch)) return false;
   if (t.if_not_fnmatch !== undefined && fnmatchAny(event.key, t.if_not_fnmatch)) return false;
   if (t.if_size_gt !== undefined && !(event.size > sizeLimit(t, t.if_size_gt))) return false;
@@ -135,44 +143,69 @@ function asMapping(value: unknown): Record<string, unknown> {
     : {};
 }
 
+/** The dispatches of one trigger, all or none: it throws (TemplateError, …) if any cannot be rendered. */
+function dispatchesOf(trigger: TriggerSpec, context: Record<string, unknown>): TriggerDispatch[] {
+  const id = trigger.trigger_id;
+  const render = trigger.jinja !== false;
+  const parameters = trigger.parameters ?? {};
+  const globals = trigger.globals ?? {};
+  const rendered = {
+    parameters: render
+      ? asMapping(renderDeep(parameters, context, `trigger ${id}: parameters`))
+      : parameters,
+    globals: render ? asMapping(renderDeep(globals, context, `trigger ${id}: globals`)) : globals,
+  };
+  const delay = delaySeconds(trigger);
+  const jobIds = typeof trigger.job_id === "string" ? [trigger.job_id] : trigger.job_id;
+  return jobIds.map((jobId, i) => {
+    const what = `trigger ${id}: job_id${typeof trigger.job_id === "string" ? "" : `[${i}]`}`;
+    return {
+      trigger_id: id,
+      job_id: render ? renderTemplate(jobId, context, what).trim() : jobId,
+      // Each dispatch its own copy: nothing downstream can alter the realm or a sibling.
+      parameters: structuredClone(rendered.parameters),
+      globals: structuredClone(rendered.globals),
+      literal_parameters: render ? Object.keys(rendered.parameters) : [],
+      delay,
+    };
+  });
+}
+
+/** A trigger that fired but could not be turned into dispatches. */
+export interface TriggerFailure {
+  readonly trigger_id: string;
+  /** A TemplateError naming the trigger and field (`trigger <id>: parameters.table: template error: …`). */
+  readonly error: Error;
+}
+
+/** What an object event causes: the dispatches, and the triggers that failed. */
+export interface TriggerMatch {
+  readonly dispatches: TriggerDispatch[];
+  readonly failures: TriggerFailure[];
+}
+
 /**
  * The dispatches an object event causes in a realm (see the module comment).
- *
- * @throws TemplateError naming the trigger and field
- *   (`trigger <id>: parameters.table: template error: …`)
+ * A trigger whose templates fail dispatches none of its jobs and is reported
+ * in `failures`; the other triggers of the object dispatch all the same.
  */
-export function matchTriggers(realm: Realm, event: ObjectEvent): TriggerDispatch[] {
-  if (inTemp(realm, event.bucket, event.key)) return [];
+export function matchTriggers(realm: Realm, event: ObjectEvent): TriggerMatch {
+  const match: TriggerMatch = { dispatches: [], failures: [] };
+  if (inTemp(realm, event.bucket, event.key)) return match;
   const triggers = triggersAtLevel(realm, event).filter(
     (t) => t.enabled && conditionsHold(t, event),
   );
-  if (triggers.length === 0) return [];
+  if (triggers.length === 0) return match;
   const context = triggerContext(realm, event);
-  const dispatches: TriggerDispatch[] = [];
   for (const trigger of triggers) {
-    const id = trigger.trigger_id;
-    const render = trigger.jinja !== false;
-    const parameters = trigger.parameters ?? {};
-    const globals = trigger.globals ?? {};
-    const rendered = {
-      parameters: render
-        ? asMapping(renderDeep(parameters, context, `trigger ${id}: parameters`))
-        : parameters,
-      globals: render ? asMapping(renderDeep(globals, context, `trigger ${id}: globals`)) : globals,
-    };
-    const jobIds = typeof trigger.job_id === "string" ? [trigger.job_id] : trigger.job_id;
-    jobIds.forEach((jobId, i) => {
-      const what = `trigger ${id}: job_id${typeof trigger.job_id === "string" ? "" : `[${i}]`}`;
-      dispatches.push({
-        trigger_id: id,
-        job_id: render ? renderTemplate(jobId, context, what).trim() : jobId,
-        // Each dispatch its own copy: nothing downstream can alter the realm or a sibling.
-        parameters: structuredClone(rendered.parameters),
-        globals: structuredClone(rendered.globals),
-        literal_parameters: render ? Object.keys(rendered.parameters) : [],
-        delay: delaySeconds(trigger),
+    try {
+      match.dispatches.push(...dispatchesOf(trigger, context));
+    } catch (err) {
+      match.failures.push({
+        trigger_id: trigger.trigger_id,
+        error: err instanceof Error ? err : new Error(String(err)),
       });
-    });
+    }
   }
-  return dispatches;
+  return match;
 }

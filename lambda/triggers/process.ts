@@ -1,11 +1,14 @@
 /**
  * From a Lambda event to dispatches: decode every record, match the realm's
- * triggers, start one execution per (record, job). A record that fails does
- * not stop the others; failures are reported per record (SQS message id).
+ * triggers, start one execution per (record, job). Nothing that fails stops
+ * the rest: a record that cannot be decoded, a trigger whose templates fail,
+ * an execution that cannot be started are each reported (with the record's
+ * SQS message id) while the other records, triggers and jobs go ahead.
  */
+import { isTransient, LavaError } from "../shared/errors";
 import type { Realm } from "../spec/validate";
 import { type ExecutionStarter, executionNameFor } from "./dispatch";
-import { decodeEvent } from "./events";
+import { decodeEvent, type ObjectEvent } from "./events";
 import { matchTriggers } from "./match";
 
 /** One dispatch made (or found already made) for a record. */
@@ -18,11 +21,32 @@ export interface Dispatched {
   readonly duplicate: boolean;
 }
 
+/** Something of a record that was not dispatched. */
+export interface ProcessFailure {
+  /** The SQS message id of the record, when it came in one. */
+  readonly id: string | undefined;
+  readonly error: string;
+  /** The trigger that failed (its templates, or starting one of its jobs), when it was one. */
+  readonly trigger_id?: string;
+  /** The job that could not be started, when it was one. */
+  readonly job_id?: string;
+  /**
+   * Whether the same event may succeed later (throttling, network). False for
+   * an event that cannot be decoded and for a template error: those wait in
+   * a dead-letter queue until the realm (or the sender) is fixed.
+   */
+  readonly retryable: boolean;
+}
+
 export interface ProcessOutcome {
   readonly dispatched: Dispatched[];
-  /** Records that could not be decoded or dispatched; `id` is the SQS message id when there is one. */
-  readonly failures: { id: string | undefined; error: string }[];
+  readonly failures: ProcessFailure[];
 }
+
+const describe = (err: unknown) =>
+  err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+
+const retryable = (err: unknown) => (err instanceof LavaError ? err.retryable : isTransient(err));
 
 /** Handle every record of an event. */
 export async function processEvent(
@@ -32,11 +56,27 @@ export async function processEvent(
 ): Promise<ProcessOutcome> {
   const batch = decodeEvent(event);
   const dispatched: Dispatched[] = [];
-  const failures = [...batch.failures];
+  const failures: ProcessFailure[] = batch.failures.map((f) => ({ ...f, retryable: false }));
+  const where = (object: ObjectEvent) => `s3://${object.bucket}/${object.key}`;
   await Promise.all(
     batch.records.map(async ({ id, event: object }) => {
+      let match: ReturnType<typeof matchTriggers>;
       try {
-        for (const d of matchTriggers(realm, object)) {
+        match = matchTriggers(realm, object);
+      } catch (err) {
+        failures.push({ id, error: `${where(object)}: ${describe(err)}`, retryable: false });
+        return;
+      }
+      for (const { trigger_id, error } of match.failures) {
+        failures.push({
+          id,
+          trigger_id,
+          error: `${where(object)}: ${describe(error)}`,
+          retryable: retryable(error),
+        });
+      }
+      for (const d of match.dispatches) {
+        try {
           const { executionArn, duplicate } = await start({
             name: executionNameFor(realm.name, d.job_id, object),
             input: {
@@ -57,12 +97,15 @@ export async function processEvent(
             execution_arn: executionArn,
             duplicate,
           });
+        } catch (err) {
+          failures.push({
+            id,
+            trigger_id: d.trigger_id,
+            job_id: d.job_id,
+            error: `${where(object)}: ${describe(err)}`,
+            retryable: retryable(err),
+          });
         }
-      } catch (err) {
-        failures.push({
-          id,
-          error: `s3://${object.bucket}/${object.key}: ${(err as Error).name}: ${(err as Error).message}`,
-        });
       }
     }),
   );

@@ -60,7 +60,25 @@ beforeAll(async () => {
           job_id: "landing/load",
           enabled: true,
           if_fnmatch: "*.csv",
+          // As a lava spec says it: S3 notifications and EventBridge events both match.
+          if_event_type: "ObjectCreated:Put",
           parameters: { key: "{{ key }}", table: "{{ key.split('/')[1] }}" },
+        },
+        {
+          trigger_id: "mixed-good",
+          bucket: BUCKET,
+          prefix: "mixed",
+          job_id: "landing/load",
+          enabled: true,
+          parameters: { key: "{{ key }}", table: "{{ key.split('/')[1] }}" },
+        },
+        {
+          trigger_id: "mixed-broken",
+          bucket: BUCKET,
+          prefix: "mixed",
+          job_id: "landing/load",
+          enabled: true,
+          parameters: { key: "{{ key }}", table: "{{ key.nope() }}" },
         },
       ],
     },
@@ -160,6 +178,59 @@ async function putObject(key: string): Promise<S3Record> {
         // S3's sequencer: hexadecimal, increasing per key; one per upload here.
         sequencer: `00${sequencer.toString(16).toUpperCase().padStart(16, "0")}`,
       },
+    },
+  };
+}
+
+/**
+ * The EventBridge event S3 sends for the same upload as a notification record,
+ * shaped as the S3 user guide's "EventBridge event message structure" (ev-events)
+ * "Object created" example: key not encoded, reason PutObject.
+ */
+function eventBridgeOf(record: S3Record, key: string) {
+  const object = record.s3.object;
+  return {
+    version: "0",
+    id: randomUUID(),
+    "detail-type": "Object Created",
+    source: "aws.s3",
+    account: "123456789012",
+    time: record.eventTime,
+    region: "us-east-1",
+    resources: [`arn:aws:s3:::${BUCKET}`],
+    detail: {
+      version: "0",
+      bucket: { name: BUCKET },
+      object: { key, size: object.size, etag: object.eTag, sequencer: object.sequencer },
+      "request-id": randomUUID(),
+      requester: "123456789012",
+      "source-ip-address": "127.0.0.1",
+      reason: "PutObject",
+    },
+  };
+}
+
+/** The EventBridge "Object Deleted" event of a permanent DeleteObject (ev-events, "Object deleted"). */
+function objectDeletedOf(key: string) {
+  sequencer += 1;
+  return {
+    version: "0",
+    id: randomUUID(),
+    "detail-type": "Object Deleted",
+    source: "aws.s3",
+    account: "123456789012",
+    time: new Date().toISOString(),
+    region: "us-east-1",
+    resources: [`arn:aws:s3:::${BUCKET}`],
+    detail: {
+      version: "0",
+      bucket: { name: BUCKET },
+      object: { key, sequencer: `00${sequencer.toString(16).toUpperCase().padStart(16, "0")}` },
+      "request-id": randomUUID(),
+      requester: "123456789012",
+      "source-ip-address": "127.0.0.1",
+      reason: "DeleteObject",
+      "deletion-type": "Permanently Deleted",
     },
   };
 }
@@ -389,6 +460,46 @@ describe("s3trigger → Step Functions (stub) → synthesized jobs definition �
         (r) => r.entered.filter((s) => s === "Run job").length !== 1 || r.entered.at(-1) !== "Done",
       ),
     ).toEqual([]);
+  });
+
+  it("loads an object whose EventBridge event (reason PutObject) matches the lava trigger's if_event_type ObjectCreated:Put; its Object Deleted event starts nothing", async () => {
+    const [handler] = triggerHandlers(1);
+    if (!handler) throw new Error("no handler");
+    const key = "in/bridge/a b.csv";
+    const record = await putObject(key);
+
+    const dispatched = dispatchedOf(await handler(eventBridgeOf(record, key)));
+    await executions.settled();
+    expect(dispatchedOf(await handler(objectDeletedOf(key)))).toEqual([]);
+
+    expect(dispatched.map((d) => [d.trigger_id, d.key, d.duplicate])).toEqual([
+      ["landing-in", key, false],
+    ]);
+    // The S3 notification of the same upload is the same execution: a duplicate.
+    expect(dispatchedOf(await handler(direct(record)))).toMatchObject([{ duplicate: true }]);
+    expect(allExecutions().map((e) => e.status)).toEqual(["SUCCEEDED"]);
+    expect(await rowsPerObject("bridge")).toEqual({ [key]: ROWS_PER_OBJECT });
+    expect(logged.filter((l) => l.level === "error")).toEqual([]);
+  });
+
+  it("loads an object through its good trigger when another trigger of it has a template error; the failing one is logged and fails the event", async () => {
+    const [handler] = triggerHandlers(1);
+    if (!handler) throw new Error("no handler");
+    const key = "mixed/partial/a.csv";
+    const record = await putObject(key);
+
+    await expect(handler(direct(record))).rejects.toThrow(
+      /trigger mixed-broken: parameters\.table: template error/,
+    );
+    await executions.settled();
+
+    expect(allExecutions().map((e) => e.status)).toEqual(["SUCCEEDED"]);
+    expect(await rowsPerObject("partial")).toEqual({ [key]: ROWS_PER_OBJECT });
+    expect(logged.map((l) => [l.level, l.message])).toEqual([
+      ["info", "dispatched"],
+      ["error", "trigger not dispatched"],
+    ]);
+    expect(logged[1]?.detail).toMatchObject({ trigger_id: "mixed-broken", retryable: false });
   });
 
   it("decodes a URL-encoded key with spaces and a + (a+b%2Bc) and loads the object under its real key", async () => {

@@ -51,6 +51,22 @@ describe("lava-aurora trigger --dry-run", () => {
     ]);
   });
 
+  it("takes --event-type as S3 notifications name it: deletions dispatch nothing to a trigger that does not name them", async () => {
+    const url = "s3://example-landing/sales/orders/20260102.csv.gz";
+    const jobsFor = async (type: string) => {
+      const r = await dryRun(url, "--event-type", type);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout).map((d: { job_id: string }) => d.job_id);
+    };
+    expect(await jobsFor("ObjectCreated:Put")).toEqual(["sales/load-orders"]);
+    expect(await jobsFor("ObjectCreated:CompleteMultipartUpload")).toEqual(["sales/load-orders"]);
+    expect(await jobsFor("ObjectRemoved:Delete")).toEqual([]);
+    expect(await jobsFor("LifecycleExpiration:DeleteMarkerCreated")).toEqual([]);
+    const bad = await dryRun(url, "--event-type", "ObjectCreated:PutObject");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--event-type: .*ObjectCreated:Put/);
+  });
+
   it("reads a raw event in any envelope from a file or stdin", async () => {
     const s3Event = {
       Records: [

@@ -132,3 +132,223 @@ describe("s3trigger handler", () => {
     expect(started).toEqual([]);
   });
 });
+
+// ---- event types, deletions and failing triggers ---------------------------------
+
+/** Jobs `load` and `audit`; triggers on `landing` under `typed`, `gone`, `mixed` and `pair`. */
+const triggersRealm = realmOf({
+  connections: [PG_CONNECTION],
+  jobs: ["load", "audit"].map((job_id) => ({
+    job_id,
+    type: "db_from_s3",
+    enabled: true,
+    parameters: { db_conn_id: "pg", mode: "append" },
+  })),
+  s3triggers: [
+    // A lava trigger as lava's documentation writes it.
+    {
+      trigger_id: "puts",
+      bucket: "landing",
+      prefix: "typed",
+      job_id: "load",
+      enabled: true,
+      if_event_type: "ObjectCreated:Put",
+    },
+    { trigger_id: "plain", bucket: "landing", prefix: "gone", job_id: "load", enabled: true },
+    {
+      trigger_id: "removals",
+      bucket: "landing",
+      prefix: "gone",
+      job_id: "audit",
+      enabled: true,
+      if_event_type: "ObjectRemoved:*",
+      parameters: { what: "{{ info.event_type }}" },
+    },
+    {
+      trigger_id: "first",
+      bucket: "landing",
+      prefix: "mixed",
+      job_id: "load",
+      enabled: true,
+      parameters: { key: "{{ key }}" },
+    },
+    {
+      trigger_id: "broken",
+      bucket: "landing",
+      prefix: "mixed",
+      job_id: "audit",
+      enabled: true,
+      parameters: { table: "{{ key.nope() }}" },
+    },
+    {
+      trigger_id: "last",
+      bucket: "landing",
+      prefix: "mixed",
+      job_id: "audit",
+      enabled: true,
+      globals: { day: "{{ info.event_time.strftime('%Y%m%d') }}" },
+    },
+    {
+      trigger_id: "both",
+      bucket: "landing",
+      prefix: "pair",
+      job_id: ["load", "audit"],
+      enabled: true,
+    },
+  ],
+});
+
+/**
+ * S3's EventBridge "Object Deleted" event, from the S3 user guide's "EventBridge
+ * event message structure" (ev-events), "Object deleted (using DeleteObject)",
+ * for a key of ours and a permanent deletion.
+ */
+const objectDeleted = (key: string) => ({
+  version: "0",
+  id: "2ee9cc15-d022-99ea-1fb8-1b1bac4850f9",
+  "detail-type": "Object Deleted",
+  source: "aws.s3",
+  account: "111122223333",
+  time: "2021-11-12T00:00:00Z",
+  region: "ca-central-1",
+  resources: ["arn:aws:s3:::landing"],
+  detail: {
+    version: "0",
+    bucket: { name: "landing" },
+    object: {
+      key,
+      etag: "d41d8cd98f00b204e9800998ecf8427e",
+      "version-id": "1QW9g1Z99LUNbvaaYVpW9xDlOLU.qxgF",
+      sequencer: "617f0837b476e463",
+    },
+    "request-id": "0BH729840619AG5K",
+    requester: "123456789012",
+    "source-ip-address": "1.2.3.4",
+    reason: "DeleteObject",
+    "deletion-type": "Permanently Deleted",
+  },
+});
+
+function recordingLogger() {
+  const lines: { level: string; message: string; detail: Record<string, unknown> }[] = [];
+  const at =
+    (level: string) =>
+    (message: string, detail: Record<string, unknown> = {}) => {
+      lines.push({ level, message, detail });
+    };
+  return { logger: { info: at("info"), error: at("error") } as never, lines };
+}
+
+const startedJobs = (started: { input: unknown }[]) =>
+  started.map((s) => (s.input as { job_id: string }).job_id);
+
+describe("s3trigger handler: lava trigger specs in the deployed stack", () => {
+  it("dispatches a trigger with if_event_type ObjectCreated:Put for an EventBridge PutObject event", async () => {
+    const { start, started } = recordingStarter();
+    const out = await makeS3TriggerHandler(
+      triggersRealm,
+      start,
+      logger,
+    )(eventBridge("typed/a.csv"));
+    expect(out).toMatchObject({ dispatched: [{ trigger_id: "puts", job_id: "load" }] });
+    expect(started).toHaveLength(1);
+  });
+
+  it("does not dispatch it for a CopyObject event, whose S3 name is ObjectCreated:Copy", async () => {
+    const { start, started } = recordingStarter();
+    const copy = eventBridge("typed/a.csv");
+    const event = { ...copy, detail: { ...copy.detail, reason: "CopyObject" } };
+    expect(await makeS3TriggerHandler(triggersRealm, start, logger)(event)).toEqual({
+      dispatched: [],
+    });
+    expect(started).toEqual([]);
+  });
+
+  it("dispatches an EventBridge Object Deleted event only to the triggers whose if_event_type names it", async () => {
+    const { start, started } = recordingStarter();
+    const out = await makeS3TriggerHandler(
+      triggersRealm,
+      start,
+      logger,
+    )(objectDeleted("gone/x.csv"));
+    expect(out).toMatchObject({ dispatched: [{ trigger_id: "removals", job_id: "audit" }] });
+    expect(started.map((s) => s.input)).toEqual([
+      {
+        job_id: "audit",
+        parameters: { what: "ObjectRemoved:Delete" },
+        globals: {},
+        literal_parameters: ["what"],
+        delay: 0,
+      },
+    ]);
+  });
+
+  it("dispatches nothing for a deletion when no trigger names deletions", async () => {
+    const { start, started } = recordingStarter();
+    const out = await makeS3TriggerHandler(
+      triggersRealm,
+      start,
+      logger,
+    )(objectDeleted("pair/x.csv"));
+    expect(out).toEqual({ dispatched: [] });
+    expect(started).toEqual([]);
+  });
+});
+
+describe("s3trigger handler: a trigger whose template fails", () => {
+  it("still dispatches the object's other triggers, logs the failing one, and fails the event so Lambda retries it and then dead-letters it", async () => {
+    const { start, started } = recordingStarter();
+    const { logger: log, lines } = recordingLogger();
+    await expect(
+      makeS3TriggerHandler(triggersRealm, start, log)(eventBridge("mixed/a.csv")),
+    ).rejects.toThrow(
+      /s3:\/\/landing\/mixed\/a\.csv: TemplateError: trigger broken: parameters\.table: template error/,
+    );
+    expect(started.map((s) => (s.input as { job_id: string }).job_id)).toEqual(["load", "audit"]);
+    expect(lines.filter((l) => l.level === "error")).toEqual([
+      {
+        level: "error",
+        message: "trigger not dispatched",
+        detail: expect.objectContaining({ trigger_id: "broken", retryable: false }),
+      },
+    ]);
+    expect(lines.filter((l) => l.level === "info").map((l) => l.detail.trigger_id)).toEqual([
+      "first",
+      "last",
+    ]);
+  });
+
+  it("starts nothing twice when the event is delivered again: the dispatched triggers are duplicates", async () => {
+    const { start, started } = recordingStarter();
+    const handle = makeS3TriggerHandler(triggersRealm, start, logger);
+    await expect(handle(eventBridge("mixed/a.csv"))).rejects.toThrow(/trigger broken/);
+    await expect(handle(eventBridge("mixed/a.csv"))).rejects.toThrow(/trigger broken/);
+    const names = started.map((s) => s.name);
+    expect(names).toHaveLength(4);
+    expect(names.slice(2)).toEqual(names.slice(0, 2));
+  });
+
+  it("returns only the SQS message of the failing trigger; its other triggers and the other messages dispatch", async () => {
+    const { start, started } = recordingStarter();
+    const out = await makeS3TriggerHandler(
+      triggersRealm,
+      start,
+      logger,
+    )({
+      Records: [
+        sqsMessage("m1", JSON.stringify(eventBridge("mixed/a.csv"))),
+        sqsMessage("m2", JSON.stringify(eventBridge("typed/b.csv"))),
+      ],
+    });
+    expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: "m1" }] });
+    expect(startedJobs(started).sort()).toEqual(["audit", "load", "load"]);
+  });
+
+  it("starts an object's other jobs when one cannot be started", async () => {
+    const { start, started } = recordingStarter('"job_id":"load"');
+    await expect(
+      makeS3TriggerHandler(triggersRealm, start, logger)(eventBridge("pair/a.csv")),
+    ).rejects.toThrow(/ThrottlingException: throttled/);
+    expect(startedJobs(started)).toEqual(["audit"]);
+  });
+});

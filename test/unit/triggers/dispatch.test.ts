@@ -50,6 +50,25 @@ describe("execution names", () => {
     expect(executionNameFor("dev", "///", event())).toMatch(/^[0-9a-f]{40}$/);
   });
 
+  it("differ for the permanent deletion of a version and its creation, for the same job", () => {
+    // A DeleteObject with a VersionId names the deleted version: the creation's own id.
+    const created = event({ version_id: "v1" });
+    const deleted = event({ version_id: "v1", event_type: "ObjectRemoved:Delete", size: 0 });
+    const expired = event({ version_id: "v1", event_type: "LifecycleExpiration:Delete", size: 0 });
+    const names = [created, deleted, expired].map((e) => executionNameFor("dev", "j", e));
+    expect(new Set(names).size).toBe(3);
+  });
+
+  it("are the same for a creation whichever way it came (the event type is not part of a creation's name)", () => {
+    expect(executionNameFor("dev", "j", event({ event_type: "ObjectCreated:Copy" }))).toBe(
+      executionNameFor("dev", "j", event()),
+    );
+    // The name of a creation did not change with removal events' names.
+    expect(executionNameFor("dev", "j", event())).toBe(
+      "j-126b5ce33ddecf5e997e9252dd9fbdce57ff5fa9",
+    );
+  });
+
   it("use the version id, else the sequencer, else the ETag, as the object's identity", () => {
     expect(objectIdentity(event({ version_id: "v1" }))).toBe("v1");
     expect(objectIdentity(event())).toBe("0055AED6DCD90281E5");

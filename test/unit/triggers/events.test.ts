@@ -3,7 +3,10 @@ import { decodeEvent, decodeS3Key } from "../../../lambda/triggers/events";
 
 // Shapes copied from the AWS documentation: "Event message structure" (S3
 // notification v2.1, test event), Lambda's SNS and SQS sample events, SNS's
-// notification JSON, and S3's EventBridge "Object Created" event.
+// notification JSON, and the S3 user guide's "EventBridge event message
+// structure" (ev-events: "Object Created", "Object Deleted" by DeleteObject and
+// by lifecycle expiration) and "Configuring S3 Lifecycle event notifications"
+// (lifecycle-configure-notification: an s3:LifecycleExpiration:Delete record).
 
 /** One S3 notification record (v2.1) with a URL-encoded key, as S3 sends it. */
 function s3Record(overrides: { key?: string; bucket?: string; versionId?: string } = {}) {
@@ -239,7 +242,7 @@ describe("decodeEvent: EventBridge", () => {
             version_id: "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e",
             sequencer: "617f08299329d189",
             event_time: "2026-01-31T08:05:09.000Z",
-            event_type: "ObjectCreated:PutObject",
+            event_type: "ObjectCreated:Put",
             aws_region: "ca-central-1",
             source_ip: "1.2.3.4",
             raw: event,
@@ -248,11 +251,6 @@ describe("decodeEvent: EventBridge", () => {
       ],
       failures: [],
     });
-  });
-
-  it("builds the event type from detail-type and reason without spaces", () => {
-    const [decoded] = decodeEvent(eventBridgeEvent({ reason: "CompleteMultipartUpload" })).records;
-    expect(decoded?.event.event_type).toBe("ObjectCreated:CompleteMultipartUpload");
   });
 
   it("decodes an EventBridge event delivered through SQS", () => {
@@ -396,5 +394,217 @@ describe("decodeEvent: partial failures", () => {
       'event.Records[0]: event time is not a timestamp: "yesterday"',
       "event.Records[1]: object size is not a byte count: -1",
     ]);
+  });
+});
+
+// ---- event types: EventBridge events carry S3 notification names ------------------
+
+/**
+ * S3's EventBridge "Object Deleted" event (DeleteObject), as in the S3 user guide,
+ * "EventBridge event message structure" (ev-events), "Object deleted (using
+ * DeleteObject)". No size: deletions carry none.
+ */
+const EB_OBJECT_DELETED = {
+  version: "0",
+  id: "2ee9cc15-d022-99ea-1fb8-1b1bac4850f9",
+  "detail-type": "Object Deleted",
+  source: "aws.s3",
+  account: "111122223333",
+  time: "2021-11-12T00:00:00Z",
+  region: "ca-central-1",
+  resources: ["arn:aws:s3:::amzn-s3-demo-bucket1"],
+  detail: {
+    version: "0",
+    bucket: { name: "amzn-s3-demo-bucket1" },
+    object: {
+      key: "example-key",
+      etag: "d41d8cd98f00b204e9800998ecf8427e",
+      "version-id": "1QW9g1Z99LUNbvaaYVpW9xDlOLU.qxgF",
+      sequencer: "617f0837b476e463",
+    },
+    "request-id": "0BH729840619AG5K",
+    requester: "123456789012",
+    "source-ip-address": "1.2.3.4",
+    reason: "DeleteObject",
+    "deletion-type": "Delete Marker Created",
+  },
+};
+
+/** The same page, "Object deleted (using lifecycle expiration)": no source IP, requester S3. */
+const EB_OBJECT_EXPIRED = {
+  version: "0",
+  id: "ad1de317-e409-eba2-9552-30113f8d88e3",
+  "detail-type": "Object Deleted",
+  source: "aws.s3",
+  account: "111122223333",
+  time: "2021-11-12T00:00:00Z",
+  region: "ca-central-1",
+  resources: ["arn:aws:s3:::amzn-s3-demo-bucket1"],
+  detail: {
+    version: "0",
+    bucket: { name: "amzn-s3-demo-bucket1" },
+    object: {
+      key: "example-key",
+      etag: "d41d8cd98f00b204e9800998ecf8427e",
+      "version-id": "mtB0cV.jejK63XkRNceanNMC.qXPWLeK",
+      sequencer: "617b398000000000",
+    },
+    "request-id": "20EB74C14654DC47",
+    requester: "s3.amazonaws.com",
+    reason: "Lifecycle Expiration",
+    "deletion-type": "Delete Marker Created",
+  },
+};
+
+/** The same page, "Object restore completed": no reason, a size. */
+const EB_RESTORE_COMPLETED = {
+  version: "0",
+  id: "6924de0d-13e2-6bbf-c0c1-b903b753565e",
+  "detail-type": "Object Restore Completed",
+  source: "aws.s3",
+  account: "111122223333",
+  time: "2021-11-12T00:00:00Z",
+  region: "ca-central-1",
+  resources: ["arn:aws:s3:::amzn-s3-demo-bucket1"],
+  detail: {
+    version: "0",
+    bucket: { name: "amzn-s3-demo-bucket1" },
+    object: {
+      key: "example-key",
+      size: 5,
+      etag: "b1946ac92492d2347c6235b4d2611184",
+      "version-id": "KKsjUC1.6gIjqtvhfg5AdMI0eCePIiT3",
+    },
+    "request-id": "189F19CB7FB1B6A4",
+    requester: "s3.amazonaws.com",
+    "restore-expiry-time": "2021-11-13T00:00:00Z",
+    "source-storage-class": "GLACIER",
+  },
+};
+
+/**
+ * An s3:LifecycleExpiration:Delete notification, as in the S3 user guide,
+ * "Configuring S3 Lifecycle event notifications" (lifecycle-configure-notification).
+ */
+const S3_LIFECYCLE_EXPIRATION = {
+  Records: [
+    {
+      eventVersion: "2.3",
+      eventSource: "aws:s3",
+      awsRegion: "us-west-2",
+      eventTime: "1970-01-01T00:00:00.000Z",
+      eventName: "LifecycleExpiration:Delete",
+      userIdentity: { principalId: "s3.amazonaws.com" },
+      requestParameters: { sourceIPAddress: "s3.amazonaws.com" },
+      responseElements: {
+        "x-amz-request-id": "C3D13FE58DE4C810",
+        "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD",
+      },
+      s3: {
+        s3SchemaVersion: "1.0",
+        configurationId: "testConfigRule",
+        bucket: {
+          name: "amzn-s3-demo-bucket",
+          ownerIdentity: { principalId: "A3NL1KOZZKExample" },
+          arn: "arn:aws:s3:::amzn-s3-demo-bucket",
+        },
+        object: { key: "expiration/delete", sequencer: "0055AED6DCD90281E5" },
+      },
+    },
+  ],
+};
+
+const eventTypeOf = (event: unknown) => {
+  const { records, failures } = decodeEvent(event);
+  expect(failures).toEqual([]);
+  return records.map((r) => r.event.event_type);
+};
+
+describe("decodeEvent: EventBridge events get S3 notification event names", () => {
+  // "Object Created" reasons: ev-events ("reason"); names: ev-mapping-troubleshooting.
+  it.each([
+    ["PutObject", "ObjectCreated:Put"],
+    ["POST Object", "ObjectCreated:Post"],
+    ["CopyObject", "ObjectCreated:Copy"],
+    ["CompleteMultipartUpload", "ObjectCreated:CompleteMultipartUpload"],
+  ])("names an Object Created event with reason %j %j", (reason, name) => {
+    expect(eventTypeOf(eventBridgeEvent({ reason }))).toEqual([name]);
+  });
+
+  it.each([
+    ["DeleteObject", "Permanently Deleted", "ObjectRemoved:Delete"],
+    ["DeleteObject", "Delete Marker Created", "ObjectRemoved:DeleteMarkerCreated"],
+    ["Lifecycle Expiration", "Permanently Deleted", "LifecycleExpiration:Delete"],
+    ["Lifecycle Expiration", "Delete Marker Created", "LifecycleExpiration:DeleteMarkerCreated"],
+  ])(
+    "names an Object Deleted event with reason %j and deletion-type %j %j",
+    (reason, deletionType, name) => {
+      const event = {
+        ...EB_OBJECT_DELETED,
+        detail: { ...EB_OBJECT_DELETED.detail, reason, "deletion-type": deletionType },
+      };
+      expect(eventTypeOf(event)).toEqual([name]);
+    },
+  );
+
+  it("decodes AWS's sample Object Deleted events with size 0 and no source IP for lifecycle", () => {
+    const [deleted] = decodeEvent(EB_OBJECT_DELETED).records;
+    expect(deleted?.event).toMatchObject({
+      bucket: "amzn-s3-demo-bucket1",
+      key: "example-key",
+      size: 0,
+      version_id: "1QW9g1Z99LUNbvaaYVpW9xDlOLU.qxgF",
+      event_type: "ObjectRemoved:DeleteMarkerCreated",
+      source_ip: "1.2.3.4",
+    });
+    const [expired] = decodeEvent(EB_OBJECT_EXPIRED).records;
+    expect(expired?.event).toMatchObject({
+      size: 0,
+      event_type: "LifecycleExpiration:DeleteMarkerCreated",
+      source_ip: undefined,
+    });
+  });
+
+  it.each([
+    ["Object Restore Initiated", "ObjectRestore:Post"],
+    ["Object Restore Completed", "ObjectRestore:Completed"],
+    ["Object Restore Expired", "ObjectRestore:Delete"],
+    ["Object Storage Class Changed", "LifecycleTransition"],
+    ["Object Access Tier Changed", "IntelligentTiering"],
+    ["Object Tags Added", "ObjectTagging:Put"],
+    ["Object Tags Deleted", "ObjectTagging:Delete"],
+    ["Object ACL Updated", "ObjectAcl:Put"],
+  ])("names a %j event %j", (detailType, name) => {
+    expect(eventTypeOf({ ...EB_RESTORE_COMPLETED, "detail-type": detailType })).toEqual([name]);
+  });
+
+  it("keeps the event class of an Object Created or Object Deleted event with a reason AWS does not document", () => {
+    expect(eventTypeOf(eventBridgeEvent({ reason: "Put Object Lambda" }))).toEqual([
+      "ObjectCreated:PutObjectLambda",
+    ]);
+    const odd = {
+      ...EB_OBJECT_DELETED,
+      detail: { ...EB_OBJECT_DELETED.detail, reason: "Batch Job" },
+    };
+    expect(eventTypeOf(odd)).toEqual(["ObjectRemoved:DeleteMarkerCreated"]);
+    const noType = {
+      ...EB_OBJECT_DELETED,
+      detail: { ...EB_OBJECT_DELETED.detail, "deletion-type": undefined },
+    };
+    expect(eventTypeOf(noType)).toEqual(["ObjectRemoved:"]);
+  });
+
+  it("joins detail-type and reason without spaces, as lava does, for an event type AWS does not map", () => {
+    const event = { ...EB_RESTORE_COMPLETED, "detail-type": "Async Copy Completion" };
+    expect(eventTypeOf(event)).toEqual(["AsyncCopyCompletion:"]);
+  });
+
+  it("gives an EventBridge event and the S3 notification of the same upload the same event type", () => {
+    expect(eventTypeOf(eventBridgeEvent())).toEqual(eventTypeOf(s3Notification()));
+  });
+
+  it("keeps an S3 notification's eventName as it is, lifecycle expirations included", () => {
+    expect(eventTypeOf(S3_LIFECYCLE_EXPIRATION)).toEqual(["LifecycleExpiration:Delete"]);
+    expect(decodeEvent(S3_LIFECYCLE_EXPIRATION).records[0]?.event.size).toBe(0);
   });
 });

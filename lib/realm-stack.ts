@@ -14,6 +14,7 @@ import { parseS3Location } from "../lambda/jobs/db-from-s3/gzip-copy";
 import { encodeRealmBundle } from "../lambda/spec/realm-bundle";
 import { parseDuration } from "../lambda/spec/units";
 import type { Realm } from "../lambda/spec/validate";
+import { wantsRemovalEvents } from "../lambda/triggers/event-types";
 import { AuroraS3Import } from "./constructs/aurora-import";
 import { ExeFunction } from "./constructs/exe-function";
 import { JobsStateMachine } from "./constructs/jobs-state-machine";
@@ -187,6 +188,7 @@ export class RealmStack extends Stack {
         sources,
         target: this.s3trigger.fn,
         deadLetters: this.notices.deadLetters,
+        deletions: wantsRemovalEvents(realm.triggers),
       });
       this.notices.allowEventBridgeDeadLetters();
       // A dead-letter queue that cannot be written to must not fail silently.

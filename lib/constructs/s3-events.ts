@@ -1,5 +1,6 @@
 /**
- * EventBridge rule `lava.<realm>.s3`: "Object Created" events of the realm's
+ * EventBridge rule `lava.<realm>.s3`: "Object Created" (and, when a trigger asks
+ * for deletions, "Object Deleted") events of the realm's
  * source buckets (and prefixes) to the s3trigger function, with a target
  * dead-letter queue for events EventBridge cannot deliver.
  */
@@ -16,6 +17,13 @@ export interface S3EventsProps {
   readonly sources: readonly { bucket: string; prefix?: string }[];
   readonly target: lambda.IFunction;
   readonly deadLetters: sqs.IQueue;
+  /**
+   * Also route "Object Deleted" events: set when a trigger's `if_event_type` names
+   * deletions (`ObjectRemoved:*`, `LifecycleExpiration:*`); realms without such
+   * triggers pay for no deletion invocations.
+   * @default false
+   */
+  readonly deletions?: boolean;
 }
 
 /** The event pattern's `detail`: each bucket, limited to its prefix when it has one. */
@@ -41,10 +49,10 @@ export class S3Events extends Construct {
     this.ruleName = `lava.${props.realmName}.s3`;
     this.rule = new events.Rule(this, "Rule", {
       ruleName: this.ruleName,
-      description: `S3 objects created in lava-aurora realm ${props.realmName}'s source buckets`,
+      description: `S3 objects created${props.deletions ? " and deleted" : ""} in lava-aurora realm ${props.realmName}'s source buckets`,
       eventPattern: {
         source: ["aws.s3"],
-        detailType: ["Object Created"],
+        detailType: props.deletions ? ["Object Created", "Object Deleted"] : ["Object Created"],
         detail: objectCreatedDetail(props.sources),
       },
     });

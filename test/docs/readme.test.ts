@@ -85,7 +85,7 @@ describe("README", () => {
     }
   });
 
-  it("shows S3 events that decode to the object they name, with S3 notification keys URL-decoded", () => {
+  it("shows S3 events that decode to the object they name, with S3 notification keys URL-decoded and the same event type either way", () => {
     const events = blocks
       .filter((b) => b.info === "json" && /aws[.:]s3/.test(b.body))
       .map((b) => JSON.parse(b.body));
@@ -93,8 +93,8 @@ describe("README", () => {
     for (const e of events) {
       const { records, failures } = decodeEvent(e);
       expect(failures).toEqual([]);
-      expect(records.map((r) => [r.event.bucket, r.event.key])).toEqual([
-        ["example-landing", "sales/orders/2026 01 02.csv.gz"],
+      expect(records.map((r) => [r.event.bucket, r.event.key, r.event.event_type])).toEqual([
+        ["example-landing", "sales/orders/2026 01 02.csv.gz", "ObjectCreated:Put"],
       ]);
     }
   });

@@ -126,6 +126,15 @@ function collect(kind: Kind, doc: Raw, file: string, out: Problems): Item[] {
       for (const k of lavaOnly)
         out.warnings.push(`${at}${k}: lava field with no meaning here, ignored`);
       raw = Object.fromEntries(Object.entries(raw).filter(([k]) => !lavaOnly.includes(k)));
+      // Lava's meanings kept, or changed, where a pasted spec may surprise.
+      if (raw.enabled === undefined)
+        out.warnings.push(
+          `${at}enabled: not given: lava's default is false, so this job is skipped (disabled)`,
+        );
+      if (raw.iteration_limit === 0)
+        out.warnings.push(
+          `${at}iteration_limit: 0: lava never attempts the job (and reports success); here it makes one attempt`,
+        );
     }
     const item: Item = { kind, at, raw, problems: [] };
     if (id !== undefined) {

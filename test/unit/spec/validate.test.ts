@@ -96,6 +96,18 @@ describe("validateRealm", () => {
     ]);
   });
 
+  it("warns where a lava value means something different here: enabled omitted, iteration_limit 0", () => {
+    const { enabled: _enabled, ...withoutEnabled } = job({ job_id: "sales/quiet" });
+    const realm = realmOf({
+      connections: [pg()],
+      jobs: [withoutEnabled, job({ job_id: "sales/never", iteration_limit: 0 })],
+    });
+    expect(realm.warnings).toEqual([
+      "realms/dev.yaml: job sales/quiet: enabled: not given: lava's default is false, so this job is skipped (disabled)",
+      "realms/dev.yaml: job sales/never: iteration_limit: 0: lava never attempts the job (and reports success); here it makes one attempt",
+    ]);
+  });
+
   it("reports missing required fields as required", () => {
     const problems = problemsOf(realmDoc({ connections: [{ conn_id: "c", type: "postgres" }] }));
     expect(problems).toEqual([

@@ -2,6 +2,7 @@
 import { spawn } from "node:child_process";
 import { psqlApplicationName } from "../../lambda/connectors/app-name";
 import { preparePsql } from "../../lambda/connectors/psql";
+import { watchChild } from "../../lambda/connectors/psql-watchdog";
 import { resolveDbConnection } from "../../lambda/connectors/resolve";
 import { defaultResolveDeps } from "./deps";
 import { EXIT, reportError } from "./errors";
@@ -22,7 +23,7 @@ export async function psqlCommand(
       extraArgs: psqlArgs,
     });
     cleanup = inv.cleanup;
-    return await runPsql(inv.argv, inv.env);
+    return await runPsql(inv.argv, inv.env, inv.fds);
   } catch (err) {
     return reportError(err);
   } finally {
@@ -32,9 +33,15 @@ export async function psqlCommand(
 
 const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1, SIGQUIT: 3 } as const;
 
-function runPsql(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+/** Run psql (inheriting `fds` as 3, 4, …) with a watchdog that ends it should this process be killed. */
+function runPsql(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  fds: readonly number[],
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn("psql", argv, { stdio: "inherit", env });
+    const child = spawn("psql", argv, { stdio: ["inherit", "inherit", "inherit", ...fds], env });
+    const watchdog = child.pid === undefined ? undefined : watchChild(child.pid);
     // psql handles Ctrl-C itself (cancels the query); we only pass signals on and wait.
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
     const forwarded = ["SIGTERM", "SIGHUP"] as const;
@@ -43,6 +50,7 @@ function runPsql(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<numbe
     process.on("SIGQUIT", ignore);
     for (const s of forwarded) process.on(s, forward);
     const done = () => {
+      watchdog?.release();
       process.off("SIGINT", ignore);
       process.off("SIGQUIT", ignore);
       for (const s of forwarded) process.off(s, forward);

@@ -1,16 +1,19 @@
 /**
  * The psql connector (SPEC §3.5): argv and environment to run psql on a
  * resolved connection. Connection settings travel in libpq's PG* variables (no
- * quoting problems, nothing to parse in argv); the password in a 0600 pgpass
- * file in a private directory, or — when too long for psql — in PGPASSWORD of
- * the psql process only. Never in argv, never in any other file.
+ * quoting problems, nothing to parse in argv), none inherited; the password in
+ * a 0600 pgpass (pgpass.ts: unlinked before psql starts, where the OS allows)
+ * or — when too long for psql — in PGPASSWORD of the psql process only. Never
+ * in argv, never in any other file.
  */
 import { constants } from "node:fs";
-import { access, chmod, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { access, stat } from "node:fs/promises";
 import { delimiter, isAbsolute, join } from "node:path";
 import { ConnectionConfigError } from "../shared/errors";
+import { createPgpass, fitsPgpass, type PgpassDelivery } from "./pgpass";
 import type { ResolvedDb } from "./types";
+
+export { fitsPgpass, PGPASS_MAX_PASSWORD, pgpassEscape } from "./pgpass";
 
 /** lava's psql options. */
 export const PSQL_OPTIONS = [
@@ -21,13 +24,6 @@ export const PSQL_OPTIONS = [
   "--pset",
   "footer=off",
 ] as const;
-
-/**
- * Longest password put in a pgpass file. Older psql/libpq builds cut longer
- * ones (the seed's "psql CLI password limitations"); IAM tokens (~300 chars,
- * ~1.2 KB with session credentials) always exceed it.
- */
-export const PGPASS_MAX_PASSWORD = 100;
 
 /**
  * libpq's variables: none is inherited. Any of them (PGHOSTADDR, PGOPTIONS,
@@ -44,18 +40,10 @@ export interface PsqlInvocation {
   readonly env: NodeJS.ProcessEnv;
   /** How the password is delivered (for tests and debugging; never the value). */
   readonly passwordVia: "pgpass" | "env";
-  /** Removes the private directory and pgpass file; safe to call twice. */
+  /** Descriptors psql must inherit as 3, 4, … (spawn's stdio after the standard three). */
+  readonly fds: readonly number[];
+  /** Closes the pgpass descriptor or removes its directory; safe to call twice. */
   cleanup(): Promise<void>;
-}
-
-/** Escape a pgpass field: `\` and `:` are special to libpq. */
-export function pgpassEscape(field: string): string {
-  return field.replace(/[\\:]/g, (c) => `\\${c}`);
-}
-
-/** Whether a password can go into a pgpass file. */
-export function fitsPgpass(password: string): boolean {
-  return password.length <= PGPASS_MAX_PASSWORD && !/[\r\n]/.test(password);
 }
 
 /**
@@ -70,6 +58,8 @@ export async function preparePsql(
     baseEnv?: NodeJS.ProcessEnv;
     /** Always deliver the password in PGPASSWORD (of the psql process), never in a pgpass file. */
     passwordInEnv?: boolean;
+    /** @default DEFAULT_PGPASS_DELIVERY - a descriptor of an unlinked file on Linux, else a path */
+    pgpass?: PgpassDelivery;
   },
 ): Promise<PsqlInvocation> {
   const env: NodeJS.ProcessEnv = {};
@@ -97,30 +87,27 @@ export async function preparePsql(
   env.PGGSSENCMODE = "disable";
 
   const password = await conn.password();
-  let dir: string | undefined;
-  let passwordVia: PsqlInvocation["passwordVia"];
   if (conn.auth === "password" && fitsPgpass(password) && !options.passwordInEnv) {
-    dir = await mkdtemp(join(tmpdir(), "lava-psql-"));
-    await chmod(dir, 0o700);
-    const file = join(dir, "pgpass");
-    const line = [conn.host, String(conn.port), "*", conn.user, password].map((f, i) =>
-      i === 2 ? f : pgpassEscape(f),
+    const pgpass = await createPgpass(
+      { host: conn.host, port: conn.port, user: conn.user, password },
+      options.pgpass,
     );
-    await writeFile(file, `${line.join(":")}\n`, { mode: 0o600, flag: "wx" });
-    env.PGPASSFILE = file;
-    passwordVia = "pgpass";
-  } else {
-    env.PGPASSWORD = password;
-    passwordVia = "env";
+    env.PGPASSFILE = pgpass.file;
+    return {
+      argv: [...PSQL_OPTIONS, ...(options.extraArgs ?? [])],
+      env,
+      passwordVia: "pgpass",
+      fds: pgpass.fds,
+      cleanup: () => pgpass.close(),
+    };
   }
-  const privateDir = dir;
+  env.PGPASSWORD = password;
   return {
     argv: [...PSQL_OPTIONS, ...(options.extraArgs ?? [])],
     env,
-    passwordVia,
-    cleanup: async () => {
-      if (privateDir) await rm(privateDir, { recursive: true, force: true });
-    },
+    passwordVia: "env",
+    fds: [],
+    cleanup: async () => undefined,
   };
 }
 

@@ -3,19 +3,23 @@
  * real AWS SDK clients against the local SSM / Secrets Manager stub, IAM tokens
  * made deterministic by freezing the clock.
  */
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Signer } from "@aws-sdk/rds-signer";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { jobApplicationName } from "../../lambda/connectors/app-name";
 import { rdsTokenSigner } from "../../lambda/connectors/iam-token";
 import { connectPg } from "../../lambda/connectors/pg-client";
+import { pgpassEscape } from "../../lambda/connectors/psql";
 import { type ResolveDeps, resolveDbConnection } from "../../lambda/connectors/resolve";
 import { AwsSecretStore } from "../../lambda/connectors/secret-store";
 import { DatabaseConnectError } from "../../lambda/shared/errors";
 import { validateRealm } from "../../lambda/spec/validate";
-import { runCli } from "../support/cli";
+import { CLI, runCli } from "../support/cli";
 import {
   type AwsStub,
   createTestPki,
@@ -301,6 +305,89 @@ describe("lava-aurora psql", () => {
     expect(r.code).toBe(0);
   });
 
+  it("leaves no file holding the password, nor psql running, when the CLI is SIGKILLed mid-session", async () => {
+    // Prepare
+    const file = await realmFile("psql-kill", [
+      pgConn("pw", { user: "pwuser", password: "/lava/dev/pwuser", ssl: true }),
+    ]);
+    const tmp = await mkdtemp(join(dir, "tmp-"));
+    // The server notices a vanished client during pg_sleep only when it checks.
+    await cluster.query("ALTER ROLE pwuser SET client_connection_check_interval = '100ms'");
+    const cli = spawn(
+      process.execPath,
+      [CLI, "psql", "pw", "--realm-file", file, "--", "-tAc", "SELECT pg_sleep(60)"],
+      { env: { ...process.env, ...stub.env(), TMPDIR: tmp }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const cliExit = new Promise((ok) => cli.once("exit", ok));
+    let psqlPid: number | undefined;
+    try {
+      await waitFor(async () => (await sessions("lv-dev-psql-pw", "pg_sleep")) === 1);
+      psqlPid = childrenOf(cli.pid as number, "psql")[0];
+      expect(psqlPid).toBeGreaterThan(0);
+      // While psql runs, the pgpass is already gone from the file system.
+      expect(await filesHolding(tmp, PW_PASSWORD)).toEqual([]);
+      // Act
+      cli.kill("SIGKILL");
+      await cliExit;
+      // Assess
+      await waitFor(async () => processGone(psqlPid as number));
+      await waitFor(async () => (await sessions("lv-dev-psql-pw", "pg_sleep")) === 0);
+      expect(await filesHolding(tmp, PW_PASSWORD)).toEqual([]);
+    } finally {
+      cli.kill("SIGKILL");
+      if (psqlPid && !processGone(psqlPid)) process.kill(psqlPid, "SIGKILL");
+      await cluster.query("ALTER ROLE pwuser RESET client_connection_check_interval");
+    }
+  });
+
+  it("reconnects within the session (\\c) with the pgpass already unlinked", async () => {
+    const file = await realmFile("psql-reconnect", [
+      pgConn("pw", { user: "pwuser", password: "/lava/dev/pwuser", ssl: true }),
+    ]);
+    const args = [
+      "-tA",
+      "-c",
+      "SELECT pg_backend_pid()",
+      "-c",
+      "\\c",
+      "-c",
+      "SELECT pg_backend_pid()",
+    ];
+    const r = await runCli(["psql", "pw", "--realm-file", file, "--", "-w", ...args], {
+      env: stub.env(),
+    });
+    expect(r.code).toBe(0);
+    // -w: never prompt; a second backend pid is a second connection, its password from the pgpass.
+    const [first, second] = r.stdout.trim().split("\n");
+    expect(Number(first)).toBeGreaterThan(0);
+    expect(Number(second)).toBeGreaterThan(0);
+    expect(second).not.toBe(first);
+  });
+
+  it("removes a dead CLI's leftover private directory at the next start, and keeps a live one's", async () => {
+    // Prepare: what a SIGKILLed CLI could leave, under a pid that is gone, and one of a live pid.
+    const file = await realmFile("psql-sweep", [
+      pgConn("pw", { user: "pwuser", password: "/lava/dev/pwuser", ssl: true }),
+    ]);
+    const tmp = await mkdtemp(join(dir, "tmp-"));
+    const deadPid = spawnSync("true").pid;
+    const dead = join(tmp, `lava-psql-${deadPid}-AbC123`);
+    const live = join(tmp, `lava-psql-${process.pid}-XyZ789`);
+    for (const d of [dead, live]) {
+      await mkdir(d, { mode: 0o700 });
+      await writeFile(join(d, "pgpass"), `*:*:*:pwuser:${PW_PASSWORD}\n`, { mode: 0o600 });
+    }
+    expect(processGone(deadPid)).toBe(true);
+    // Act
+    const r = await runCli(["psql", "pw", "--realm-file", file, "--", "-tAc", "SELECT 1"], {
+      env: { ...stub.env(), TMPDIR: tmp },
+    });
+    // Assess
+    expect(r.stdout).toBe("1\n");
+    expect(r.code).toBe(0);
+    expect(await readdir(tmp)).toEqual([`lava-psql-${process.pid}-XyZ789`]);
+  });
+
   it("passes psql's exit status through", async () => {
     const file = await realmFile("psql-exit", [
       pgConn("pw", { user: "pwuser", password: "/lava/dev/pwuser", ssl: true }),
@@ -369,6 +456,62 @@ describe("lava-aurora psql", () => {
     expect(r.stderr).toContain("connection pw: disabled (enabled: false)");
   });
 });
+
+/** Sessions of `app` whose query mentions `text`. */
+async function sessions(app: string, text: string): Promise<number> {
+  const res = await cluster.query(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND strpos(query, $2) > 0",
+    [app, text],
+  );
+  return (res.rows[0] as { n: number }).n;
+}
+
+/** Poll `check` every 50 ms for up to 10 s. */
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${check.toString()}`);
+    await sleep(50);
+  }
+}
+
+/** Pids of the live children of `parent` named `comm`, by /proc. */
+function childrenOf(parent: number, comm: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (name === comm && Number(ppid) === parent && state !== "Z") pids.push(Number(d));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
+/** Whether a process is gone (a zombie counts as gone). */
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") ?? true;
+  } catch {
+    return true;
+  }
+}
+
+/** Files under `root` (recursively) whose content holds `secret`, as it is or escaped for pgpass. */
+async function filesHolding(root: string, secret: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const text = await readFile(path, "utf8");
+    if (text.includes(secret) || text.includes(pgpassEscape(secret))) found.push(path);
+  }
+  return found;
+}
 
 function escapeLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;

@@ -1,4 +1,6 @@
+import { fstatSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
+import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   fitsPgpass,
@@ -71,14 +73,40 @@ describe("preparePsql", () => {
       });
       expect(inv.env.PGPASSWORD).toBeUndefined();
       expect(inv.passwordVia).toBe("pgpass");
-      const file = inv.env.PGPASSFILE as string;
-      expect(await readFile(file, "utf8")).toBe("db.example.com:5433:*:loader:pa\\:ss\\\\word\n");
-      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      // Linux: psql inherits the descriptor of an already unlinked 0600 file as fd 3.
+      expect(inv.env.PGPASSFILE).toBe("/dev/fd/3");
+      expect(inv.fds).toHaveLength(1);
+      const fd = inv.fds[0] as number;
+      expect(await readFile(`/proc/self/fd/${fd}`, "utf8")).toBe(
+        "db.example.com:5433:*:loader:pa\\:ss\\\\word\n",
+      );
+      const st = fstatSync(fd);
+      expect(st.mode & 0o777).toBe(0o600);
+      expect(st.nlink).toBe(0);
     } finally {
       await inv.cleanup();
     }
-    await expect(stat(inv.env.PGPASSFILE as string)).rejects.toThrow();
+    expect(() => fstatSync(inv.fds[0] as number)).toThrow(/EBADF/);
     await inv.cleanup();
+  });
+
+  it("keeps the pgpass as a 0600 file in a private directory for the session where descriptors cannot be reopened", async () => {
+    const inv = await preparePsql(resolved("pw"), {
+      applicationName: "a",
+      baseEnv: {},
+      pgpass: "path",
+    });
+    const file = inv.env.PGPASSFILE as string;
+    try {
+      expect(inv.fds).toEqual([]);
+      expect(file).toMatch(new RegExp(`/lava-psql-${process.pid}-[A-Za-z0-9]{6}/pgpass$`));
+      expect(await readFile(file, "utf8")).toBe("db.example.com:5433:*:loader:pw\n");
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      expect((await stat(dirname(file))).mode & 0o777).toBe(0o700);
+    } finally {
+      await inv.cleanup();
+    }
+    await expect(stat(dirname(file))).rejects.toThrow();
   });
 
   it("puts long passwords and IAM tokens in PGPASSWORD of the psql process only, and writes no file", async () => {

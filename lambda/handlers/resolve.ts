@@ -62,7 +62,7 @@ export function resolveDispatch(
   const globals = { ...(job.globals ?? {}), ...(input.globals ?? {}) };
   const enabled = renderEnabled(
     job.enabled,
-    baseContext({ realm: realm.name, job, globals, start }),
+    baseContext({ realm, job, globals, start }),
     `job ${job.job_id}: enabled`,
   );
   // A disabled job is skipped whatever its parameters (SPEC §4): they are checked only for a run.

@@ -53,7 +53,7 @@ export async function runJob(
     const parameters = { ...(job.parameters ?? {}), ...asMap(dispatch.parameters, "parameters") };
     const globals = { ...(job.globals ?? {}), ...asMap(dispatch.globals, "globals") };
     events.add(`run ${runId} of ${job.type} job ${job.job_id} in realm ${realm.name}`);
-    const ctx = baseContext({ realm: realm.name, job, globals, start });
+    const ctx = baseContext({ realm, job, runId, globals, start });
     if (!renderEnabled(job.enabled, ctx, `job ${job.job_id}: enabled`)) {
       events.add("job is disabled: skipped");
       return result({ status: "skipped", reason: "disabled" });

@@ -13,7 +13,7 @@
  * dispatches nothing; the other triggers of the object dispatch all the same.
  */
 import { parseS3Location } from "../jobs/db-from-s3/gzip-copy";
-import { pyDateTime, renderDeep, renderTemplate, templateUtils } from "../shared/templating";
+import { dtEnv, renderDeep, renderTemplate, templateUtils } from "../shared/templating";
 import type { TriggerSpec } from "../spec/trigger";
 import { parseDuration, parseSize } from "../spec/units";
 import type { Realm } from "../spec/validate";
@@ -116,13 +116,13 @@ export function triggerContext(realm: Realm, event: ObjectEvent): Record<string,
       bucket: event.bucket,
       key: event.key,
       size: event.size,
-      event_time: pyDateTime(new Date(event.event_time), "utc"),
+      event_time: new Date(event.event_time),
       event_type: event.event_type,
       aws_region: event.aws_region,
       source_ip: event.source_ip,
     },
     event: event.raw,
-    utils: templateUtils(),
+    utils: templateUtils(dtEnv()),
     realm: realm.name,
   };
 }

@@ -33,8 +33,9 @@ export type Outcome = Omit<JobResult, "job_id" | "run_id" | "events">;
 function renderNames(run: DbFromS3Run, p: LoadParams) {
   const at = `job ${run.job.job_id}: parameters.`;
   const ctx = baseContext({
-    realm: run.realm.name,
+    realm: run.realm,
     job: run.job,
+    runId: run.runId,
     globals: run.globals,
     vars: p.vars,
     start: run.start,

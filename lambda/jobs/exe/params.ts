@@ -127,8 +127,9 @@ export function checkExeParams(run: ExeRun): Omit<ExeParams, "args" | "env"> & {
 export function exeParams(run: ExeRun): ExeParams {
   const { rawArgs, rawEnv, jinja, vars, ...checked } = checkExeParams(run);
   const ctx = baseContext({
-    realm: run.realm.name,
+    realm: run.realm,
     job: run.job,
+    runId: run.runId,
     globals: run.globals,
     vars,
     start: run.start,

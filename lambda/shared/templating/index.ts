@@ -1,9 +1,20 @@
 /**
- * Jinja templating for job and trigger specs (SPEC §4, §6): lava renders its
- * templates with Jinja2; we use `@huggingface/jinja` (see `render.ts` for
- * where it differs), with Python-like datetimes and `utils` helpers.
+ * Jinja templating for job and trigger specs (SPEC §4, §6), rendering as
+ * lava's Python Jinja2 does (see `render.ts`), with lava's variables and
+ * `utils`.
  */
-export { baseContext } from "./context";
-export { type PyDateTime, pyDateTime } from "./py-datetime";
-export { renderDeep, renderEnabled, renderTemplate, TemplateError } from "./render";
-export { templateUtils } from "./utils";
+export {
+  type BaseContextOptions,
+  baseContext,
+  dtEnv,
+  type TemplateRealm,
+  templateValue,
+} from "./context";
+export {
+  compileTemplate,
+  renderDeep,
+  renderEnabled,
+  renderTemplate,
+  TemplateError,
+} from "./render";
+export { templateUtils, UTIL_NAMES } from "./utils";

@@ -1,20 +1,27 @@
 /**
- * Rendering Jinja templates with `@huggingface/jinja`, which understands the
- * Python idioms lava users write (`key.split('/')[-1]`, `w[::-1]`, `lower`,
- * `default`, `replace`, chained filters). Differences from Jinja2 that matter
- * here:
- *
- * - Whitespace: rendered with Jinja2's defaults (`trim_blocks` and
- *   `lstrip_blocks` off, one trailing newline dropped), not the engine's
- *   chat-template defaults.
- * - Globals: Jinja2's (see `jinja-globals.ts`), not the engine's
- *   chat-template extras.
- * - No HTML auto-escaping (Jinja2's default too).
+ * Rendering Jinja templates as lava does (Python Jinja2, default settings),
+ * with one deliberate difference: undefined names and attributes are errors
+ * (Jinja2's `StrictUndefined`), never `''`. The engine is `./jinja`: Jinja2's
+ * lexer and parser rule for rule, evaluated over a Python value model, so
+ * values print as Python prints them (`True`, `None`, `{'a': 1}`).
  */
-import { Environment, Interpreter, parse, tokenize } from "@huggingface/jinja";
 import { LavaError } from "../errors";
-import { type RuntimeValue, toRuntime } from "./engine-values";
-import { JINJA_GLOBALS } from "./jinja-globals";
+import { templateValue } from "./context";
+import type { Stmt } from "./jinja/ast";
+import { PyError } from "./jinja/errors";
+import { Evaluator, Namespace, Scope } from "./jinja/evaluate";
+import { hasFilter } from "./jinja/filters";
+import { parseTemplate } from "./jinja/parser";
+import { hasTest } from "./jinja/tests";
+import {
+  iterate,
+  PyDict,
+  PyFunction,
+  PyObject,
+  PyTuple,
+  type PyValue,
+  Undefined,
+} from "./jinja/values";
 
 /**
  * A template could not be parsed or rendered. Never retryable: the same
@@ -28,21 +35,84 @@ export class TemplateError extends LavaError {
   }
 }
 
-type Program = ReturnType<typeof parse>;
+/** Jinja2's default globals. */
+const GLOBALS: Record<string, PyValue> = {
+  range: new PyFunction("range", (args) => {
+    const n = args.map((a) => {
+      if (typeof a !== "bigint" && typeof a !== "boolean") {
+        throw new PyError("TypeError", "'float' object cannot be interpreted as an integer");
+      }
+      return BigInt(a);
+    });
+    if (n.length < 1 || n.length > 3)
+      throw new PyError("TypeError", `range expected 1 to 3 arguments, got ${n.length}`);
+    const [start, stop, step] =
+      n.length === 1 ? [0n, n[0] ?? 0n, 1n] : [n[0] ?? 0n, n[1] ?? 0n, n[2] ?? 1n];
+    if (step === 0n) throw new PyError("ValueError", "range() arg 3 must not be zero");
+    const out: PyValue[] = [];
+    for (let i = start; step > 0n ? i < stop : i > stop; i += step) {
+      out.push(i);
+      if (out.length > 100_000)
+        throw new PyError(
+          "OverflowError",
+          "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).",
+        );
+    }
+    return out;
+  }),
+  dict: new PyFunction("dict", (args, kwargs) => {
+    const d = new PyDict();
+    const src = args[0];
+    if (src instanceof PyDict) for (const [k, v] of src.items()) d.set(k, v);
+    else if (src !== undefined)
+      for (const pair of iterate(src)) d.set(...(iterate(pair) as [PyValue, PyValue]));
+    for (const [k, v] of kwargs) d.set(k, v);
+    return d;
+  }),
+  namespace: new PyFunction("namespace", (args, kwargs) => {
+    const ns = new Namespace();
+    const src = args[0];
+    if (src instanceof PyDict) for (const [k, v] of src.items()) ns.attrs.set(String(k), v);
+    for (const [k, v] of kwargs) ns.attrs.set(k, v);
+    return ns;
+  }),
+};
+
+/**
+ * Jinja2 rejects unknown filters and tests when it compiles, except inside
+ * `{% if %}` blocks and inline `if` expressions, where they fail only when run.
+ */
+function checkNames(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const n of node) checkNames(n);
+    return;
+  }
+  if (node === null || typeof node !== "object") return;
+  const n = node as { kind?: string; name?: unknown };
+  if (n.kind === "if" || n.kind === "cond") return;
+  if (n.kind === "filter" && !hasFilter(n.name as string)) {
+    throw new PyError("TemplateAssertionError", `No filter named '${String(n.name)}'.`);
+  }
+  if (n.kind === "test" && !hasTest(n.name as string)) {
+    throw new PyError("TemplateAssertionError", `No test named '${String(n.name)}'.`);
+  }
+  for (const v of Object.values(n)) if (typeof v === "object") checkNames(v);
+}
 
 /** Parsed templates by source; the same strings render on every run. */
 const CACHE_LIMIT = 500;
-const cache = new Map<string, Program>();
+const cache = new Map<string, Stmt[]>();
 
-function compile(source: string): Program {
+/** Parse (and check) a template, cached. */
+export function compileTemplate(source: string): Stmt[] {
   const hit = cache.get(source);
   if (hit !== undefined) {
-    // Most recently used last, so the oldest use is evicted first.
     cache.delete(source);
     cache.set(source, hit);
     return hit;
   }
-  const program = parse(tokenize(source, { lstrip_blocks: false, trim_blocks: false }));
+  const program = parseTemplate(source);
+  checkNames(program);
   cache.set(source, program);
   if (cache.size > CACHE_LIMIT) {
     const oldest = cache.keys().next().value;
@@ -56,36 +126,50 @@ function isTemplate(source: string): boolean {
   return source.includes("{{") || source.includes("{%") || source.includes("{#");
 }
 
+const isPy = (v: unknown): boolean =>
+  v instanceof PyDict || v instanceof PyObject || v instanceof PyTuple || v instanceof Undefined;
+
 /**
  * Render one Jinja template.
  *
- * Strings without `{{`, `{%` or `{#` come back unchanged (no parsing). Parsed
+ * Strings without `{{`, `{%` or `{#` come back as Jinja2 returns them: newlines
+ * normalised to `\n`, one trailing newline dropped (no parsing). Parsed
  * templates are cached (bounded), so rendering the same string again is cheap.
  *
  * @param source the template text
- * @param context the variables (see `baseContext`)
+ * @param context the variables (see `baseContext`); plain JS values are
+ *   converted (objects to dicts, Dates to aware UTC datetimes)
  * @param what what is being rendered, for error messages, e.g.
  *   `job sales/load: parameters.key`
  * @throws TemplateError naming `what` and the engine's complaint (syntax
- *   error, unknown filter, failed call, …), never context values
+ *   error, undefined name, failed call, …), never context values
  */
 export function renderTemplate(
   source: string,
   context: Record<string, unknown>,
   what: string,
 ): string {
-  if (!isTemplate(source)) return source;
+  // Jinja2 drops one trailing newline from every template, markup or not.
+  if (!isTemplate(source)) return source.replace(/\r\n|\r/g, "\n").replace(/\n$/, "");
   try {
-    const program = compile(source);
-    const env = new Environment();
-    for (const [name, value] of Object.entries({ ...JINJA_GLOBALS, ...context })) {
-      env.setVariable(name, toRuntime(value) as never);
+    const program = compileTemplate(source);
+    const scope = new Scope();
+    for (const [name, value] of Object.entries(GLOBALS)) scope.set(name, value);
+    for (const [name, value] of Object.entries(context)) {
+      if (value !== undefined)
+        scope.set(name, isPy(value) ? (value as PyValue) : templateValue(value));
     }
-    const result = new Interpreter(env).run(program) as RuntimeValue;
-    return String(result.value);
+    return new Evaluator().run(program, scope.child());
   } catch (err) {
-    const message = err instanceof Error ? err.message : "unknown error";
-    throw new TemplateError(`${what}: template error: ${message}`, { cause: err });
+    if (err instanceof PyError) {
+      throw new TemplateError(`${what}: template error: ${err.pyType}: ${err.message}`, {
+        cause: err,
+      });
+    }
+    if (err instanceof RangeError) {
+      throw new TemplateError(`${what}: template error: ${err.message}`, { cause: err });
+    }
+    throw err;
   }
 }
 

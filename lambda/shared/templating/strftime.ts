@@ -117,11 +117,11 @@ export function strftime(f: TimeFields, format: string): string {
       case "P":
         return f.hour < 12 ? "am" : "pm";
       case "f":
-        return pad(f.ms * 1000, 6);
+        return pad(f.us, 6);
       case "z":
-        return formatOffset(f.offsetMinutes, false);
+        return f.offsetSeconds === undefined ? "" : formatOffset(f.offsetSeconds, false);
       case "Z":
-        return f.zoneName;
+        return f.zoneName ?? "";
       case "n":
         return "\n";
       case "t":

@@ -3,28 +3,52 @@ import { baseContext } from "../../../../lambda/shared/templating/context";
 import { renderTemplate } from "../../../../lambda/shared/templating/render";
 import { FIXED } from "../../../support/template-context";
 
-describe("baseContext", () => {
-  it("fills realm, job, globals, vars, start, ustart and utils", () => {
-    const c = baseContext({ realm: "dev", start: FIXED });
-    expect(c.realm).toBe("dev");
-    expect(c.job).toEqual({});
-    expect(c.globals).toEqual({});
-    expect(c.vars).toEqual({});
-    expect(String(c.ustart)).toBe("2026-01-31 08:05:09.123000+00:00");
-    expect((c.start as { timestamp(): number }).timestamp()).toBe(1769846709.123);
-    expect(Object.keys(c.utils as object)).toContain("basename");
-  });
+const show = (source: string, c: Record<string, unknown>) => renderTemplate(source, c, "t");
 
-  it("passes the given maps through", () => {
+describe("baseContext", () => {
+  it("gives lava's variables: realm dict, augmented job, globals, vars, start, ustart, utils", () => {
+    // Prepare
     const c = baseContext({
-      realm: "r",
-      job: { job_id: "sales/load" },
-      globals: { a: 1 },
+      realm: {
+        name: "dev",
+        top: { s3_temp: "s3://t/tmp", s3_payloads: "s3://p/pay", vpc: { vpc_id: "v" } },
+      },
+      job: { job_id: "sales/load", parameters: { a: 1 } },
+      runId: "run-1",
+      globals: { g: [1, "x"] },
       vars: { v: "x" },
       start: FIXED,
+      timeZone: "Australia/Sydney",
     });
+    // Act / Assess
+    expect(show("{{ realm }}", c)).toBe(
+      "{'realm': 'dev', 's3_temp': 's3://t/tmp', 's3_payloads': 's3://p/pay'}",
+    );
     expect(
-      renderTemplate("{{ job.job_id }} {{ globals.a }} {{ vars.v }} {{ realm }}", c, "t"),
-    ).toBe("sales/load 1 x r");
+      show(
+        "{{ job.job_id }} {{ job.run_id }} {{ job.realm }} {{ job.parameters }} {{ job.globals }}",
+        c,
+      ),
+    ).toBe("sales/load run-1 dev {'a': 1} {'g': [1, 'x']}");
+    expect(show("{{ job.ts_start == start }} {{ job.ts_ustart == ustart }} {{ vars.v }}", c)).toBe(
+      "True True x",
+    );
+    expect(show("{{ start }} {{ start.strftime('%Z') }} {{ ustart }}", c)).toBe(
+      "2026-01-31 19:05:09+11:00 AEDT 2026-01-31 08:05:09+00:00",
+    );
+    expect(show("{{ utils.keys() | list | sort | join(',') }}", c)).toContain("datetime,dateutil");
+  });
+
+  it("drops the start's fraction of a second, as lava's now_tz() does", () => {
+    const c = baseContext({ realm: "r", start: FIXED, timeZone: "UTC" });
+    expect(show("{{ start.microsecond }} {{ start.timestamp() }}", c)).toBe("0 1769846709.0");
+  });
+
+  it("accepts a bare realm name and has no state", () => {
+    const c = baseContext({ realm: "r", start: FIXED });
+    expect(show("{{ realm.realm }} {{ vars }} {{ globals }}", c)).toBe("r {} {}");
+    expect(() => show("{{ state.x }}", c)).toThrow(
+      "t: template error: UndefinedError: 'state' is undefined",
+    );
   });
 });

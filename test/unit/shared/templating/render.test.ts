@@ -1,6 +1,7 @@
-import { parse } from "@huggingface/jinja";
 import { describe, expect, it, vi } from "vitest";
 import { LavaError } from "../../../../lambda/shared/errors";
+import { PyError } from "../../../../lambda/shared/templating/jinja/errors";
+import { parseTemplate } from "../../../../lambda/shared/templating/jinja/parser";
 import {
   renderDeep,
   renderEnabled,
@@ -10,11 +11,12 @@ import {
 import { ctx, FIXED, render } from "../../../support/template-context";
 
 // Pass-through spy on the parser, to see when templates are (re)parsed.
-vi.mock("@huggingface/jinja", async (importOriginal) => {
-  const mod = await importOriginal<typeof import("@huggingface/jinja")>();
-  return { ...mod, parse: vi.fn(mod.parse) };
+vi.mock("../../../../lambda/shared/templating/jinja/parser", async (importOriginal) => {
+  const mod =
+    await importOriginal<typeof import("../../../../lambda/shared/templating/jinja/parser")>();
+  return { ...mod, parseTemplate: vi.fn(mod.parseTemplate) };
 });
-const parseSpy = vi.mocked(parse);
+const parseSpy = vi.mocked(parseTemplate);
 
 describe("renderTemplate keeps lava idioms working", () => {
   it.each([
@@ -32,7 +34,7 @@ describe("renderTemplate keeps lava idioms working", () => {
     ["{{ utils.basename(key) }}", "orders.csv"],
     ["{{ utils.dirname(key) }}", "landing/sales/2026"],
     ["{{ utils.splitext(utils.basename(key))[0] }}", "orders"],
-    ["{{ realm }}-{{ job.job_id | default('none') }}", "prod-none"],
+    ["{{ realm.realm }}-{{ job.job_id | default('none') }}", "prod-none"],
     ["{% if key.endswith('.csv') %}csv{% else %}other{% endif %}", "csv"],
     ["{% for p in key.split('/') %}{{ loop.index }}{% endfor %}", "1234"],
     ["{% for i in range(1, 4) %}{{ i }}{% endfor %}", "123"],
@@ -48,33 +50,27 @@ describe("renderTemplate keeps lava idioms working", () => {
   });
 
   it("prints datetimes like Python's str(datetime), also through | string and ~", () => {
-    expect(render("{{ ustart }}")).toBe("2026-01-31 08:05:09.123000+00:00");
-    expect(render("{{ ustart | string }}")).toBe("2026-01-31 08:05:09.123000+00:00");
-    expect(render("{{ 'at ' ~ ustart }}")).toBe("at 2026-01-31 08:05:09.123000+00:00");
-    expect(render("{% set t = ustart %}{{ t.isoformat() }}")).toBe(
-      "2026-01-31T08:05:09.123000+00:00",
+    expect(render("{{ t }}", { t: FIXED })).toBe("2026-01-31 08:05:09.123000+00:00");
+    expect(render("{{ t | string }}", { t: FIXED })).toBe("2026-01-31 08:05:09.123000+00:00");
+    expect(render("{{ 'at ' ~ ustart }}")).toBe("at 2026-01-31 08:05:09+00:00");
+    expect(render("{% set t = ustart %}{{ t.isoformat(sep=' ') }}")).toBe(
+      "2026-01-31 08:05:09+00:00",
     );
   });
 
-  it("passes positional and keyword arguments to context functions", () => {
-    const seen: unknown[][] = [];
-    const fn = (...args: unknown[]) => {
-      seen.push(args);
-      return "ok";
-    };
-    expect(render("{{ fn('a', 2, [1, 'b'], {'k': 'v'}, x=none) }}", { fn })).toBe("ok");
-    expect(seen).toEqual([["a", 2, [1, "b"], { k: "v" }, { x: null }]]);
-    expect(render("{{ ustart.isoformat(sep=' ') }}")).toBe("2026-01-31 08:05:09.123000+00:00");
+  it("prints values as Python does: True, None, reprs of lists and dicts", () => {
+    expect(render("{{ key.startswith('landing') }} {{ 1 == 2 }} {{ none }}")).toBe(
+      "True False None",
+    );
+    expect(render("{{ v }}", { v: { a: [1, "b", null, true, 1.5] } })).toBe(
+      "{'a': [1, 'b', None, True, 1.5]}",
+    );
   });
 
-  it("hands a datetime passed to a context function back as the same object", () => {
-    const ustart = ctx().ustart;
-    let got: unknown;
-    const f = (d: unknown): void => {
-      got = d;
-    };
-    renderTemplate("{{ f(ustart) }}", { ustart, f }, "t");
-    expect(got).toBe(ustart);
+  it("refuses JS functions in the context (templates call only Python-model values)", () => {
+    expect(() => render("{{ f() }}", { f: () => 1 })).toThrow(
+      "cannot use a function in a template",
+    );
   });
 
   it("treats a Date in the context as a UTC datetime", () => {
@@ -86,17 +82,22 @@ describe("renderTemplate keeps lava idioms working", () => {
     expect(render("a\n  {%- if true %}b{% endif -%}\n c")).toBe("abc");
   });
 
-  it("prints booleans lower-case (engine limitation; renderEnabled accepts it)", () => {
-    expect(render("{{ key.startswith('landing') }}")).toBe("true");
-    expect(render("{{ 1 == 2 }}")).toBe("false");
-  });
-
-  it("returns strings without template markup unchanged, without parsing", () => {
+  it("returns strings without template markup as Jinja2 does, without parsing", () => {
     const before = parseSpy.mock.calls.length;
     for (const s of ["plain text", "100% {not} a template }}", "", "{ {x} }"]) {
       expect(render(s)).toBe(s);
     }
+    expect(render("one trailing newline goes\n\n")).toBe("one trailing newline goes\n");
     expect(parseSpy.mock.calls.length).toBe(before);
+  });
+
+  it("fails on undefined names and attributes (StrictUndefined), except under is defined / default", () => {
+    expect(() => render("{{ nope }}")).toThrow(
+      "test: template error: UndefinedError: 'nope' is undefined",
+    );
+    expect(() => render("{{ globals.nope }}")).toThrow("'dict object' has no attribute 'nope'");
+    expect(() => render("{% if nope %}{% endif %}")).toThrow(/UndefinedError/);
+    expect(render("{{ nope is defined }} {{ nope | default('d') }}")).toBe("False d");
   });
 });
 
@@ -119,31 +120,31 @@ describe("renderTemplate errors", () => {
     expect(err.name).toBe("TemplateError");
     expect(err.retryable).toBe(false);
     expect(err.message).toBe(
-      "job sales/load: parameters.key: template error: Unexpected token: CloseExpression",
+      "job sales/load: parameters.key: template error: TemplateSyntaxError: unexpected '}', expected ')' (line 1)",
     );
-    expect(err.cause).toBeInstanceOf(SyntaxError);
+    expect(err.cause).toBeInstanceOf(PyError);
   });
 
   it("wraps a render error without putting context values in the message", () => {
     const err = errorOf("{{ secret.password | nosuchfilter }}");
     expect(err.message).toBe(
-      "job sales/load: parameters.key: template error: Unknown StringValue filter: nosuchfilter",
+      "job sales/load: parameters.key: template error: TemplateAssertionError: No filter named 'nosuchfilter'.",
     );
     expect(err.message).not.toContain("s3cr3t");
   });
 
   it("wraps errors thrown by context functions", () => {
     expect(errorOf("{{ ustart.strftime(secret) }}").message).toBe(
-      "job sales/load: parameters.key: template error: strftime() argument must be a string",
+      "job sales/load: parameters.key: template error: TypeError: strftime() argument 1 must be str, not dict",
     );
-    expect(errorOf("{{ key.rsplit('/', 1) }}").message).toBe(
-      "job sales/load: parameters.key: template error: Cannot call something that is not a function: got UndefinedValue",
+    expect(errorOf("{{ key.nosuch() }}").message).toBe(
+      "job sales/load: parameters.key: template error: UndefinedError: 'str object' has no attribute 'nosuch'",
     );
   });
 
-  it("does not offer the engine's chat-template globals", () => {
+  it("does not offer chat-template globals", () => {
     expect(render("{{ raise_exception is defined }}-{{ strftime_now is defined }}")).toBe(
-      "false-false",
+      "False-False",
     );
   });
 });
@@ -178,7 +179,7 @@ describe("renderTemplate cache", () => {
 describe("renderDeep", () => {
   it("renders every nested string, keeps keys and non-strings", () => {
     const value = {
-      "{{ key }}": "{{ realm }}",
+      "{{ key }}": "{{ realm.realm }}",
       list: ["{{ globals.g }}", 1, null, { inner: "{{ ustart.strftime('%Y') }}-x" }],
       flag: true,
       n: 2.5,
@@ -200,7 +201,7 @@ describe("renderDeep", () => {
   });
 
   it("renders a bare string and leaves numbers, booleans and undefined alone", () => {
-    expect(renderDeep("{{ realm }}", ctx(), "v")).toBe("prod");
+    expect(renderDeep("{{ realm.realm }}", ctx(), "v")).toBe("prod");
     expect(renderDeep(3, ctx(), "v")).toBe(3);
     expect(renderDeep(false, ctx(), "v")).toBe(false);
     expect(renderDeep(undefined, ctx(), "v")).toBeUndefined();
@@ -209,7 +210,7 @@ describe("renderDeep", () => {
   it("names the path of a failing string", () => {
     expect(() =>
       renderDeep({ files: ["ok", { name: "{{ bad( }}" }] }, ctx(), "job x: parameters"),
-    ).toThrow("job x: parameters.files[1].name: template error: Unexpected token: CloseExpression");
+    ).toThrow("job x: parameters.files[1].name: template error: TemplateSyntaxError: ");
   });
 });
 
@@ -224,8 +225,8 @@ describe("renderEnabled", () => {
     ["yes", false],
     ["1", false],
     ["", false],
-    ["{{ realm == 'prod' }}", true],
-    ["{{ realm == 'dev' }}", false],
+    ["{{ realm.realm == 'prod' }}", true],
+    ["{{ realm.realm == 'dev' }}", false],
     ["{{ 'True' if key.endswith('.csv') else 'False' }}", true],
     ["{{ globals.enabled | default('true') }}", true],
   ])("reads %j as %s", (value, expected) => {

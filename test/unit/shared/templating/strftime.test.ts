@@ -1,9 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { pyDateTime } from "../../../../lambda/shared/templating/py-datetime";
 import { FIXED, render } from "../../../support/template-context";
 
-describe("pyDateTime strftime (utc)", () => {
-  const t = pyDateTime(FIXED, "utc");
+/** A UTC datetime for `date` (Dates in a context are aware UTC datetimes). */
+const at = (date: Date) => ({
+  strftime: (format: string) => render("{{ t.strftime(f) }}", { t: date, f: format }),
+});
+
+describe("datetime.strftime (glibc, C locale)", () => {
+  const t = at(FIXED);
 
   it.each([
     ["%a", "Sat"],
@@ -42,7 +46,7 @@ describe("pyDateTime strftime (utc)", () => {
   });
 
   it("pads and unpads single-digit fields", () => {
-    const d = pyDateTime(new Date(Date.UTC(2026, 2, 5, 4, 3, 2)), "utc");
+    const d = at(new Date(Date.UTC(2026, 2, 5, 4, 3, 2)));
     expect(d.strftime("%d %m %H %I %M %S %j")).toBe("05 03 04 04 03 02 064");
     expect(d.strftime("%-d %-m %-H %-I %-M %-S %-j")).toBe("5 3 4 4 3 2 64");
     expect(d.strftime("%c")).toBe("Thu Mar  5 04:03:02 2026");
@@ -50,9 +54,8 @@ describe("pyDateTime strftime (utc)", () => {
   });
 
   it("uses a 12-hour clock for %I and %p", () => {
-    const at = (h: number) =>
-      pyDateTime(new Date(Date.UTC(2026, 0, 1, h)), "utc").strftime("%I %p");
-    expect([at(0), at(11), at(12), at(15), at(23)]).toEqual([
+    const hour = (h: number) => at(new Date(Date.UTC(2026, 0, 1, h))).strftime("%I %p");
+    expect([hour(0), hour(11), hour(12), hour(15), hour(23)]).toEqual([
       "12 AM",
       "11 AM",
       "12 PM",
@@ -63,11 +66,16 @@ describe("pyDateTime strftime (utc)", () => {
 
   it("numbers weeks across the year boundary like Python", () => {
     // 2027-01-01 is a Friday: ISO week 53 of 2026, %U/%W week 0.
-    const d = pyDateTime(new Date(Date.UTC(2027, 0, 1)), "utc");
+    const d = at(new Date(Date.UTC(2027, 0, 1)));
     expect(d.strftime("%G-%V %u %U %W %j")).toBe("2026-53 5 00 00 001");
     // 2024-12-30 is a Monday in ISO week 1 of 2025.
-    const e = pyDateTime(new Date(Date.UTC(2024, 11, 30)), "utc");
+    const e = at(new Date(Date.UTC(2024, 11, 30)));
     expect(e.strftime("%G-%V %U %W %j")).toBe("2025-01 52 53 365");
+  });
+
+  it("prints a naive datetime's %z and %Z as nothing, an aware local one's as its zone", () => {
+    expect(render("[{{ utils.datetime(2026, 1, 31).strftime('%z%Z') }}]")).toBe("[]");
+    expect(render("{{ start.strftime('%z %Z') }}")).toBe("+0000 UTC");
   });
 
   it("is reachable from a template with its arguments", () => {

@@ -1,21 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { templateUtils } from "../../../../lambda/shared/templating/utils";
 import { render } from "../../../support/template-context";
 
-describe("templateUtils", () => {
-  const u = templateUtils() as Record<string, (...args: unknown[]) => unknown>;
-
-  it("offers only pure helpers", () => {
-    expect(Object.keys(u).sort()).toEqual([
-      "basename",
-      "dirname",
-      "now",
-      "splitext",
-      "urlquote",
-      "urlunquote",
-      "utcnow",
-      "uuid",
-    ]);
+describe("utils", () => {
+  it("offers lava's utilities and the project's earlier extras, nothing that reads files or env", () => {
+    expect(render("{{ utils.keys() | list | sort | join(' ') }}")).toBe(
+      "basename date datetime dateutil dirname now parsedate path re s3bucket s3key splitext time timedelta urlquote urlunquote utcnow uuid",
+    );
+    expect(() => render("{{ utils.path.exists('/etc') }}")).toThrow(/UndefinedError/);
   });
 
   it.each([
@@ -27,44 +18,53 @@ describe("templateUtils", () => {
     ["//a", "a", "//"],
     ["", "", ""],
   ])("splits %j into basename %j and dirname %j like os.path", (path, base, dir) => {
-    expect(u.basename?.(path)).toBe(base);
-    expect(u.dirname?.(path)).toBe(dir);
+    expect(render("{{ utils.path.basename(p) }}|{{ utils.path.dirname(p) }}", { p: path })).toBe(
+      `${base}|${dir}`,
+    );
+    expect(render("{{ utils.basename(p) }}|{{ utils.dirname(p) }}", { p: path })).toBe(
+      `${base}|${dir}`,
+    );
   });
 
   it.each([
-    ["a/b/c.tar.gz", ["a/b/c.tar", ".gz"]],
-    ["c.csv", ["c", ".csv"]],
-    [".bashrc", [".bashrc", ""]],
-    ["..x.csv", ["..x", ".csv"]],
-    ["a.b/c", ["a.b/c", ""]],
-    ["noext", ["noext", ""]],
-    ["trailing.", ["trailing", "."]],
-  ])("splitext(%j) is %j", (path, expected) => {
-    expect(u.splitext?.(path)).toEqual(expected);
+    ["a/b/c.tar.gz", "('a/b/c.tar', '.gz')"],
+    ["c.csv", "('c', '.csv')"],
+    [".bashrc", "('.bashrc', '')"],
+    ["..x.csv", "('..x', '.csv')"],
+    ["a.b/c", "('a.b/c', '')"],
+    ["trailing.", "('trailing', '.')"],
+  ])("splitext(%j) is %s", (path, expected) => {
+    expect(render("{{ utils.path.splitext(p) }}", { p: path })).toBe(expected);
   });
 
   it("quotes and unquotes URLs like urllib.parse", () => {
-    expect(u.urlquote?.("a b/c&d=é~_.-")).toBe("a%20b/c%26d%3D%C3%A9~_.-");
-    expect(u.urlquote?.("a/b c", "")).toBe("a%2Fb%20c");
-    expect(u.urlunquote?.("a%20b%2Fc%C3%A9+x%zz%")).toBe("a b/cé+x%zz%");
-    expect(u.urlunquote?.("bad%FF")).toBe("bad\uFFFD");
-    expect(render("{{ utils.urlquote(key ~ ' x') }}")).toBe("landing/sales/2026/orders.csv%20x");
+    expect(render("{{ utils.urlquote('a b/c&d=é~_.-') }}")).toBe("a%20b/c%26d%3D%C3%A9~_.-");
+    expect(render("{{ utils.urlquote('a/b c', '') }}")).toBe("a%2Fb%20c");
+    expect(render("{{ utils.urlunquote('a%20b%2Fc%C3%A9+x%zz%') }}")).toBe("a b/cé+x%zz%");
+  });
+
+  it("splits S3 names as lava's s3_split does", () => {
+    expect(render("{{ utils.s3bucket(realm.s3_temp) }} {{ utils.s3key(realm.s3_temp) }}")).toBe(
+      "prod-temp lava/tmp",
+    );
+    expect(() => render("{{ utils.s3key('s3://') }}")).toThrow(
+      /ValueError: Invalid S3 object name/,
+    );
   });
 
   it("makes random UUIDs and current datetimes", () => {
-    const a = u.uuid?.();
+    const a = render("{{ utils.uuid() }}");
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(u.uuid?.()).not.toBe(a);
-    const before = Date.now() / 1000;
-    const now = render("{{ utils.utcnow().timestamp() }}");
-    expect(Number(now)).toBeGreaterThanOrEqual(before);
+    expect(render("{{ utils.uuid() }}")).not.toBe(a);
+    const before = Math.floor(Date.now() / 1000);
+    expect(Number(render("{{ utils.datetime.now().timestamp() }}"))).toBeGreaterThanOrEqual(before);
     expect(render("{{ utils.utcnow().isoformat() }}")).toMatch(/\+00:00$/);
     expect(render("{{ utils.now().year }}")).toBe(String(new Date().getFullYear()));
   });
 
   it("refuses non-string paths without echoing them", () => {
-    expect(() => render("{{ utils.basename(123456789) }}")).toThrow(
-      "test: template error: basename() argument must be a string",
+    expect(() => render("{{ utils.path.basename(123456789) }}")).toThrow(
+      "test: template error: TypeError: basename() argument must be str, not int",
     );
   });
 });

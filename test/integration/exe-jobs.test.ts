@@ -127,7 +127,7 @@ describe("exe jobs", () => {
         "exe",
         "scripts/show.sh first 'two words'",
         {
-          args: ["{{ realm }}-{{ globals.day }}", "{{ vars.v | upper }}"],
+          args: ["{{ realm.realm }}-{{ globals.day }}", "{{ vars.v | upper }}"],
           env: { GREETING: "hello {{ job.owner }}", COUNT: 3 },
           vars: { v: "x" },
         },
@@ -333,25 +333,58 @@ describe("exe jobs", () => {
     expect(await output(r, "stdout")).toBe("one\ntwo\n");
   });
 
-  it("takes dispatched args and env literally, and jinja: false literally too", async () => {
+  it("renders dispatched args and env as lava does, except what the dispatch marks literal, and nothing with jinja: false", async () => {
     await put("scripts/echo.sh", sh('echo "$@|$X"'));
     const realm = realmWith([
-      job("echo", "exe", "scripts/echo.sh", { args: ["{{ realm }}"], env: { X: "{{ realm }}" } }),
+      job("echo", "exe", "scripts/echo.sh", {
+        args: ["{{ job.job_id }}"],
+        env: { X: "{{ job.job_id }}" },
+      }),
       job("raw", "exe", "scripts/echo.sh", {
-        args: ["{{ realm }}"],
-        env: { X: "{{ realm }}" },
+        args: ["{{ job.job_id }}"],
+        env: { X: "{{ job.job_id }}" },
         jinja: false,
       }),
     ]);
     const own = await run(realm, { job_id: "echo" });
-    expect(await output(own, "stdout")).toBe("dev|dev\n");
-    const dispatched = await run(realm, {
+    expect(await output(own, "stdout")).toBe("echo|echo\n");
+    const parameters = {
+      args: ["{{ 7 * 6 }}", "{% raw %}{{{% endraw %}"],
+      env: { X: "{{ job.job_id }}" },
+    };
+    const dispatched = await run(realm, { job_id: "echo", parameters });
+    expect(await output(dispatched, "stdout")).toBe("42 {{|echo\n");
+    const literal = await run(realm, {
       job_id: "echo",
-      parameters: { args: ["{{ 7 * 6 }}", "{% raw %}"], env: { X: "{{ job.job_id }}" } },
+      parameters,
+      literal_parameters: ["args", "env"],
     });
-    expect(await output(dispatched, "stdout")).toBe("{{ 7 * 6 }} {% raw %}|{{ job.job_id }}\n");
+    expect(await output(literal, "stdout")).toBe(
+      "{{ 7 * 6 }} {% raw %}{{{% endraw %}|{{ job.job_id }}\n",
+    );
     const raw = await run(realm, { job_id: "raw" });
-    expect(await output(raw, "stdout")).toBe("{{ realm }}|{{ realm }}\n");
+    expect(await output(raw, "stdout")).toBe("{{ job.job_id }}|{{ job.job_id }}\n");
+  });
+
+  it("renders the payload line's arguments and a pkg command's, as lava does", async () => {
+    await put("scripts/echo.sh", sh('echo "$@"'));
+    const realm = realmWith([
+      // As in lava's docs: the line is split like a shell line first, so no spaces inside {{ }}.
+      job("line", "exe", "scripts/echo.sh --level {{vars.level}} -y", {
+        vars: { level: "info" },
+        args: ["{{ vars.level | upper }}"],
+      }),
+      job("plain", "exe", "scripts/echo.sh --level {{vars.level}}", {
+        vars: { level: "info" },
+        jinja: false,
+      }),
+    ]);
+    const line = await run(realm, { job_id: "line" });
+    expect(line).toMatchObject({ status: "ok" });
+    expect(await output(line, "stdout")).toBe("--level info -y INFO\n");
+    const plain = await run(realm, { job_id: "plain" });
+    expect(plain).toMatchObject({ status: "ok" });
+    expect(await output(plain, "stdout")).toBe("--level {{vars.level}}\n");
   });
 
   it("fails before any S3 work without s3_temp, a payload, or with shell syntax in it", async () => {
@@ -438,11 +471,15 @@ describe("pkg jobs", () => {
     await put(`pkgs/${name}`, await tarball(flag));
     const jobId = `pkg-${name.replaceAll(".", "-")}`;
     const realm = realmWith([
-      job(jobId, "pkg", `pkgs/${name} b`, { command: "bin/run.sh a", args: ["{{ realm }}"] }),
+      job(jobId, "pkg", `pkgs/${name} b`, {
+        command: "bin/run.sh a {{job.job_id}}",
+        args: ["{{ realm.realm }}"],
+      }),
     ]);
     const r = await run(realm, { job_id: jobId });
     expect(r).toMatchObject({ status: "ok", exit_code: 0 });
-    expect(await output(r, "stdout")).toBe("pkg a b dev in 0\nmessage\n");
+    // The command's arguments are rendered as lava renders them.
+    expect(await output(r, "stdout")).toBe(`pkg a ${jobId} b dev in 0\nmessage\n`);
   });
 
   it("unpacks a zip and runs the command inside it", async () => {

@@ -1,7 +1,8 @@
 /**
  * exe/pkg parameters after the dispatch merge, and the payload line, checked
- * before any S3 work (SPEC §7); then `args` and `env` rendered (unless
- * `jinja: false` or the dispatch supplied them: those are taken literally).
+ * before any S3 work (SPEC §7); then the payload line's and the command's
+ * arguments, `args` and `env` rendered, as lava renders them (unless `jinja:
+ * false`, or the dispatch lists them in `literal_parameters`).
  */
 import { SpecError } from "../../shared/errors";
 import { baseContext, renderTemplate } from "../../shared/templating";
@@ -137,8 +138,21 @@ export function exeParams(run: ExeRun): ExeParams {
   const at = `job ${run.job.job_id}: parameters.`;
   const render = (field: string, value: string, where: string) =>
     jinja && !run.literal.has(field) ? renderTemplate(value, ctx, `${at}${where}`) : value;
+  // As lava: the payload line's and the command's arguments are rendered like `args`
+  // (the program itself is not). The payload is the job's, never a dispatch's.
+  const { payload, command } = checked;
   return {
     ...checked,
+    payload: {
+      ...payload,
+      args: payload.args.map((a, i) =>
+        jinja ? renderTemplate(a, ctx, `job ${run.job.job_id}: payload (argument ${i + 1})`) : a,
+      ),
+    },
+    command: command && [
+      command[0] as string,
+      ...command.slice(1).map((a, i) => render("command", a, `command (argument ${i + 1})`)),
+    ],
     args: rawArgs.map((a, i) => render("args", a, `args[${i}]`)),
     env: Object.fromEntries(
       Object.entries(rawEnv).map(([k, v]) => [

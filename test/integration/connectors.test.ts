@@ -416,17 +416,11 @@ describe("lava-aurora psql", () => {
     const file = await realmFile("psql-iam", [
       { ...pgConn("iam", { user: "iamlong" }), type: "postgres-aurora" },
     ]);
-    const stamp = frozen
-      .toISOString()
-      .replace("T", " ")
-      .replace(/\.\d+Z$/, "");
     // Act
     const r = await runCli(["psql", "iam", "--realm-file", file, "--", "-tAc", QUERY], {
-      prefix: ["faketime", "-f", stamp],
+      frozenAt: frozen,
       env: {
         ...stub.env(),
-        TZ: "UTC",
-        DONT_FAKE_MONOTONIC: "1",
         AWS_ACCESS_KEY_ID: creds.accessKeyId,
         AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
         AWS_SESSION_TOKEN: sessionToken,

@@ -1,6 +1,6 @@
 /** Runs the built `lava-aurora` CLI (dist/) as a child process, as a user would. */
 import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
 export const CLI = fileURLToPath(new URL("../../dist/lava-aurora.js", import.meta.url));
@@ -11,22 +11,32 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run `lava-aurora args…` with extra env and optional stdin; `prefix` runs it under e.g. faketime. */
+/** The preload that freezes a child's clock (see frozen-clock.mjs). */
+const FROZEN_CLOCK = fileURLToPath(new URL("./frozen-clock.mjs", import.meta.url));
+
+/**
+ * Run `lava-aurora args…` with extra env and optional stdin; `frozenAt` fixes the
+ * child's clock (`Date`) at that time, through a test-only Node preload.
+ */
 export function runCli(
   args: readonly string[],
   options: {
     env?: Record<string, string | undefined>;
     input?: string;
     cwd?: string;
-    prefix?: readonly string[];
+    frozenAt?: Date;
   } = {},
 ): Promise<CliResult> {
-  const prefix = options.prefix ?? [];
-  const [cmd, ...rest] = [...prefix, process.execPath, CLI, ...args];
+  const frozen = options.frozenAt;
+  const nodeArgs = frozen ? ["--import", pathToFileURL(FROZEN_CLOCK).href] : [];
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd as string, rest, {
+    const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
       cwd: options.cwd ?? REPO,
-      env: { ...process.env, ...options.env },
+      env: {
+        ...process.env,
+        ...options.env,
+        ...(frozen ? { LAVA_TEST_FROZEN_CLOCK: frozen.toISOString() } : {}),
+      },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";

@@ -10,6 +10,7 @@
  */
 import type { z } from "zod";
 import { SpecError } from "../shared/errors";
+import { specTemplateProblems } from "../shared/templating/spec-templates";
 import { type ConnectionSpec, connectionSchema, isAuroraType, POSTGRES_TYPES } from "./connection";
 import { checkDbFromS3Values } from "./db-from-s3-checks";
 import { formatIssues, showValue } from "./format";
@@ -295,9 +296,17 @@ export function validateRealm(doc: unknown, source: string, options: ValidateOpt
   const items = (["connection", "job", "trigger"] as const).flatMap((kind) =>
     collect(kind, doc, file, out),
   );
+  // lava's realm dict: the name and the top-level scalar settings (as templates see it).
+  const realmKeys = Object.keys(doc).filter(
+    (k) => !/^x-/i.test(k) && (doc[k] === null || typeof doc[k] !== "object"),
+  );
   for (const item of items) {
     parseItem(item, SCHEMAS[item.kind]);
     if (item.kind === "connection") checkConnection(item, realm, secrets);
+    else {
+      const found = specTemplateProblems(item.kind, item.raw, realmKeys);
+      item.problems.push(...found.map((p) => `${item.at}${p}`));
+    }
   }
   checkReferences(items);
   checkDbFromS3Values(items);

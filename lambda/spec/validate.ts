@@ -10,7 +10,7 @@
  */
 import type { z } from "zod";
 import { SpecError } from "../shared/errors";
-import { specTemplateProblems } from "../shared/templating/spec-templates";
+import { specTemplateProblems, splitTemplateProblems } from "../shared/templating/spec-templates";
 import { type ConnectionSpec, connectionSchema, isAuroraType, POSTGRES_TYPES } from "./connection";
 import { checkDbFromS3Values } from "./db-from-s3-checks";
 import { formatIssues, showValue } from "./format";
@@ -305,7 +305,9 @@ export function validateRealm(doc: unknown, source: string, options: ValidateOpt
     if (item.kind === "connection") checkConnection(item, realm, secrets);
     else {
       const found = specTemplateProblems(item.kind, item.raw, realmKeys);
-      item.problems.push(...found.map((p) => `${item.at}${p}`));
+      const { errors, warnings } = splitTemplateProblems(found.map((p) => `${item.at}${p}`));
+      item.problems.push(...errors);
+      out.warnings.push(...warnings);
     }
   }
   checkReferences(items);

@@ -36,7 +36,8 @@ function check(
 
 /**
  * The template problems of one raw job or trigger spec (x- fields and lava-only
- * fields already removed).
+ * fields already removed). Each would fail the render; see
+ * {@link splitTemplateProblems} for which ones `check` treats as errors.
  *
  * @param realmKeys the keys of lava's realm dict for this realm (`realm`, `s3_temp`, …)
  */
@@ -87,4 +88,17 @@ export function specTemplateProblems(
     check(out, "parameters.command", params.command, scope, false);
   }
   return out;
+}
+
+/**
+ * Which problems fail `check`: a template naming lava's `state` (which does not
+ * exist here) is an error; the rest are warnings, since a dispatch may replace
+ * the value before it is rendered and the run reports the failure loudly anyway.
+ */
+export function splitTemplateProblems(problems: readonly string[]): {
+  errors: string[];
+  warnings: string[];
+} {
+  const isError = (p: string) => /: template uses (job\.)?state: /.test(p);
+  return { errors: problems.filter(isError), warnings: problems.filter((p) => !isError(p)) };
 }

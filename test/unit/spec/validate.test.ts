@@ -527,7 +527,6 @@ describe("validateRealm", () => {
         }),
       );
       expect(problems).toEqual([
-        "realms/dev.yaml: trigger t1: parameters.columns[2]: template uses 'globals', which is not defined here (defined: bucket, event, info, key, realm, utils)",
         'realms/dev.yaml: trigger t1: parameters.columns[1]: column "c": COLLATE is not allowed: after the type only NOT NULL, NULL, PRIMARY KEY, UNIQUE and DEFAULT <constant> may follow, got "c TEXT COLLATE \\"C\\""',
         'realms/dev.yaml: trigger t1: parameters.args[0]: HEADER must be true, false, on, off, 1, 0 or match, got "maybe"',
         'realms/dev.yaml: trigger t1: parameters.table: invalid regular expression "/(": Unterminated group',

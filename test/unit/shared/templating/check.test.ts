@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { JOB_TEMPLATE_NAMES, templateProblems } from "../../../../lambda/shared/templating/check";
 import { specTemplateProblems } from "../../../../lambda/shared/templating/spec-templates";
+import { validateRealm } from "../../../../lambda/spec/validate";
 
 const scope = {
   names: JOB_TEMPLATE_NAMES,
@@ -78,5 +79,30 @@ describe("specTemplateProblems", () => {
       "globals.g[0]: template uses 'start', which is not defined here (defined: bucket, event, info, key, realm, utils)",
     ]);
     expect(specTemplateProblems("trigger", { ...trigger, jinja: false }, ["realm"])).toEqual([]);
+  });
+});
+
+describe("validateRealm with templates", () => {
+  const doc = (args: string[]) => ({
+    realm: "dev",
+    jobs: [{ job_id: "j", type: "exe", enabled: true, payload: "run.sh", parameters: { args } }],
+  });
+
+  it("fails a template naming state, with a clear message", () => {
+    expect(() => validateRealm(doc(["{{ state.sid }}"]), "realms/dev.yaml")).toThrow(
+      "realms/dev.yaml: job j: parameters.args[0]: template uses state: lava's state items (its state manager) do not exist here, so it would fail",
+    );
+  });
+
+  it("warns about other names the field lacks", () => {
+    const realm = validateRealm(doc(["{{ utils.nosuch }}", "{{ nope }}"]), "realms/dev.yaml");
+    expect(realm.warnings.filter((w) => w.includes("template uses"))).toEqual([
+      expect.stringMatching(
+        /^realms\/dev\.yaml: job j: parameters\.args\[0\]: template uses utils\.nosuch, /,
+      ),
+      expect.stringMatching(
+        /^realms\/dev\.yaml: job j: parameters\.args\[1\]: template uses 'nope', /,
+      ),
+    ]);
   });
 });

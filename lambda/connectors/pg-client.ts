@@ -4,12 +4,9 @@
  * `application_name` set (SPEC §3.4).
  */
 import type { Client, ClientConfig } from "pg";
-import { DatabaseConnectError, isTransient } from "../shared/errors";
+import { DatabaseConnectError, isRetryableSqlState, isTransient } from "../shared/errors";
 import { tlsOptions } from "./tls";
 import type { ResolvedDb } from "./types";
-
-/** SQLSTATEs at connect time worth retrying: server starting or shutting down, too many connections. */
-const RETRYABLE_SQLSTATES = new Set(["57P03", "53300", "57P01", "08006", "08001"]);
 
 /** node-postgres client options for a resolved connection. Never log this object. */
 export function pgClientConfig(conn: ResolvedDb, applicationName: string): ClientConfig {
@@ -44,8 +41,7 @@ export async function connectPg(conn: ResolvedDb, applicationName: string): Prom
     await client.end().catch(() => undefined);
     const code = (err as { code?: unknown }).code;
     const sqlstate = typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-    const retryable =
-      isTransient(err) || (sqlstate !== undefined && RETRYABLE_SQLSTATES.has(sqlstate));
+    const retryable = isTransient(err) || isRetryableSqlState(sqlstate);
     throw new DatabaseConnectError(
       `connection ${conn.connId}: cannot connect to ${describeTarget(conn)}${conn.ssl ? " (TLS verified)" : ""}: ${(err as Error).message}`,
       { cause: err, retryable, ...(sqlstate ? { code: sqlstate } : {}) },

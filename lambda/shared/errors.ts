@@ -206,34 +206,10 @@ export function asLavaError(err: unknown, connId: string): unknown {
 }
 
 /**
- * Error names a run can fail with that a retry may cure (the runner function
- * throws those failures so the state machine's Retry can match them by name).
+ * An exe/pkg payload exited non-zero (or could not be started). Not retried in
+ * place, but the job's `iteration_limit` gives it further attempts, as lava does
+ * for a failing payload.
  */
-export const RETRYABLE_ERROR_NAMES = [
-  "DatabaseConnectError",
-  "DatabaseError",
-  "SecretAccessError",
-  "LoadTimeoutError",
-  "LavaError",
-] as const;
-
-/**
- * Error names another attempt cannot cure — a wrong dispatch or spec, bad data, a
- * table in the wrong state, an object replaced (its new version has its own
- * event): never retried, no further attempts.
- */
-export const PERMANENT_ERROR_NAMES = [
-  "SpecError",
-  "TemplateError",
-  "ConnectionConfigError",
-  "BadDataError",
-  "TargetStateError",
-  "ObjectChangedError",
-  "ManifestError",
-  "DatabasePermissionError",
-] as const;
-
-/** An exe/pkg payload exited non-zero (or could not be started). Another attempt of the same payload fails the same way. */
 export class PayloadError extends LavaError {
   /** The exit code, when the payload ran and exited. */
   readonly exitCode: number | undefined;
@@ -252,3 +228,46 @@ export class PayloadTimeoutError extends LavaError {
     this.name = "PayloadTimeoutError";
   }
 }
+
+/**
+ * How a failed run is handled, by error name — the one table the runner function
+ * and the state machine read:
+ * - `retry`: may be transient. When the error says `retryable` (throttling, a
+ *   network failure, a lock timeout, the deadline) the runner throws it, named, and
+ *   the state machine's Retry runs the task again with backoff; otherwise, or once
+ *   those retries are spent, the job's further attempts (`iteration_limit`) follow.
+ * - `attempt`: never retried in place; further attempts per `iteration_limit`
+ *   (a payload that failed, an object not there yet).
+ * - `final`: another attempt cannot cure it (a wrong dispatch or spec, bad data, a
+ *   table in the wrong state, an object replaced — its new version has its own
+ *   event, a missing privilege): no retry, no further attempt, a notice.
+ */
+export const ERROR_HANDLING = {
+  LavaError: "retry",
+  DatabaseConnectError: "retry",
+  DatabaseError: "retry",
+  SecretAccessError: "retry",
+  LoadTimeoutError: "retry",
+  ObjectMissingError: "attempt",
+  PayloadError: "attempt",
+  PayloadTimeoutError: "attempt",
+  SpecError: "final",
+  TemplateError: "final",
+  ConnectionConfigError: "final",
+  BadDataError: "final",
+  TargetStateError: "final",
+  ObjectChangedError: "final",
+  ManifestError: "final",
+  DatabasePermissionError: "final",
+} as const satisfies Record<string, "retry" | "attempt" | "final">;
+
+export type ErrorName = keyof typeof ERROR_HANDLING;
+
+const named = (kind: (typeof ERROR_HANDLING)[ErrorName]) =>
+  (Object.keys(ERROR_HANDLING) as ErrorName[]).filter((n) => ERROR_HANDLING[n] === kind);
+
+/** Error names the state machine's Retry matches (the runner throws their retryable failures). */
+export const RETRYABLE_ERROR_NAMES: readonly ErrorName[] = named("retry");
+
+/** Error names that end a run with no further attempt. */
+export const PERMANENT_ERROR_NAMES: readonly ErrorName[] = named("final");

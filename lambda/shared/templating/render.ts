@@ -9,19 +9,12 @@ import { LavaError } from "../errors";
 import { templateValue } from "./context";
 import type { Stmt } from "./jinja/ast";
 import { PyError } from "./jinja/errors";
-import { Evaluator, Namespace, Scope } from "./jinja/evaluate";
+import { Evaluator, Scope } from "./jinja/evaluate";
 import { hasFilter } from "./jinja/filters";
+import { GLOBALS } from "./jinja/globals";
 import { parseTemplate } from "./jinja/parser";
 import { hasTest } from "./jinja/tests";
-import {
-  iterate,
-  PyDict,
-  PyFunction,
-  PyObject,
-  PyTuple,
-  type PyValue,
-  Undefined,
-} from "./jinja/values";
+import { PyDict, PyObject, PyTuple, type PyValue, Undefined } from "./jinja/values";
 
 /**
  * A template could not be parsed or rendered. Never retryable: the same
@@ -34,49 +27,6 @@ export class TemplateError extends LavaError {
     this.name = "TemplateError";
   }
 }
-
-/** Jinja2's default globals. */
-const GLOBALS: Record<string, PyValue> = {
-  range: new PyFunction("range", (args) => {
-    const n = args.map((a) => {
-      if (typeof a !== "bigint" && typeof a !== "boolean") {
-        throw new PyError("TypeError", "'float' object cannot be interpreted as an integer");
-      }
-      return BigInt(a);
-    });
-    if (n.length < 1 || n.length > 3)
-      throw new PyError("TypeError", `range expected 1 to 3 arguments, got ${n.length}`);
-    const [start, stop, step] =
-      n.length === 1 ? [0n, n[0] ?? 0n, 1n] : [n[0] ?? 0n, n[1] ?? 0n, n[2] ?? 1n];
-    if (step === 0n) throw new PyError("ValueError", "range() arg 3 must not be zero");
-    const out: PyValue[] = [];
-    for (let i = start; step > 0n ? i < stop : i > stop; i += step) {
-      out.push(i);
-      if (out.length > 100_000)
-        throw new PyError(
-          "OverflowError",
-          "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).",
-        );
-    }
-    return out;
-  }),
-  dict: new PyFunction("dict", (args, kwargs) => {
-    const d = new PyDict();
-    const src = args[0];
-    if (src instanceof PyDict) for (const [k, v] of src.items()) d.set(k, v);
-    else if (src !== undefined)
-      for (const pair of iterate(src)) d.set(...(iterate(pair) as [PyValue, PyValue]));
-    for (const [k, v] of kwargs) d.set(k, v);
-    return d;
-  }),
-  namespace: new PyFunction("namespace", (args, kwargs) => {
-    const ns = new Namespace();
-    const src = args[0];
-    if (src instanceof PyDict) for (const [k, v] of src.items()) ns.attrs.set(String(k), v);
-    for (const [k, v] of kwargs) ns.attrs.set(k, v);
-    return ns;
-  }),
-};
 
 /**
  * Jinja2 rejects unknown filters and tests when it compiles, except inside

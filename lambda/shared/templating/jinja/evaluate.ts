@@ -114,6 +114,15 @@ class LoopContext extends PyObject {
   }
 }
 
+/** Whether a tree names a variable. */
+function mentions(node: unknown, name: string): boolean {
+  if (Array.isArray(node)) return node.some((n) => mentions(n, name));
+  if (node === null || typeof node !== "object") return false;
+  const n = node as { kind?: string; name?: string };
+  if (n.kind === "name" && n.name === name) return true;
+  return Object.values(n).some((v) => typeof v === "object" && mentions(v, name));
+}
+
 /** Call a callable value. */
 export function callValue(fn: PyValue, args: PyValue[], kwargs: Kwargs): PyValue {
   if (fn instanceof Undefined) return fn.fail();
@@ -236,9 +245,22 @@ export class Evaluator {
       s.args.forEach((a, i) => {
         if (i >= firstDefault) defaults[a] = this.expr(s.defaults[i - firstDefault] as Expr, scope);
       });
-      const bound = bind(s.name, s.args, args, kwargs, defaults);
+      // As Jinja2: extra arguments are accepted only by a macro that uses varargs / kwargs.
+      const takesVarargs = mentions(s.body, "varargs");
+      const takesKwargs = mentions(s.body, "kwargs");
+      const extraKw: Kwargs = new Map([...kwargs].filter(([k]) => !s.args.includes(k)));
+      if (extraKw.size && !takesKwargs) {
+        throw typeError(`macro '${s.name}' takes no keyword argument '${[...extraKw.keys()][0]}'`);
+      }
+      if (args.length > s.args.length && !takesVarargs) {
+        throw typeError(`macro '${s.name}' takes not more than ${s.args.length} argument(s)`);
+      }
+      const known: Kwargs = new Map([...kwargs].filter(([k]) => s.args.includes(k)));
+      const bound = bind(s.name, s.args, args.slice(0, s.args.length), known, defaults);
       const inner = scope.child();
       for (const [k, v] of Object.entries(bound)) inner.set(k, v);
+      inner.set("varargs", new PyTuple(args.slice(s.args.length)));
+      inner.set("kwargs", new PyDict(extraKw));
       return this.run(s.body, inner);
     });
   }

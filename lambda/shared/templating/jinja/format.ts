@@ -217,38 +217,47 @@ export function strFormat(
   getField: (v: PyValue, attr: string) => PyValue,
 ): string {
   let auto = 0;
-  return fmt.replace(/\{\{|\}\}|\{([^{}]*)\}|\}/g, (m, field: string | undefined) => {
-    if (m === "{{") return "{";
-    if (m === "}}") return "}";
-    if (field === undefined) throw valueError("Single '}' encountered in format string");
-    const fm = /^([^.[!:]*)((?:\.[^.[!:]+|\[[^\]]*\])*)(?:!([rsa]))?(?::(.*))?$/s.exec(field);
-    if (!fm) throw valueError("Invalid format string");
-    const [, name = "", path = "", conv, spec = ""] = fm;
-    let v: PyValue;
-    if (name === "") {
-      v = args[auto++] ?? missingIndex(auto - 1, args);
-    } else if (/^\d+$/.test(name)) {
-      v = args[Number(name)] ?? missingIndex(Number(name), args);
-    } else {
-      const kv = kwargs.get(name);
-      if (kv === undefined) throw new PyError("KeyError", repr(name));
-      v = kv;
-    }
-    for (const part of path.match(/\.[^.[]+|\[[^\]]*\]/g) ?? []) {
-      if (part.startsWith(".")) v = getField(v, part.slice(1));
-      else {
-        const key = part.slice(1, -1);
-        const k: PyValue = /^\d+$/.test(key) ? BigInt(key) : key;
-        if (Array.isArray(v)) v = v[Number(k)] ?? missingIndex(Number(k), v);
-        else if (v instanceof PyTuple) v = v.items[Number(k)] ?? missingIndex(Number(k), v.items);
-        else if (v instanceof PyDict && v.has(k)) v = v.get(k) ?? null;
-        else throw new PyError("KeyError", repr(k));
+  return fmt.replace(
+    /\{\{|\}\}|\{((?:[^{}]|\{[^{}]*\})*)\}|\}/g,
+    (m, field: string | undefined) => {
+      if (m === "{{") return "{";
+      if (m === "}}") return "}";
+      if (field === undefined) throw valueError("Single '}' encountered in format string");
+      const fm = /^([^.[!:]*)((?:\.[^.[!:]+|\[[^\]]*\])*)(?:!([rsa]))?(?::(.*))?$/s.exec(field);
+      if (!fm) throw valueError("Invalid format string");
+      const [, name = "", path = "", conv, nestedSpec = ""] = fm;
+      let v: PyValue;
+      if (name === "") {
+        v = args[auto++] ?? missingIndex(auto - 1, args);
+      } else if (/^\d+$/.test(name)) {
+        v = args[Number(name)] ?? missingIndex(Number(name), args);
+      } else {
+        const kv = kwargs.get(name);
+        if (kv === undefined) throw new PyError("KeyError", repr(name));
+        v = kv;
       }
-    }
-    if (conv === "r" || conv === "a") v = repr(v);
-    else if (conv === "s") v = str(v);
-    return formatValue(v, spec);
-  });
+      for (const part of path.match(/\.[^.[]+|\[[^\]]*\]/g) ?? []) {
+        if (part.startsWith(".")) v = getField(v, part.slice(1));
+        else {
+          const key = part.slice(1, -1);
+          const k: PyValue = /^\d+$/.test(key) ? BigInt(key) : key;
+          if (Array.isArray(v)) v = v[Number(k)] ?? missingIndex(Number(k), v);
+          else if (v instanceof PyTuple) v = v.items[Number(k)] ?? missingIndex(Number(k), v.items);
+          else if (v instanceof PyDict && v.has(k)) v = v.get(k) ?? null;
+          else throw new PyError("KeyError", repr(k));
+        }
+      }
+      // `{0:>{1}}`: fields inside the spec are formatted after the field's own.
+      const spec = nestedSpec.replace(/\{[^{}]*\}/g, (inner) => {
+        const fieldText = inner.slice(1, -1);
+        if (fieldText === "") return formatValue(args[auto++] ?? missingIndex(auto - 1, args), "");
+        return strFormat(inner, args, kwargs, getField);
+      });
+      if (conv === "r" || conv === "a") v = repr(v);
+      else if (conv === "s") v = str(v);
+      return formatValue(v, spec);
+    },
+  );
 }
 
 function missingIndex(i: number, args: readonly PyValue[]): never {

@@ -101,8 +101,6 @@ function isoCalendar(days: number): [number, number, number] {
   return [y, week, wd];
 }
 
-class IsoCalendarDate extends PyTuple {}
-
 const fn = (name: string, f: (a: PyValue[], kw: Kwargs) => PyValue) => new PyFunction(name, f);
 
 /** `datetime.date`. */
@@ -133,7 +131,10 @@ export class PyDate extends PyObject {
       case "isocalendar":
         return fn(name, () => {
           const [y, w, d] = isoCalendar(this.days);
-          return new IsoCalendarDate([BigInt(y), BigInt(w), BigInt(d)]);
+          return new PyTuple([BigInt(y), BigInt(w), BigInt(d)], {
+            type: "datetime.IsoCalendarDate",
+            fields: ["year", "week", "weekday"],
+          });
         });
       case "toordinal":
         return fn(name, () => BigInt(this.days + 719163));

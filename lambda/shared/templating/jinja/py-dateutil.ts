@@ -5,7 +5,7 @@
 import { PyError, typeError, valueError } from "./errors";
 import { type DtEnv, makeDateTime, PyDate, PyDateTime } from "./py-datetime";
 import { PyTimeDelta } from "./py-timedelta";
-import { daysFromCivil, daysInMonth, FixedTz, US_PER_DAY, ZoneTz } from "./py-tz";
+import { civilFromDays, daysFromCivil, daysInMonth, FixedTz, US_PER_DAY, ZoneTz } from "./py-tz";
 import {
   asStr,
   bind,
@@ -221,7 +221,19 @@ function relativedelta(env: DtEnv, args: PyValue[], kwargs: Kwargs): PyRelativeD
 }
 
 /** dateutil's `isoparse`. */
-export function isoparse(env: DtEnv, s: string): PyDateTime {
+export function isoparse(env: DtEnv, text: string): PyDateTime {
+  let s = text;
+  const week = /^(\d{4})-?W(\d{2})(?:-?([1-7]))?(.*)$/.exec(s);
+  if (week) {
+    const y = Number(week[1]);
+    const jan4 = daysFromCivil(y, 1, 4);
+    const monday = jan4 - ((((jan4 + 3) % 7) + 7) % 7);
+    const [yy, mm, dd] = civilFromDays(
+      monday + (Number(week[2]) - 1) * 7 + Number(week[3] ?? 1) - 1,
+    );
+    const p2 = (n: number) => String(n).padStart(2, "0");
+    s = `${String(yy).padStart(4, "0")}-${p2(mm)}-${p2(dd)}${week[4] ?? ""}`;
+  }
   const m =
     /^(\d{4})(?:-?(\d{2})(?:-?(\d{2}))?)?(?:[T ](\d{2})(?::?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/.exec(
       s,

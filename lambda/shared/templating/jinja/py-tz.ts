@@ -231,12 +231,21 @@ export class ZoneTz extends PyTzInfo {
     return Math.round((wall - (ms - (((ms % 1000) + 1000) % 1000))) / 1000);
   }
   offsetAt(naiveUs: number): number {
-    // The offset whose instant maps back to this wall time (the earlier one when ambiguous).
-    const first = this.offsetAtInstant(naiveUs);
-    const second = this.offsetAtInstant(naiveUs - first * 1e6);
-    if (first === second) return first;
-    const third = this.offsetAtInstant(naiveUs - second * 1e6);
-    return Math.max(second, third);
+    // As dateutil's tzlocal: an ambiguous wall time (fold=0) takes the DST offset;
+    // otherwise the time is read as standard time, and the offset is the one then.
+    const half = 12 * 3600e6;
+    const around = [this.offsetAtInstant(naiveUs - half), this.offsetAtInstant(naiveUs + half)];
+    const valid = around.filter((o) => this.offsetAtInstant(naiveUs - o * 1e6) === o);
+    if (valid.length === 2 && valid[0] !== valid[1]) return Math.max(...valid);
+    return this.offsetAtInstant(naiveUs - this.standardOffset(naiveUs) * 1e6);
+  }
+  /** The zone's standard (smaller) offset in the year of a wall time. */
+  private standardOffset(naiveUs: number): number {
+    const y = civilFromDays(Math.floor(naiveUs / US_PER_DAY))[0];
+    return Math.min(
+      this.offsetAtInstant(Date.UTC(y, 0, 1) * 1000),
+      this.offsetAtInstant(Date.UTC(y, 6, 1) * 1000),
+    );
   }
   nameAt(naiveUs: number): string {
     const at = new Date(Math.floor(naiveUs / 1000) - this.offsetAt(naiveUs) * 1000);

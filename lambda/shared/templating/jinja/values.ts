@@ -24,7 +24,11 @@ export type Kwargs = Map<string, PyValue>;
 
 /** Python's `tuple`. */
 export class PyTuple {
-  constructor(readonly items: readonly PyValue[]) {}
+  constructor(
+    readonly items: readonly PyValue[],
+    /** A named tuple's type and field names, for its repr. */
+    readonly named?: { readonly type: string; readonly fields: readonly string[] },
+  ) {}
 }
 
 /** Any other Python object: override what the type supports. */
@@ -237,6 +241,10 @@ export function strRepr(s: string): string {
 export function repr(v: PyValue): string {
   if (typeof v === "string") return strRepr(v);
   if (Array.isArray(v)) return `[${v.map(repr).join(", ")}]`;
+  if (v instanceof PyTuple && v.named) {
+    const { type, fields } = v.named;
+    return `${type}(${v.items.map((x, i) => `${fields[i]}=${repr(x)}`).join(", ")})`;
+  }
   if (v instanceof PyTuple) {
     return v.items.length === 1
       ? `(${repr(v.items[0] ?? null)},)`

@@ -3,13 +3,9 @@
  * Validates a dispatch against the bundled realm and returns what the flow
  * needs; an unknown job or invalid parameters fail here, before any attempt.
  */
-import { checkLoadParams } from "../jobs/db-from-s3/params";
-import { literalParameters } from "../jobs/dispatch";
+import { checkJob, planDispatch } from "../jobs/dispatch";
 import type { Dispatch } from "../jobs/types";
 import { SpecError } from "../shared/errors";
-import { baseContext, renderEnabled } from "../shared/templating";
-import { formatIssues } from "../spec/format";
-import { exeParamsSchema, pkgParamsSchema } from "../spec/job";
 import { parseDuration } from "../spec/units";
 import type { Realm } from "../spec/validate";
 import { bundledRealm } from "./bundled-realm";
@@ -56,25 +52,11 @@ export function resolveDispatch(
   input: JobsInput,
   start = new Date(),
 ): ResolvedDispatch {
-  const job = realm.jobs.find((j) => j.job_id === input.job_id);
-  if (!job) throw new SpecError([`job ${input.job_id}: not defined in realm ${realm.name}`]);
-  const parameters = { ...(job.parameters ?? {}), ...(input.parameters ?? {}) };
-  const globals = { ...(job.globals ?? {}), ...(input.globals ?? {}) };
-  const enabled = renderEnabled(
-    job.enabled,
-    baseContext({ realm, job, globals, start }),
-    `job ${job.job_id}: enabled`,
-  );
+  const plan = planDispatch(realm, input, { start });
+  const { job, enabled } = plan;
   // A disabled job is skipped whatever its parameters (SPEC §4): they are checked only for a run.
-  if (enabled && job.type === "db_from_s3") checkLoadParams(realm, job.job_id, parameters);
-  else if (enabled) {
-    const schema = job.type === "exe" ? exeParamsSchema : pkgParamsSchema;
-    const parsed = schema.safeParse(parameters, { reportInput: true });
-    if (!parsed.success) {
-      throw new SpecError(formatIssues(`job ${job.job_id}: parameters.`, parsed.error.issues));
-    }
-  }
-  const literal = [...literalParameters(input)];
+  if (enabled) checkJob(realm, plan, "resolve");
+  const literal = [...plan.literal];
   return {
     job_id: job.job_id,
     type: job.type,

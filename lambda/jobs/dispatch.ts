@@ -1,5 +1,15 @@
-/** Checks on a dispatch's own fields, shared by the resolve step and the runner. */
+/**
+ * The one dispatch planner, shared by the state machine's Resolve step and the
+ * runner: the job looked up, the dispatch's parameters and globals merged over
+ * the job's, what is literal, whether the job is enabled; and each job type's
+ * checks of its merged parameters, run before any S3 or database work.
+ */
 import { SpecError } from "../shared/errors";
+import { baseContext, renderEnabled } from "../shared/templating";
+import type { JobSpec } from "../spec/job";
+import type { Realm } from "../spec/validate";
+import { checkLoadParams } from "./db-from-s3/params";
+import { checkExeParams } from "./exe/params";
 import type { Dispatch } from "./types";
 
 /** The dispatch's `literal_parameters` (names of parameters never rendered again), checked. */
@@ -11,4 +21,63 @@ export function literalParameters(dispatch: Dispatch): ReadonlySet<string> {
       `dispatch: literal_parameters: expected a list of parameter names, got ${JSON.stringify(names)}`,
     ]);
   return new Set(names as string[]);
+}
+
+function asMap(value: unknown, what: string): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value === "object" && value !== null && !Array.isArray(value))
+    return value as Record<string, unknown>;
+  throw new SpecError([`dispatch: ${what}: expected a mapping, got ${JSON.stringify(value)}`]);
+}
+
+/** A dispatch planned against its realm. */
+export interface PlannedDispatch {
+  readonly job: JobSpec;
+  /** The job's parameters with the dispatch's merged over them (top-level keys replace). */
+  readonly params: Record<string, unknown>;
+  readonly globals: Record<string, unknown>;
+  /** Parameters the dispatch marks as already rendered: never rendered again. */
+  readonly literal: ReadonlySet<string>;
+  /** `enabled` rendered (SPEC §4). */
+  readonly enabled: boolean;
+}
+
+/** Plan a dispatch; throws `SpecError` for an unknown job or a malformed dispatch. */
+export function planDispatch(
+  realm: Realm,
+  dispatch: Dispatch,
+  run: { readonly runId?: string; readonly start: Date },
+): PlannedDispatch {
+  const job = realm.jobs.find((j) => j.job_id === dispatch.job_id);
+  if (!job) throw new SpecError([`job ${dispatch.job_id}: not defined in realm ${realm.name}`]);
+  const params = { ...(job.parameters ?? {}), ...asMap(dispatch.parameters, "parameters") };
+  const globals = { ...(job.globals ?? {}), ...asMap(dispatch.globals, "globals") };
+  const literal = literalParameters(dispatch);
+  const ctx = baseContext({
+    realm,
+    job,
+    ...(run.runId ? { runId: run.runId } : {}),
+    globals,
+    start: run.start,
+  });
+  const enabled = renderEnabled(job.enabled, ctx, `job ${job.job_id}: enabled`);
+  return { job, params, globals, literal, enabled };
+}
+
+/**
+ * The job type's checks of the merged parameters (and, for exe/pkg, the payload
+ * line and the realm's locations): what can be refused before any S3 or database
+ * work. Throws `SpecError` listing every problem.
+ */
+export function checkJob(realm: Realm, plan: PlannedDispatch, runId: string): void {
+  const { job, params } = plan;
+  switch (job.type) {
+    case "db_from_s3":
+      checkLoadParams(realm, job.job_id, params);
+      return;
+    case "exe":
+    case "pkg":
+      checkExeParams({ realm, job, params, runId });
+      return;
+  }
 }

@@ -3,21 +3,13 @@
  * and the CLI both call `runJob`; it does not know which one called.
  */
 import { randomUUID } from "node:crypto";
-import { LavaError, PayloadError, SpecError } from "../shared/errors";
-import { baseContext, renderEnabled } from "../shared/templating";
+import { LavaError, PayloadError } from "../shared/errors";
 import type { Realm } from "../spec/validate";
 import { runDbFromS3 } from "./db-from-s3/index";
-import { literalParameters } from "./dispatch";
+import { planDispatch } from "./dispatch";
 import { EventLog } from "./events";
 import { runExe } from "./exe/index";
 import type { Dispatch, JobDeps, JobResult, RunOptions } from "./types";
-
-function asMap(value: unknown, what: string): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (typeof value === "object" && value !== null && !Array.isArray(value))
-    return value as Record<string, unknown>;
-  throw new SpecError([`dispatch: ${what}: expected a mapping, got ${JSON.stringify(value)}`]);
-}
 
 /** The error part of a failed result: name, message, whether a retry may help. */
 export function errorInfo(err: unknown): NonNullable<JobResult["error"]> {
@@ -48,22 +40,19 @@ export async function runJob(
     events: events.lines,
   });
   try {
-    const job = realm.jobs.find((j) => j.job_id === dispatch.job_id);
-    if (!job) throw new SpecError([`job ${dispatch.job_id}: not defined in realm ${realm.name}`]);
-    const parameters = { ...(job.parameters ?? {}), ...asMap(dispatch.parameters, "parameters") };
-    const globals = { ...(job.globals ?? {}), ...asMap(dispatch.globals, "globals") };
+    const plan = planDispatch(realm, dispatch, { runId, start });
+    const { job } = plan;
     events.add(`run ${runId} of ${job.type} job ${job.job_id} in realm ${realm.name}`);
-    const ctx = baseContext({ realm, job, runId, globals, start });
-    if (!renderEnabled(job.enabled, ctx, `job ${job.job_id}: enabled`)) {
+    if (!plan.enabled) {
       events.add("job is disabled: skipped");
       return result({ status: "skipped", reason: "disabled" });
     }
     const run = {
       realm,
-      params: parameters,
+      params: plan.params,
       // What a trigger rendered from an S3 event is never rendered again.
-      literal: literalParameters(dispatch),
-      globals,
+      literal: plan.literal,
+      globals: plan.globals,
       runId,
       start,
       deps,

@@ -50,7 +50,10 @@ function under(prefix: string, rel: string): string {
   return prefix ? `${prefix}/${rel}` : rel;
 }
 
-function payloadRef(run: ExeRun, problems: string[]): PayloadRef | undefined {
+function payloadRef(
+  run: Pick<ExeRun, "realm" | "job">,
+  problems: string[],
+): PayloadRef | undefined {
   const at = `job ${run.job.job_id}: payload`;
   const location = run.realm.top.s3_payloads;
   if (!location) problems.push(`${at}: the realm has no s3_payloads to resolve it under`);
@@ -73,7 +76,10 @@ function payloadRef(run: ExeRun, problems: string[]): PayloadRef | undefined {
 }
 
 /** Validate the merged parameters and the payload line; throws `SpecError` listing every problem. */
-export function checkExeParams(run: ExeRun): Omit<ExeParams, "args" | "env"> & {
+export function checkExeParams(run: Pick<ExeRun, "realm" | "job" | "params" | "runId">): Omit<
+  ExeParams,
+  "args" | "env"
+> & {
   readonly rawArgs: readonly string[];
   readonly rawEnv: Readonly<Record<string, string | number | boolean>>;
   readonly jinja: boolean;

@@ -38,4 +38,25 @@ describe("resolveDispatch", () => {
       }),
     ).toThrow("dispatch: literal_parameters: expected a list of parameter names, got [3]");
   });
+
+  it("refuses an exe job's bad payload line and parameters at Resolve, before any attempt", () => {
+    const exeRealm = realmOf({
+      s3_payloads: "s3://payloads/dev",
+      s3_temp: "s3://temp/dev",
+      jobs: [
+        { job_id: "piped", type: "exe", enabled: true, payload: "x.sh | tee y" },
+        { job_id: "ok", type: "exe", enabled: true, payload: "x.sh" },
+        { job_id: "off", type: "exe", enabled: false, payload: "x.sh | tee y" },
+      ],
+    });
+    expect(() => resolveDispatch(exeRealm, { job_id: "piped" })).toThrow(
+      "job piped: payload: the operator | is not allowed",
+    );
+    expect(() =>
+      resolveDispatch(exeRealm, { job_id: "ok", parameters: { timeout: "forever" } }),
+    ).toThrow(/job ok: parameters\.timeout/);
+    expect(resolveDispatch(exeRealm, { job_id: "ok" }).enabled).toBe(true);
+    // A disabled job is skipped whatever its parameters.
+    expect(resolveDispatch(exeRealm, { job_id: "off" }).enabled).toBe(false);
+  });
 });

@@ -9,9 +9,10 @@ import { TemplateError } from "../../../lambda/shared/templating";
 
 /** Every error class of the project, instantiated to read the name it sets. */
 function errorNames(): string[] {
+  const exported = Object.values(errors) as unknown[];
   const classes = [
-    ...Object.values(errors).filter(
-      (v): v is new (...args: never[]) => Error =>
+    ...exported.filter(
+      (v): v is typeof errors.LavaError =>
         typeof v === "function" &&
         (v === errors.LavaError || v.prototype instanceof errors.LavaError),
     ),
@@ -19,7 +20,7 @@ function errorNames(): string[] {
   ];
   return classes.map((C) => {
     const make = C as unknown as new (a: unknown, b: unknown) => Error;
-    return new make(C === errors.SpecError ? ["x"] : "x", { retryable: false }).name;
+    return new make((C as unknown) === errors.SpecError ? ["x"] : "x", { retryable: false }).name;
   });
 }
 

@@ -1,13 +1,13 @@
 """
 Render templates with real Python Jinja2 in a lava context (the differential
-test's oracle). Reads one JSON object on stdin:
+test's oracle). Reads a JSON list of scenarios on stdin, each
 
     {"timeZone": "...", "start": <epoch seconds>, "realm": {...}, "job": {...},
      "runId": "...", "globals": {...}, "vars": {...}, "extra": {...},
      "templates": ["...", ...]}
 
-and writes a JSON list with one {"ok": text} or {"error": "Type: message"}
-per template. The context is built as lava's jinja_render_vars builds it
+and writes, per scenario, a JSON list with one {"ok": text} or
+{"error": "Type: message"} per template. The context is built as lava's jinja_render_vars builds it
 (lava/lavacore.py), with StrictUndefined (lava-aurora's deliberate choice).
 """
 
@@ -16,9 +16,7 @@ import os
 import sys
 import time
 
-request = json.load(sys.stdin)
-os.environ["TZ"] = request["timeZone"]
-time.tzset()
+scenarios = json.load(sys.stdin)
 
 import datetime  # noqa: E402
 import os.path  # noqa: E402
@@ -58,32 +56,41 @@ JINJA_UTILS = {
     "re": re,
 }
 
-ts_start = datetime.datetime.fromtimestamp(request["start"], dateutil.tz.tzlocal()).replace(microsecond=0)
-ts_ustart = ts_start.astimezone(datetime.timezone.utc)
-realm = dict(request["realm"])
-job = dict(request["job"])
-job["run_id"] = request["runId"]
-job["realm"] = realm["realm"]
-job["ts_start"] = ts_start
-job["ts_ustart"] = ts_ustart
-job["globals"] = request["globals"]
 
-render_vars = dict(
-    job=job,
-    realm=realm,
-    globals=request["globals"],
-    start=ts_start,
-    ustart=ts_ustart,
-    utils=JINJA_UTILS,
-    vars=request["vars"],
-    **request["extra"],
-)
 
-env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-out = []
-for source in request["templates"]:
-    try:
-        out.append({"ok": env.from_string(source).render(**render_vars)})
-    except Exception as exc:  # every failure counts as "fails"
-        out.append({"error": f"{type(exc).__name__}: {exc}"})
-json.dump(out, sys.stdout)
+def render_all(request):
+    """Render one scenario's templates in its context."""
+    os.environ["TZ"] = request["timeZone"]
+    time.tzset()
+    ts_start = datetime.datetime.fromtimestamp(request["start"], dateutil.tz.tzlocal()).replace(microsecond=0)
+    ts_ustart = ts_start.astimezone(datetime.timezone.utc)
+    realm = dict(request["realm"])
+    job = dict(request["job"])
+    job["run_id"] = request["runId"]
+    job["realm"] = realm["realm"]
+    job["ts_start"] = ts_start
+    job["ts_ustart"] = ts_ustart
+    job["globals"] = request["globals"]
+
+    render_vars = dict(
+        job=job,
+        realm=realm,
+        globals=request["globals"],
+        start=ts_start,
+        ustart=ts_ustart,
+        utils=JINJA_UTILS,
+        vars=request["vars"],
+        **request["extra"],
+    )
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    out = []
+    for source in request["templates"]:
+        try:
+            out.append({"ok": env.from_string(source).render(**render_vars)})
+        except Exception as exc:  # every failure counts as "fails"
+            out.append({"error": f"{type(exc).__name__}: {exc}"})
+    return out
+
+
+json.dump([render_all(r) for r in scenarios], sys.stdout)

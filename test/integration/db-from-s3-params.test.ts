@@ -826,7 +826,12 @@ describe("templates and dispatched values", () => {
   it("still renders templates written in the job's own parameters", async () => {
     await world.s3.put(BUCKET, "tpl/dev.csv", csv([1, "a"]));
     const realm = world.realm([
-      loadJob("own", { key: "tpl/{{ realm }}.csv", table: "own", columns: COLUMNS, args: ARGS }),
+      loadJob("own", {
+        key: "tpl/{{ realm.realm }}.csv",
+        table: "own",
+        columns: COLUMNS,
+        args: ARGS,
+      }),
     ]);
     expect(await run(realm, { job_id: "own" })).toMatchObject({ status: "ok", key: "tpl/dev.csv" });
   });

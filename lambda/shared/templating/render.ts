@@ -116,10 +116,9 @@ export function renderTemplate(
         cause: err,
       });
     }
-    if (err instanceof RangeError) {
-      throw new TemplateError(`${what}: template error: ${err.message}`, { cause: err });
-    }
-    throw err;
+    // Anything else is a gap in the engine (say, a stack overflow): still this template's failure.
+    const message = err instanceof Error ? err.message : String(err);
+    throw new TemplateError(`${what}: template error: ${message}`, { cause: err });
   }
 }
 

@@ -15,6 +15,7 @@ import { RE_MODULE } from "./jinja/py-re";
 import { UTC } from "./jinja/py-tz";
 import {
   asStr,
+  bind,
   PyDict,
   PyFunction,
   PyModule,
@@ -162,7 +163,10 @@ export function templateUtils(env: DtEnv): PyDict {
     parsedate: parser,
     s3bucket: str1("s3bucket", (s) => s3Split(s)[0]),
     s3key: str1("s3key", (s) => s3Split(s)[1]),
-    uuid: new PyFunction("uuid4", () => new PyUuid(randomUUID())),
+    uuid: new PyFunction("uuid4", (a, kw) => {
+      bind("uuid4", [], a, kw);
+      return new PyUuid(randomUUID());
+    }),
     path: PATH,
     re: RE_MODULE,
     urlquote: new PyFunction("urlquote", (a, kw) =>

@@ -1,7 +1,7 @@
 /** Jinja2's built-in filters (`jinja2/filters.py`), with Python semantics. */
 import { PyError, typeError } from "./errors";
 import { formatValue, percentFormat } from "./format";
-import { jinjaGetAttr } from "./ops";
+import { jinjaGetAttr, jinjaGetItem } from "./ops";
 import { pyCapitalize, pyCenter } from "./str-methods";
 import { callTest } from "./tests";
 import { toJson } from "./tojson";
@@ -101,7 +101,7 @@ function attrGetter(attribute: PyValue): (v: PyValue) => PyValue {
   const parts = str(attribute).split(".");
   return (v) =>
     parts.reduce<PyValue>(
-      (o, p) => (/^\d+$/.test(p) ? (iterate(o)[Number(p)] ?? null) : jinjaGetAttr(o, p)),
+      (o, p) => (/^\d+$/.test(p) ? jinjaGetItem(o, BigInt(p)) : jinjaGetAttr(o, p)),
       v,
     );
 }
@@ -166,13 +166,22 @@ const FILTERS: Record<string, Filter> = {
   attr: (v, a) => jinjaGetAttr(v, str(a[0] ?? null)),
   batch: (v, a, kw) => {
     const b = bind("batch", ["linecount", "fill_with"], a, kw, { fill_with: null });
+    // Jinja2's algorithm, also for a line count below 1 (one batch of everything).
     const n = Number(toInt(b.linecount ?? null));
-    const items = iterate(v);
     const out: PyValue[][] = [];
-    for (let i = 0; i < items.length; i += n) out.push(items.slice(i, i + n));
-    const last = out.at(-1);
-    if (last && last.length < n && b.fill_with !== null) {
-      while (last.length < n) last.push(b.fill_with ?? null);
+    let tmp: PyValue[] = [];
+    for (const item of iterate(v)) {
+      if (tmp.length === n) {
+        out.push(tmp);
+        tmp = [];
+      }
+      tmp.push(item);
+    }
+    if (tmp.length) {
+      if (b.fill_with !== null && tmp.length < n) {
+        while (tmp.length < n) tmp.push(b.fill_with ?? null);
+      }
+      out.push(tmp);
     }
     return new PyIterator("generator", out);
   },
@@ -370,6 +379,7 @@ const FILTERS: Record<string, Filter> = {
     const b = bind("slice", ["slices", "fill_with"], a, kw, { fill_with: null });
     const items = iterate(v);
     const n = Number(toInt(b.slices ?? null));
+    if (n === 0) throw new PyError("ZeroDivisionError", "integer division or modulo by zero");
     const per = Math.floor(items.length / n);
     const extra = items.length % n;
     const out: PyValue[][] = [];

@@ -218,8 +218,9 @@ export function strFormat(
 ): string {
   let auto = 0;
   return fmt.replace(
-    /\{\{|\}\}|\{((?:[^{}]|\{[^{}]*\})*)\}|\}/g,
+    /\{\{|\}\}|\{((?:[^{}]|\{[^{}]*\})*)\}|\}|\{/g,
     (m, field: string | undefined) => {
+      if (m === "{") throw valueError("Single '{' encountered in format string");
       if (m === "{{") return "{";
       if (m === "}}") return "}";
       if (field === undefined) throw valueError("Single '}' encountered in format string");

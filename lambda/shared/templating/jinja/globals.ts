@@ -93,6 +93,12 @@ export const GLOBALS: Record<string, PyValue> = {
     const ns = new Namespace();
     const src = args[0];
     if (src instanceof PyDict) for (const [k, v] of src.items()) ns.attrs.set(String(k), v);
+    else if (src !== undefined) {
+      for (const pair of iterate(src)) {
+        const [k, v] = iterate(pair);
+        ns.attrs.set(str(k ?? null), v ?? null);
+      }
+    }
     for (const [k, v] of kwargs) ns.attrs.set(k, v);
     return ns;
   }),

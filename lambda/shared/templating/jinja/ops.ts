@@ -135,6 +135,9 @@ function intOp(op: string, a: bigint, b: bigint): PyValue {
       if (b === 0n) throw new PyError("ZeroDivisionError", "integer division or modulo by zero");
       return a - floorDiv(a, b) * b;
     case "**":
+      if (b < 0n && a === 0n) {
+        throw new PyError("ZeroDivisionError", "0.0 cannot be raised to a negative power");
+      }
       return b < 0n ? Number(a) ** Number(b) : a ** b;
     default:
       throw typeError(`unknown operator ${op}`);

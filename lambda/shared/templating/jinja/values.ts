@@ -240,6 +240,7 @@ export function strRepr(s: string): string {
 /** Python's `repr()`. */
 export function repr(v: PyValue): string {
   if (typeof v === "string") return strRepr(v);
+  if (v instanceof Undefined) return "Undefined";
   if (Array.isArray(v)) return `[${v.map(repr).join(", ")}]`;
   if (v instanceof PyTuple && v.named) {
     const { type, fields } = v.named;

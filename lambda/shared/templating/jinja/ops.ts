@@ -81,6 +81,8 @@ function repeat(seq: PyValue, n: bigint): PyValue {
   const k = Math.max(0, Number(n));
   if (typeof seq === "string") return seq.repeat(k);
   const items = Array.isArray(seq) ? seq : (seq as PyTuple).items;
+  if (items.length * k > 10_000_000)
+    throw new PyError("MemoryError", "sequence too large to repeat here");
   const out: PyValue[] = [];
   for (let i = 0; i < k; i++) out.push(...items);
   return Array.isArray(seq) ? out : new PyTuple(out);

@@ -10,7 +10,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
-import { parseS3Location } from "../lambda/jobs/db-from-s3/gzip-copy";
+import { parseS3Location } from "../lambda/shared/s3-objects";
 import { encodeRealmBundle } from "../lambda/spec/realm-bundle";
 import { parseDuration } from "../lambda/spec/units";
 import type { Realm } from "../lambda/spec/validate";

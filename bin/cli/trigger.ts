@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { runJob } from "../../lambda/jobs/runner";
-import { S3_LOCATION } from "../../lambda/spec/fields";
+import { S3_LOCATION } from "../../lambda/shared/s3-objects";
 import { parseSize } from "../../lambda/spec/units";
 import type { Realm } from "../../lambda/spec/validate";
 import { sfnStarter } from "../../lambda/triggers/dispatch";

@@ -9,7 +9,7 @@ import { runDbFromS3 } from "./db-from-s3/index";
 import { planDispatch } from "./dispatch";
 import { EventLog } from "./events";
 import { runExe } from "./exe/index";
-import type { Dispatch, JobDeps, JobResult, RunOptions } from "./types";
+import type { Dispatch, JobDeps, JobOutcome, JobResult, RunOptions } from "./types";
 
 /** The error part of a failed result: name, message, whether a retry may help. */
 export function errorInfo(err: unknown): NonNullable<JobResult["error"]> {
@@ -33,7 +33,7 @@ export async function runJob(
   const runId = options.runId ?? randomUUID();
   const start = options.start ?? new Date();
   const events = new EventLog();
-  const result = (outcome: Omit<JobResult, "job_id" | "run_id" | "events">): JobResult => ({
+  const result = (outcome: JobOutcome): JobResult => ({
     ...outcome,
     job_id: dispatch.job_id,
     run_id: runId,

@@ -1,8 +1,7 @@
 /** Dispatches, results and the services a job run uses (SPEC §1, §5.7). */
-import type { S3Client } from "@aws-sdk/client-s3";
 import type { RoleAssumer } from "../connectors/aws-connection";
 import type { ResolveDeps } from "../connectors/resolve";
-import type { AwsCredentials } from "../connectors/types";
+import type { S3ClientFactory } from "../shared/s3-clients";
 import type { JobSpec } from "../spec/job";
 import type { Realm } from "../spec/validate";
 import type { EventLog } from "./events";
@@ -48,18 +47,15 @@ export interface JobResult {
   events: string[];
 }
 
+/** What a job type returns; the runner adds job_id, run_id and the events. */
+export type JobOutcome = Omit<JobResult, "job_id" | "run_id" | "events">;
+
 /** Load progress, for a progress bar. */
 export interface Progress {
   readonly object: string;
   readonly bytes: number;
   readonly totalBytes: number;
 }
-
-/** Builds S3 clients; `credentials` come from an `aws` connection when the job names one. */
-export type S3ClientFactory = (options: {
-  region?: string;
-  credentials?: () => Promise<AwsCredentials>;
-}) => S3Client;
 
 /** Services injected into job runs (the Lambda handler and the CLI pass the real ones). */
 export interface JobDeps {

@@ -1,6 +1,12 @@
 /** S3 clients for job runs: the SDK's default chain, or an `aws` connection's credentials. */
 import { S3Client } from "@aws-sdk/client-s3";
-import type { S3ClientFactory } from "../jobs/types";
+import type { AwsCredentialIdentity } from "@aws-sdk/types";
+
+/** Builds S3 clients; `credentials` come from an `aws` connection when the job names one. */
+export type S3ClientFactory = (options: {
+  region?: string;
+  credentials?: () => Promise<AwsCredentialIdentity>;
+}) => S3Client;
 
 /**
  * A factory that reuses one client per region for the default credentials

@@ -3,6 +3,7 @@
  * formatter prints ("expected …"); the formatter appends the bad value.
  */
 import { z } from "zod";
+import { S3_LOCATION } from "../shared/s3-objects";
 import { parseDuration, parseSize } from "./units";
 
 /** A non-empty string. */
@@ -86,7 +87,6 @@ export const size = () =>
   });
 
 /** `s3://bucket[/prefix]`. */
-export const S3_LOCATION = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/;
 export const s3Location = () =>
   z.string({ error: "expected an S3 location s3://bucket/prefix" }).regex(S3_LOCATION, {
     error: "expected an S3 location s3://bucket/prefix",

@@ -12,7 +12,7 @@
  * `if_event_type` names them. A trigger whose templates fail is reported and
  * dispatches nothing; the other triggers of the object dispatch all the same.
  */
-import { parseS3Location } from "../jobs/db-from-s3/gzip-copy";
+import { parseS3Location } from "../shared/s3-objects";
 import { dtEnv, renderDeep, renderTemplate, templateUtils } from "../shared/templating";
 import type { TriggerSpec } from "../spec/trigger";
 import { parseDuration, parseSize } from "../spec/units";

@@ -6,7 +6,7 @@
  */
 import { Arn, ArnFormat, type Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
-import { parseS3Location } from "../../lambda/jobs/db-from-s3/gzip-copy";
+import { parseS3Location } from "../../lambda/shared/s3-objects";
 import { isAuroraType } from "../../lambda/spec/connection";
 import type { Realm } from "../../lambda/spec/validate";
 import { secretName } from "../../lambda/spec/validate";

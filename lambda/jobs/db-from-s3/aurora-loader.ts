@@ -14,11 +14,11 @@ import {
   ObjectChangedError,
   ObjectMissingError,
 } from "../../shared/errors";
+import { s3Url } from "../../shared/s3-objects";
 import type { EventLog } from "../events";
 import { gzipEncodedCopy, type TempCopy } from "./gzip-copy";
 import { forgetCredentials, IMPORT_WITH_STORED_KEYS, storeCredentials } from "./import-credentials";
 import type { Loader, LoadRequest } from "./loader";
-import { s3Url } from "./s3-objects";
 import { copyError } from "./stream-loader";
 
 export interface AuroraLoaderOptions {

@@ -15,8 +15,7 @@ import {
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
 import { isTransient, LavaError, ObjectChangedError } from "../../shared/errors";
-import { S3_LOCATION } from "../../spec/fields";
-import { headObject, type SourceObject, s3Url } from "./s3-objects";
+import { headObject, type SourceObject, s3Url } from "../../shared/s3-objects";
 
 /** CopyObject's limit; bigger objects are copied in parts. */
 export const SINGLE_COPY_MAX = 5 * 1024 ** 3;
@@ -30,13 +29,6 @@ export interface TempCopy {
   /** Fail unless the copy is still the one made (s3_temp is writable by others); call before commit. */
   check(): Promise<void>;
   remove(): Promise<void>;
-}
-
-/** `s3://bucket/prefix` → bucket and key prefix (no trailing slash). */
-export function parseS3Location(location: string): { bucket: string; prefix: string } {
-  const m = S3_LOCATION.exec(location);
-  if (!m?.[1]) throw new LavaError(`not an S3 location: ${location}`);
-  return { bucket: m[1], prefix: (m[2] ?? "").replace(/\/+$/, "") };
 }
 
 function copyError(obj: SourceObject, err: unknown): LavaError {

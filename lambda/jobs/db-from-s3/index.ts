@@ -10,27 +10,20 @@ import { connectPg } from "../../connectors/pg-client";
 import { resolveDbConnection } from "../../connectors/resolve";
 import type { AwsCredentials, ResolvedDb } from "../../connectors/types";
 import { asLavaError, ConnectionConfigError, ObjectMissingError } from "../../shared/errors";
+import { headObject, parseS3Location, s3Url } from "../../shared/s3-objects";
 import { baseContext, renderTemplate } from "../../shared/templating";
-import type { JobResult, JobRun } from "../types";
+import type { JobOutcome, JobRun } from "../types";
 import { auroraLoader } from "./aurora-loader";
-import { parseS3Location } from "./gzip-copy";
 import { checkName, foldName, qualifiedName } from "./identifiers";
 import type { Loader } from "./loader";
 import { manifestObjects } from "./manifest";
 import { checkLoadParams, type LoadParams } from "./params";
 import { isRegexName, nameFromKey } from "./regex-name";
-import { headObject, s3Url } from "./s3-objects";
 import { streamLoader } from "./stream-loader";
 import { inTransaction } from "./transaction";
 
-/** One run of a db_from_s3 job. */
-export type DbFromS3Run = JobRun;
-
-/** What a db_from_s3 run adds to the result. */
-export type Outcome = Omit<JobResult, "job_id" | "run_id" | "events">;
-
 /** Render bucket/key, then schema/table (with bucket and key), then apply /regex names. */
-function renderNames(run: DbFromS3Run, p: LoadParams) {
+function renderNames(run: JobRun, p: LoadParams) {
   const at = `job ${run.job.job_id}: parameters.`;
   const ctx = baseContext({
     realm: run.realm,
@@ -61,7 +54,7 @@ interface S3Access {
   readonly credentials: (() => Promise<AwsCredentials>) | undefined;
 }
 
-function s3Access(run: DbFromS3Run, p: LoadParams, bucket: string): S3Access {
+function s3Access(run: JobRun, p: LoadParams, bucket: string): S3Access {
   const aws = p.s3ConnId
     ? resolveAwsConnection(run.realm, p.s3ConnId, {
         store: run.deps.resolve.store,
@@ -78,7 +71,7 @@ function s3Access(run: DbFromS3Run, p: LoadParams, bucket: string): S3Access {
 }
 
 /** Aurora/RDS connections import through `aws_s3`; plain PostgreSQL streams through client COPY. */
-function loaderFor(run: DbFromS3Run, conn: ResolvedDb, access: S3Access): Loader {
+function loaderFor(run: JobRun, conn: ResolvedDb, access: S3Access): Loader {
   if (!conn.aurora) return streamLoader;
   if (!access.region) {
     throw new ConnectionConfigError(
@@ -98,7 +91,7 @@ function loaderFor(run: DbFromS3Run, conn: ResolvedDb, access: S3Access): Loader
 }
 
 /** Run one db_from_s3 job. Failures throw; the runner turns them into a failed result. */
-export async function runDbFromS3(run: DbFromS3Run): Promise<Outcome> {
+export async function runDbFromS3(run: JobRun): Promise<JobOutcome> {
   const p = checkLoadParams(run.realm, run.job.job_id, run.params);
   const { bucket, key, schema, table } = renderNames(run, p);
   const logical = qualifiedName(schema, table);

@@ -5,6 +5,7 @@
  */
 import type { ClientBase } from "pg";
 import { DatabaseError, DatabasePermissionError, isRetryableSqlState } from "../../shared/errors";
+import type { SourceObject } from "../../shared/s3-objects";
 import { quoteIdent } from "./identifiers";
 
 /** Where the ledger lives in the target database. */
@@ -33,15 +34,7 @@ CREATE INDEX IF NOT EXISTS load_ledger_newest_ix
   ON lava.load_ledger (target_table, last_modified DESC) WHERE via_manifest IS NULL;`;
 
 /** An S3 object as the ledger knows it. */
-export interface LedgerObject {
-  readonly bucket: string;
-  readonly key: string;
-  readonly identity: string;
-  readonly etag: string | undefined;
-  readonly versionId: string | undefined;
-  readonly lastModified: Date;
-  readonly size: number;
-}
+export type LedgerObject = Omit<SourceObject, "contentEncoding">;
 
 /** What the session may do with the ledger, read from the catalogs (which need no privileges). */
 export type LedgerAccess =

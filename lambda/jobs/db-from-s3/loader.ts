@@ -1,7 +1,7 @@
 /** The part of a load that differs between Aurora (`aws_s3` import) and plain PostgreSQL (client COPY). */
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { ClientBase } from "pg";
-import type { SourceObject } from "./s3-objects";
+import type { SourceObject } from "../../shared/s3-objects";
 
 /** One object into one table, inside the run's transaction. */
 export interface LoadRequest {

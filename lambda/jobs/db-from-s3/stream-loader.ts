@@ -14,8 +14,8 @@ import {
   isRetryableSqlState,
   LoadTimeoutError,
 } from "../../shared/errors";
+import { openObject, s3Url } from "../../shared/s3-objects";
 import type { Loader, LoadRequest } from "./loader";
-import { openObject, s3Url } from "./s3-objects";
 
 /** zlib's default 16 KiB output chunks mean many small CopyData messages; 64 KiB is measurably faster. */
 const GUNZIP_CHUNK = 64 * 1024;

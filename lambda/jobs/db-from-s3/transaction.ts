@@ -7,13 +7,14 @@ import { createHash } from "node:crypto";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Client } from "pg";
 import { LoadTimeoutError } from "../../shared/errors";
+import { type SourceObject, s3Url } from "../../shared/s3-objects";
+import type { JobOutcome, JobRun } from "../types";
 import { copyOptionsSql } from "./copy-options";
 import { quoteIdent } from "./identifiers";
-import type { DbFromS3Run, Outcome } from "./index";
 import { ensureLedger, findLoaded, newerLoaded, recordLoaded } from "./ledger";
 import type { Loader } from "./loader";
 import type { LoadParams } from "./params";
-import { checkUnchanged, type SourceObject, s3Url } from "./s3-objects";
+import { checkUnchanged } from "./s3-objects";
 import { type LoadMode, prepareTarget, reclaimEmptied } from "./target";
 
 /** Kept between the statement_timeout and the deadline, so the database gives up first. */
@@ -44,7 +45,7 @@ export interface LoadState {
  * replacing modes start from an empty table and need every entry.
  */
 async function notYetAppended(
-  run: DbFromS3Run,
+  run: JobRun,
   client: Client,
   s: LoadState,
 ): Promise<readonly SourceObject[]> {
@@ -63,7 +64,7 @@ async function notYetAppended(
 
 /** `duplicate` when the ledger has this object for the table; `stale` when a replacing mode would load an older object. */
 async function skipReason(
-  run: DbFromS3Run,
+  run: JobRun,
   client: Client,
   s: LoadState,
 ): Promise<"duplicate" | "stale" | undefined> {
@@ -114,10 +115,10 @@ export function statementTimeout(
 
 /** Lock, check the ledger, prepare the table, load every object, record them: one transaction. */
 export async function inTransaction(
-  run: DbFromS3Run,
+  run: JobRun,
   client: Client,
   s: LoadState,
-): Promise<Outcome> {
+): Promise<JobOutcome> {
   const { p, main, logical, base } = s;
   const ledger = await ensureLedger(client, p.dbConnId);
   if (ledger === "created") run.events.add("created the load ledger lava.load_ledger");

@@ -14,8 +14,8 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { jobApplicationName } from "../../connectors/app-name";
 import { inheritedEnv } from "../../connectors/child-env";
 import { PayloadError, PayloadTimeoutError } from "../../shared/errors";
-import { s3Url } from "../db-from-s3/s3-objects";
-import type { JobResult } from "../types";
+import { s3Url } from "../../shared/s3-objects";
+import type { JobOutcome } from "../types";
 import { type ConnectionBroker, startConnectionBroker } from "./connections";
 import { OutputSink } from "./outputs";
 import { type ExeParams, type ExeRun, exeParams } from "./params";
@@ -23,9 +23,6 @@ import { download, packageProgram, payloadKeys, unpack } from "./payload";
 import { runProcess } from "./process";
 
 export type { ExeRun } from "./params";
-
-/** What an exe/pkg run adds to the result. */
-export type Outcome = Omit<JobResult, "job_id" | "run_id" | "events">;
 
 /** Kept free before the run's deadline: killing the group, saving the output, cleaning up. */
 export const DEADLINE_RESERVE_MS = 5_000;
@@ -145,7 +142,7 @@ async function finishOutputs(run: ExeRun, sinks: readonly OutputSink[], failed: 
 }
 
 /** Run one exe or pkg job. Failures throw; the runner turns them into a failed result. */
-export async function runExe(run: ExeRun): Promise<Outcome> {
+export async function runExe(run: ExeRun): Promise<JobOutcome> {
   const p = exeParams(run);
   const region = run.realm.top.region;
   const s3 = run.deps.s3(region ? { region } : {});

@@ -8,7 +8,7 @@ import { PassThrough, type Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { isTransient, LavaError } from "../../shared/errors";
-import { s3Url } from "../db-from-s3/s3-objects";
+import { s3Url } from "../../shared/s3-objects";
 
 const PART_SIZE = 5 * 1024 * 1024;
 

@@ -5,11 +5,11 @@
  * false`, or the dispatch lists them in `literal_parameters`).
  */
 import { SpecError } from "../../shared/errors";
+import { parseS3Location } from "../../shared/s3-objects";
 import { baseContext, renderTemplate } from "../../shared/templating";
 import { formatIssues } from "../../spec/format";
 import { exeParamsSchema, pkgParamsSchema } from "../../spec/job";
 import { parseDuration } from "../../spec/units";
-import { parseS3Location } from "../db-from-s3/gzip-copy";
 import type { JobRun } from "../types";
 import { parseCommandLine } from "./command-line";
 

@@ -12,7 +12,7 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { isTransient, LavaError, ObjectMissingError, PayloadError } from "../../shared/errors";
-import { headObject, openObject, s3Url } from "../db-from-s3/s3-objects";
+import { headObject, openObject, s3Url } from "../../shared/s3-objects";
 import type { PayloadRef } from "./params";
 import { extractZip } from "./zip";
 

@@ -88,6 +88,9 @@ describe("iteration_limit", () => {
   it("accepts lava's 0 and makes it one attempt", () => {
     // Prepare
     const realm = realmOf({
+      // Resolve checks an exe job's payload line against the realm's locations.
+      s3_payloads: "s3://payloads/dev",
+      s3_temp: "s3://temp/dev",
       connections: [PG_CONNECTION],
       jobs: [exe({ iteration_limit: 0 })],
     });

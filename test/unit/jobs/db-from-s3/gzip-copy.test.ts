@@ -1,11 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import {
-  COPY_PART_SIZE,
-  gzipEncodedCopy,
-  parseS3Location,
-} from "../../../../lambda/jobs/db-from-s3/gzip-copy";
-import type { SourceObject } from "../../../../lambda/jobs/db-from-s3/s3-objects";
+import { COPY_PART_SIZE, gzipEncodedCopy } from "../../../../lambda/jobs/db-from-s3/gzip-copy";
+import type { SourceObject } from "../../../../lambda/shared/s3-objects";
 
 /** An S3 client that records commands and answers what a copy needs. */
 function fakeS3(failOn?: string) {
@@ -127,16 +123,5 @@ describe("gzipEncodedCopy", () => {
       "x.gz",
     );
     expect(sent[0]?.input.CopySource).toBe("landing/in/a%20b%2Bc.csv.gz?versionId=v%201");
-  });
-});
-
-describe("parseS3Location", () => {
-  it("splits bucket and prefix, without a trailing slash", () => {
-    expect(parseS3Location("s3://tmp-bucket/dev/tmp/")).toEqual({
-      bucket: "tmp-bucket",
-      prefix: "dev/tmp",
-    });
-    expect(parseS3Location("s3://tmp-bucket")).toEqual({ bucket: "tmp-bucket", prefix: "" });
-    expect(() => parseS3Location("tmp/x")).toThrow("not an S3 location: tmp/x");
   });
 });

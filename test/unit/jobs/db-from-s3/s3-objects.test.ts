@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  objectIdentity,
-  parseManifest,
-  s3Url,
-} from "../../../../lambda/jobs/db-from-s3/s3-objects";
+import { parseManifest } from "../../../../lambda/jobs/db-from-s3/s3-objects";
+import { objectIdentity, s3Url } from "../../../../lambda/shared/s3-objects";
 
 describe("objectIdentity", () => {
   const when = new Date("2026-01-02T03:04:05Z");

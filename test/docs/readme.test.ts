@@ -45,13 +45,20 @@ describe("README", () => {
       ]).toContain(b.info);
   });
 
-  it("starts with the two set-up commands CI runs", () => {
+  it("starts with the two set-up commands CI runs (then CI runs the CLI's tests on the machine's Node)", () => {
     const setup = blocks.filter((b) => b.info === "sh setup");
     expect(setup.map((b) => commands(b.body))).toEqual([
       ["npm ci && npx lava-aurora demo", "npm test"],
     ]);
     const ci = readFileSync(join(REPO, ".ci/run"), "utf8");
-    expect(commands(ci).slice(-2)).toEqual(["npm ci --no-audit --no-fund", "npm test"]);
+    const steps = commands(ci);
+    const test = steps.indexOf("npm test");
+    expect(steps.slice(test - 1, test + 1)).toEqual(["npm ci --no-audit --no-fund", "npm test"]);
+    // After it, only the CLI's own tests again on the machine's Node.
+    expect(steps.slice(test + 1).map((c) => c.split(" ").slice(0, 3).join(" "))).toEqual([
+      "node --version",
+      "node node_modules/vitest/vitest.mjs run",
+    ]);
   });
 
   it("shows realm files that validate", () => {

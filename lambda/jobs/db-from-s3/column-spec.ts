@@ -229,7 +229,9 @@ function typeModifiers(c: Cursor): string {
       c.take();
       return `(${items.join(",")})`;
     }
-    if (c.peek() === undefined) throw new Refusal("unbalanced '('");
+    // `[a, b NUMERIC(12,2)]` in YAML's flow style splits at that comma.
+    if (c.peek() === undefined)
+      throw new Refusal("unbalanced '(' (in a YAML [list], quote a spec holding a comma)");
     if (!c.isPunct(",")) {
       throw new Refusal(
         `type modifiers must be integers or plain names separated by ',', not ${c.describe()}`,

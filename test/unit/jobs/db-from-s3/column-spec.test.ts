@@ -124,7 +124,11 @@ describe("parseColumnSpec: types", () => {
     ["id SETOF INT", 'column "id": expected a type after the column name, not SETOF'],
     ["id 5", 'column "id": expected a type after the column name, not 5'],
     ["id 'text'", 'column "id": expected a type after the column name, not a string'],
-    ["id NUMERIC(10", "column \"id\": unbalanced '('"],
+    [
+      // What YAML's flow list [a, amount NUMERIC(12,2)] leaves of an unquoted spec.
+      "amount NUMERIC(12",
+      "column \"amount\": unbalanced '(' (in a YAML [list], quote a spec holding a comma)",
+    ],
     ["id NUMERIC(10))", "column \"id\": unbalanced ')'"],
     ["id NUMERIC()", "column \"id\": type modifiers must be integers or plain names, not ')'"],
     [

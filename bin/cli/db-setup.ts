@@ -6,7 +6,7 @@
 import type { ClientBase } from "pg";
 import { jobApplicationName } from "../../lambda/connectors/app-name";
 import { connectPg } from "../../lambda/connectors/pg-client";
-import { resolveDbConnection } from "../../lambda/connectors/resolve";
+import { resolveDbConnection } from "../../lambda/connectors/resolve-connection";
 import type { ResolvedDb } from "../../lambda/connectors/types";
 import {
   applyFixes,

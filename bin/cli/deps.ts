@@ -1,6 +1,6 @@
 /** The production services the CLI injects into domain code (same as the functions'). */
 import { rdsTokenSigner } from "../../lambda/connectors/iam-token";
-import type { ResolveDeps } from "../../lambda/connectors/resolve";
+import type { ResolveDeps } from "../../lambda/connectors/resolve-connection";
 import { AwsSecretStore } from "../../lambda/connectors/secret-store";
 import type { JobDeps } from "../../lambda/jobs/types";
 import { s3ClientFactory } from "../../lambda/shared/s3-clients";

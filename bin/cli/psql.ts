@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { psqlApplicationName } from "../../lambda/connectors/app-name";
 import { preparePsql } from "../../lambda/connectors/psql";
 import { watchChild } from "../../lambda/connectors/psql-watchdog";
-import { resolveDbConnection } from "../../lambda/connectors/resolve";
+import { resolveDbConnection } from "../../lambda/connectors/resolve-connection";
 import { defaultResolveDeps } from "./deps";
 import { EXIT, reportError } from "./errors";
 import { loadRealm, type RealmFlags } from "./realm";

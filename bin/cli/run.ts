@@ -1,5 +1,5 @@
 /** `lava-aurora run JOB_ID`: run a job locally through the same runner as the Lambda function. */
-import { runJob } from "../../lambda/jobs/runner";
+import { runJob } from "../../lambda/jobs/run-job";
 import { defaultJobDeps } from "./deps";
 import { EXIT, reportError, UsageError } from "./errors";
 import { progressReporter } from "./progress";

@@ -6,13 +6,13 @@
  * Replaces lava's s3lambda.sh.
  */
 import { readFile } from "node:fs/promises";
-import { runJob } from "../../lambda/jobs/runner";
+import { runJob } from "../../lambda/jobs/run-job";
 import { S3_LOCATION } from "../../lambda/shared/s3-objects";
 import { parseSize } from "../../lambda/spec/units";
 import type { Realm } from "../../lambda/spec/validate";
+import { decodeEvent, type ObjectEvent } from "../../lambda/triggers/decode-event";
 import { sfnStarter } from "../../lambda/triggers/dispatch";
 import { EVENTBRIDGE_FIELDS } from "../../lambda/triggers/event-types";
-import { decodeEvent, type ObjectEvent } from "../../lambda/triggers/events";
 import { matchTriggers } from "../../lambda/triggers/match";
 import { processEvent } from "../../lambda/triggers/process";
 import { deployedStateMachineArn } from "./deployed";

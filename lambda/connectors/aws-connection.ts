@@ -8,7 +8,7 @@ import { ConnectionConfigError, isTransient, SecretAccessError } from "../shared
 import { parseDuration } from "../spec/units";
 import type { Realm } from "../spec/validate";
 import { realmPrefix } from "../spec/validate";
-import { findConnection } from "./resolve";
+import { findConnection } from "./resolve-connection";
 import type { SecretStore } from "./secret-store";
 import type { AwsCredentials, ResolvedAws } from "./types";
 

@@ -7,7 +7,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { rdsTokenSigner } from "../connectors/iam-token";
 import { AwsSecretStore } from "../connectors/secret-store";
-import { runJob } from "../jobs/runner";
+import { runJob } from "../jobs/run-job";
 import type { Dispatch, JobDeps, JobResult } from "../jobs/types";
 import { s3ClientFactory } from "../shared/s3-clients";
 import type { Realm } from "../spec/validate";

@@ -1,10 +1,10 @@
 /** Dispatches, results and the services a job run uses (SPEC §1, §5.7). */
 import type { RoleAssumer } from "../connectors/aws-connection";
-import type { ResolveDeps } from "../connectors/resolve";
+import type { ResolveDeps } from "../connectors/resolve-connection";
 import type { S3ClientFactory } from "../shared/s3-clients";
 import type { JobSpec } from "../spec/job";
 import type { Realm } from "../spec/validate";
-import type { EventLog } from "./events";
+import type { EventLog } from "./event-log";
 
 /** A request to run a job. Parameters and globals are merged over the job's (top-level keys replace). */
 export interface Dispatch {

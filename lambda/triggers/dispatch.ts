@@ -7,8 +7,8 @@
 import { createHash } from "node:crypto";
 import type { SFNClient } from "@aws-sdk/client-sfn";
 import { isTransient, LavaError } from "../shared/errors";
+import type { ObjectEvent } from "./decode-event";
 import { isRemovalEventType } from "./event-types";
-import type { ObjectEvent } from "./events";
 
 /** The identity of the object version an event is about: version id, else sequencer, else ETag. */
 export function objectIdentity(event: ObjectEvent): string {

@@ -17,8 +17,8 @@ import { dtEnv, renderDeep, renderTemplate, templateUtils } from "../shared/temp
 import type { TriggerSpec } from "../spec/trigger";
 import { parseDuration, parseSize } from "../spec/units";
 import type { Realm } from "../spec/validate";
+import type { ObjectEvent } from "./decode-event";
 import { isRemovalEventType } from "./event-types";
-import type { ObjectEvent } from "./events";
 import { fnmatchAny } from "./fnmatch";
 
 /** One job to start for one object event. */

@@ -7,8 +7,8 @@
  */
 import { isTransient, LavaError } from "../shared/errors";
 import type { Realm } from "../spec/validate";
+import { decodeEvent, type ObjectEvent } from "./decode-event";
 import { type ExecutionStarter, executionNameFor } from "./dispatch";
-import { decodeEvent, type ObjectEvent } from "./events";
 import { matchTriggers } from "./match";
 
 /** One dispatch made (or found already made) for a record. */

@@ -6,7 +6,7 @@
 
 import { rdsTokenSigner } from "../../lambda/connectors/iam-token";
 import { AwsSecretStore } from "../../lambda/connectors/secret-store";
-import { runJob } from "../../lambda/jobs/runner";
+import { runJob } from "../../lambda/jobs/run-job";
 import { s3ClientFactory } from "../../lambda/shared/s3-clients";
 import { validateRealm } from "../../lambda/spec/validate";
 

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { LEDGER_DDL } from "../../lambda/jobs/db-from-s3/ledger";
 import { validateRealm } from "../../lambda/spec/validate";
-import { decodeEvent } from "../../lambda/triggers/events";
+import { decodeEvent } from "../../lambda/triggers/decode-event";
 import { REPO } from "../support/cli";
 
 const run = promisify(execFile);

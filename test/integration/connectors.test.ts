@@ -15,7 +15,7 @@ import { jobApplicationName } from "../../lambda/connectors/app-name";
 import { rdsTokenSigner } from "../../lambda/connectors/iam-token";
 import { connectPg } from "../../lambda/connectors/pg-client";
 import { pgpassEscape } from "../../lambda/connectors/psql";
-import { type ResolveDeps, resolveDbConnection } from "../../lambda/connectors/resolve";
+import { type ResolveDeps, resolveDbConnection } from "../../lambda/connectors/resolve-connection";
 import { AwsSecretStore } from "../../lambda/connectors/secret-store";
 import { DatabaseConnectError } from "../../lambda/shared/errors";
 import { validateRealm } from "../../lambda/spec/validate";

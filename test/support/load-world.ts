@@ -8,7 +8,7 @@ import pg from "pg";
 import { afterAll, beforeAll, beforeEach, vi } from "vitest";
 import { rdsTokenSigner } from "../../lambda/connectors/iam-token";
 import { AwsSecretStore } from "../../lambda/connectors/secret-store";
-import { runJob } from "../../lambda/jobs/runner";
+import { runJob } from "../../lambda/jobs/run-job";
 import type { Dispatch, JobDeps, JobResult, RunOptions } from "../../lambda/jobs/types";
 import { s3ClientFactory } from "../../lambda/shared/s3-clients";
 import { type Realm, validateRealm } from "../../lambda/spec/validate";

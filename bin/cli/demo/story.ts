@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { runJob } from "../../../lambda/jobs/runner";
+import { runJob } from "../../../lambda/jobs/run-job";
 import type { JobDeps, JobResult } from "../../../lambda/jobs/types";
 import { loadRealmFile } from "../../../lambda/spec/load";
 import type { Realm } from "../../../lambda/spec/validate";

@@ -15,7 +15,7 @@ import {
   ObjectMissingError,
 } from "../../shared/errors";
 import { s3Url } from "../../shared/s3-objects";
-import type { EventLog } from "../events";
+import type { EventLog } from "../event-log";
 import { gzipEncodedCopy, type TempCopy } from "./gzip-copy";
 import { forgetCredentials, IMPORT_WITH_STORED_KEYS, storeCredentials } from "./import-credentials";
 import type { Loader, LoadRequest } from "./loader";

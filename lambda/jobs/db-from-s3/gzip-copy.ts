@@ -31,7 +31,7 @@ export interface TempCopy {
   remove(): Promise<void>;
 }
 
-function copyError(obj: SourceObject, err: unknown): LavaError {
+function serverCopyError(obj: SourceObject, err: unknown): LavaError {
   const name = (err as Error).name ?? "Error";
   return new LavaError(
     `cannot copy ${s3Url(obj.bucket, obj.key)} for a gzip import: ${name}: ${(err as Error).message}`,
@@ -118,7 +118,7 @@ export async function gzipEncodedCopy(
     }
   } catch (err) {
     await remove().catch(() => undefined);
-    throw copyError(source, err);
+    throw serverCopyError(source, err);
   }
   const url = s3Url(target.Bucket, target.Key);
   const replaced = (now: SourceObject | undefined) =>

@@ -7,7 +7,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { jobApplicationName } from "../../connectors/app-name";
 import { resolveAwsConnection } from "../../connectors/aws-connection";
 import { connectPg } from "../../connectors/pg-client";
-import { resolveDbConnection } from "../../connectors/resolve";
+import { resolveDbConnection } from "../../connectors/resolve-connection";
 import type { AwsCredentials, ResolvedDb } from "../../connectors/types";
 import { asLavaError, ConnectionConfigError, ObjectMissingError } from "../../shared/errors";
 import { headObject, parseS3Location, s3Url } from "../../shared/s3-objects";

@@ -12,7 +12,7 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { INHERITED_VARIABLE } from "../../connectors/child-env";
 import { findPsql, preparePsql } from "../../connectors/psql";
-import { type ResolveDeps, resolveDbConnection } from "../../connectors/resolve";
+import { type ResolveDeps, resolveDbConnection } from "../../connectors/resolve-connection";
 import type { ResolvedDb } from "../../connectors/types";
 import { SpecError } from "../../shared/errors";
 import type { Realm } from "../../spec/validate";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../../bin/cli/errors";
 import { eventBridgeEventFor } from "../../../bin/cli/trigger";
-import { decodeEvent } from "../../../lambda/triggers/events";
+import { decodeEvent } from "../../../lambda/triggers/decode-event";
 
 /** Every S3 event type S3 also sends to EventBridge (S3 user guide, ev-mapping-troubleshooting). */
 const S3_EVENT_TYPES = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resolveDispatch } from "../../../lambda/handlers/resolve";
-import { runJob } from "../../../lambda/jobs/runner";
+import { runJob } from "../../../lambda/jobs/run-job";
 import type { JobDeps } from "../../../lambda/jobs/types";
 import {
   dbFromS3ParamsSchema,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { ObjectEvent } from "../../../lambda/triggers/decode-event";
 import { executionNameFor, objectIdentity } from "../../../lambda/triggers/dispatch";
-import type { ObjectEvent } from "../../../lambda/triggers/events";
 
 const event = (extra: Partial<ObjectEvent> = {}): ObjectEvent => ({
   bucket: "landing",

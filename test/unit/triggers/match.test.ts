@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TemplateError } from "../../../lambda/shared/templating";
-import type { ObjectEvent } from "../../../lambda/triggers/events";
+import type { ObjectEvent } from "../../../lambda/triggers/decode-event";
 import { inTemp, matchTriggers, prefixLevels } from "../../../lambda/triggers/match";
 import { realmOf } from "../../support/realm-fixture";
 

@@ -7,7 +7,7 @@ import { LavaError, PayloadError } from "../shared/errors";
 import type { Realm } from "../spec/validate";
 import { runDbFromS3 } from "./db-from-s3/index";
 import { planDispatch } from "./dispatch";
-import { EventLog } from "./events";
+import { EventLog } from "./event-log";
 import { runExe } from "./exe/index";
 import type { Dispatch, JobDeps, JobOutcome, JobResult, RunOptions } from "./types";
 

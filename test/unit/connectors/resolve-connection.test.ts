@@ -1,6 +1,9 @@
 import { describe, expect, it, vi } from "vitest";
 import { signingRegion, type TokenRequest } from "../../../lambda/connectors/iam-token";
-import { resolveDbConnection, SECRET_FIELD_MAP } from "../../../lambda/connectors/resolve";
+import {
+  resolveDbConnection,
+  SECRET_FIELD_MAP,
+} from "../../../lambda/connectors/resolve-connection";
 import type { SecretStore } from "../../../lambda/connectors/secret-store";
 import { ConnectionConfigError } from "../../../lambda/shared/errors";
 import { realmOf } from "../../support/realm-fixture";

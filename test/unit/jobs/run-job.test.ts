@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorInfo, runJob } from "../../../lambda/jobs/runner";
+import { errorInfo, runJob } from "../../../lambda/jobs/run-job";
 import type { JobDeps } from "../../../lambda/jobs/types";
 import { SecretAccessError } from "../../../lambda/shared/errors";
 import { PG_CONNECTION, realmOf } from "../../support/realm-fixture";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeEvent, decodeS3Key } from "../../../lambda/triggers/events";
+import { decodeEvent, decodeS3Key } from "../../../lambda/triggers/decode-event";
 
 // Shapes copied from the AWS documentation: "Event message structure" (S3
 // notification v2.1, test event), Lambda's SNS and SQS sample events, SNS's

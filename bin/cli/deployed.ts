@@ -1,6 +1,6 @@
 /** Finding a deployed realm's state machine: its ARN is in SSM `/lava/<realm>/state-machine-arn`. */
 import { isTransient, LavaError } from "../../lambda/shared/errors";
-import type { Realm } from "../../lambda/spec/validate";
+import type { Realm } from "../../lambda/spec/realm";
 
 /** The ARN of `lava-<realm>-jobs`; a clear runtime error when the realm is not deployed. */
 export async function deployedStateMachineArn(realm: Realm): Promise<string> {

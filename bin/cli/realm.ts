@@ -1,7 +1,7 @@
 /** Realm selection for CLI commands: `--realm NAME` or `--realm-file FILE`. */
 import { resolve } from "node:path";
 import { loadRealmFile, realmFileFor } from "../../lambda/spec/load";
-import type { Realm } from "../../lambda/spec/validate";
+import type { Realm } from "../../lambda/spec/realm";
 import { UsageError } from "./errors";
 
 /** The realm-selecting flags every command takes. */

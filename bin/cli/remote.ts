@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isTransient, LavaError } from "../../lambda/shared/errors";
-import type { Realm } from "../../lambda/spec/validate";
+import type { Realm } from "../../lambda/spec/realm";
 import { deployedStateMachineArn } from "./deployed";
 import { EXIT } from "./errors";
 

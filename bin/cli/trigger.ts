@@ -8,8 +8,8 @@
 import { readFile } from "node:fs/promises";
 import { runJob } from "../../lambda/jobs/run-job";
 import { S3_LOCATION } from "../../lambda/shared/s3-objects";
+import type { Realm } from "../../lambda/spec/realm";
 import { parseSize } from "../../lambda/spec/units";
-import type { Realm } from "../../lambda/spec/validate";
 import { decodeEvent, type ObjectEvent } from "../../lambda/triggers/decode-event";
 import { sfnStarter } from "../../lambda/triggers/dispatch";
 import { EVENTBRIDGE_FIELDS } from "../../lambda/triggers/event-types";

@@ -5,8 +5,8 @@
  */
 
 import { ConnectionConfigError, isTransient, SecretAccessError } from "../shared/errors";
+import type { Realm } from "../spec/realm";
 import { parseDuration } from "../spec/units";
-import type { Realm } from "../spec/validate";
 import { realmPrefix } from "../spec/validate";
 import { findConnection } from "./resolve-connection";
 import type { SecretStore } from "./secret-store";

@@ -7,7 +7,8 @@
 import { ConnectionConfigError } from "../shared/errors";
 import type { ConnectionSpec, PostgresConnectionSpec } from "../spec/connection";
 import { isAuroraType } from "../spec/connection";
-import { type Realm, realmPrefix, secretAllowed } from "../spec/validate";
+import type { Realm } from "../spec/realm";
+import { realmPrefix, secretAllowed } from "../spec/validate";
 import { signingRegion, type TokenSigner } from "./iam-token";
 import type { SecretStore } from "./secret-store";
 import { caBundleFile } from "./tls";

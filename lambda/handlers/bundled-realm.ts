@@ -1,8 +1,8 @@
 /** The realm a function was built with (esbuild `define` by the realm stack). */
 import { writeFileSync } from "node:fs";
 import { LavaError } from "../shared/errors";
+import type { Realm } from "../spec/realm";
 import { decodeRealmBundle } from "../spec/realm-bundle";
-import type { Realm } from "../spec/validate";
 
 declare const __LAVA_REALM__: string | undefined;
 

@@ -6,8 +6,8 @@
 import { checkJob, planDispatch } from "../jobs/dispatch";
 import type { Dispatch } from "../jobs/types";
 import { SpecError } from "../shared/errors";
+import type { Realm } from "../spec/realm";
 import { parseDuration } from "../spec/units";
-import type { Realm } from "../spec/validate";
 import { bundledRealm } from "./bundled-realm";
 
 /** The state machine's input: a dispatch, optionally delayed. */

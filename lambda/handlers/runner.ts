@@ -10,7 +10,7 @@ import { AwsSecretStore } from "../connectors/secret-store";
 import { runJob } from "../jobs/run-job";
 import type { Dispatch, JobDeps, JobResult } from "../jobs/types";
 import { s3ClientFactory } from "../shared/s3-clients";
-import type { Realm } from "../spec/validate";
+import type { Realm } from "../spec/realm";
 import { bundledRealm } from "./bundled-realm";
 
 /** The part of the Lambda context the runner uses. */

@@ -16,7 +16,7 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { LavaError } from "../shared/errors";
-import type { Realm } from "../spec/validate";
+import type { Realm } from "../spec/realm";
 import { type ExecutionStarter, sfnStarter } from "../triggers/dispatch";
 import { type ProcessOutcome, processEvent } from "../triggers/process";
 import { bundledRealm } from "./bundled-realm";

@@ -7,7 +7,7 @@
 import { SpecError } from "../shared/errors";
 import { baseContext, renderEnabled } from "../shared/templating";
 import type { JobSpec } from "../spec/job";
-import type { Realm } from "../spec/validate";
+import type { Realm } from "../spec/realm";
 import { checkLoadParams } from "./db-from-s3/params";
 import { checkExeParams } from "./exe/params";
 import type { Dispatch } from "./types";

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { LavaError, PayloadError } from "../shared/errors";
-import type { Realm } from "../spec/validate";
+import type { Realm } from "../spec/realm";
 import { runDbFromS3 } from "./db-from-s3/index";
 import { planDispatch } from "./dispatch";
 import { EventLog } from "./event-log";

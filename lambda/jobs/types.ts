@@ -3,7 +3,7 @@ import type { RoleAssumer } from "../connectors/aws-connection";
 import type { ResolveDeps } from "../connectors/resolve-connection";
 import type { S3ClientFactory } from "../shared/s3-clients";
 import type { JobSpec } from "../spec/job";
-import type { Realm } from "../spec/validate";
+import type { Realm } from "../spec/realm";
 import type { EventLog } from "./event-log";
 
 /** A request to run a job. Parameters and globals are merged over the job's (top-level keys replace). */

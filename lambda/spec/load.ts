@@ -3,7 +3,8 @@ import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { type Document, parseDocument } from "yaml";
 import { SpecError } from "../shared/errors";
-import { type Realm, type ValidateOptions, validateRealm } from "./validate";
+import type { Realm } from "./realm";
+import { type ValidateOptions, validateRealm } from "./validate";
 
 /** `realms/<name>.yaml` under `cwd`. */
 export function realmFileFor(name: string, cwd = process.cwd()): string {

@@ -3,7 +3,7 @@
  * String parameters are too small for it). The stack encodes it at synth
  * time; the handler decodes it at cold start.
  */
-import type { Realm } from "./validate";
+import type { Realm } from "./realm";
 
 /** What a bundle carries: the realm, and the PEM of its `ssl_ca_file` (a local path means nothing on Lambda). */
 export interface RealmBundle {

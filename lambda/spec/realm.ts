@@ -1,6 +1,9 @@
 /** The realm file's top level (SPEC §2). Spec objects are parsed one by one by `validate.ts`. */
 import { z } from "zod";
+import type { ConnectionSpec } from "./connection";
 import { bool, bucketName, duration, intIn, s3Location, text, textList } from "./fields";
+import type { JobSpec } from "./job";
+import type { TriggerSpec } from "./trigger";
 
 export const REALM_NAME = /^[a-z0-9][a-z0-9-]*$/;
 
@@ -96,3 +99,16 @@ export const realmTopSchema = z.strictObject({
 });
 
 export type RealmTop = z.infer<typeof realmTopSchema>;
+
+/** A validated realm: plain data, serialisable into a function bundle. */
+export interface Realm {
+  /** Where it came from, for messages (e.g. `realms/dev.yaml`). */
+  readonly source: string;
+  readonly name: string;
+  readonly top: Omit<RealmTop, "connections" | "jobs" | "s3triggers">;
+  readonly connections: readonly ConnectionSpec[];
+  readonly jobs: readonly JobSpec[];
+  readonly triggers: readonly TriggerSpec[];
+  /** Non-fatal remarks (lava-only fields ignored). */
+  readonly warnings: readonly string[];
+}

@@ -15,24 +15,11 @@ import { type ConnectionSpec, connectionSchema, isAuroraType, POSTGRES_TYPES } f
 import { checkDbFromS3Values } from "./db-from-s3-checks";
 import { formatIssues, showValue } from "./format";
 import { type JobSpec, jobSchema, LAVA_ONLY_JOB_FIELDS } from "./job";
-import { type RealmTop, realmTopSchema } from "./realm";
+import { type Realm, realmTopSchema } from "./realm";
 import { isTemplated } from "./template-syntax";
 import { type TriggerSpec, triggerSchema } from "./trigger";
 
 export { isTemplated } from "./template-syntax";
-
-/** A validated realm: plain data, serialisable into a function bundle. */
-export interface Realm {
-  /** Where it came from, for messages (e.g. `realms/dev.yaml`). */
-  readonly source: string;
-  readonly name: string;
-  readonly top: Omit<RealmTop, "connections" | "jobs" | "s3triggers">;
-  readonly connections: readonly ConnectionSpec[];
-  readonly jobs: readonly JobSpec[];
-  readonly triggers: readonly TriggerSpec[];
-  /** Non-fatal remarks (lava-only fields ignored). */
-  readonly warnings: readonly string[];
-}
 
 export interface ValidateOptions {
   /** The realm name the caller expects (`--realm`, `-c realm=`); a different `realm:` is an error. */

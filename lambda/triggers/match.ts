@@ -14,9 +14,9 @@
  */
 import { parseS3Location } from "../shared/s3-objects";
 import { dtEnv, renderDeep, renderTemplate, templateUtils } from "../shared/templating";
+import type { Realm } from "../spec/realm";
 import type { TriggerSpec } from "../spec/trigger";
 import { parseDuration, parseSize } from "../spec/units";
-import type { Realm } from "../spec/validate";
 import type { ObjectEvent } from "./decode-event";
 import { isRemovalEventType } from "./event-types";
 import { fnmatchAny } from "./fnmatch";

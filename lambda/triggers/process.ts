@@ -6,7 +6,7 @@
  * SQS message id) while the other records, triggers and jobs go ahead.
  */
 import { isTransient, LavaError } from "../shared/errors";
-import type { Realm } from "../spec/validate";
+import type { Realm } from "../spec/realm";
 import { decodeEvent, type ObjectEvent } from "./decode-event";
 import { type ExecutionStarter, executionNameFor } from "./dispatch";
 import { matchTriggers } from "./match";

@@ -8,7 +8,7 @@ import { Arn, ArnFormat, type Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { parseS3Location } from "../../lambda/shared/s3-objects";
 import { isAuroraType } from "../../lambda/spec/connection";
-import type { Realm } from "../../lambda/spec/validate";
+import type { Realm } from "../../lambda/spec/realm";
 import { secretName } from "../../lambda/spec/validate";
 
 /** Database users that authenticate with IAM tokens: Aurora connections with neither password nor secret, plus `iam_users`. */

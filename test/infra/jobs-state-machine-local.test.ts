@@ -20,7 +20,8 @@ import {
   SpecError,
 } from "../../lambda/shared/errors";
 import { loadRealmFile } from "../../lambda/spec/load";
-import { type Realm, validateRealm } from "../../lambda/spec/validate";
+import type { Realm } from "../../lambda/spec/realm";
+import { validateRealm } from "../../lambda/spec/validate";
 import { buildApp } from "../../lib/app";
 import { LAMBDA_SERVICE_ERRORS } from "../../lib/constructs/jobs-state-machine";
 import type { RealmStack } from "../../lib/realm-stack";

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Dispatch, JobResult, RunOptions } from "../../lambda/jobs/types";
-import type { Realm } from "../../lambda/spec/validate";
+import type { Realm } from "../../lambda/spec/realm";
 import { BUCKET, LOADER_PASSWORD, loadJob, useLoadWorld } from "../support/load-world";
 
 const world = useLoadWorld();

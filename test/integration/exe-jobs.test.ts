@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { Dispatch, JobResult, RunOptions } from "../../lambda/jobs/types";
-import type { Realm } from "../../lambda/spec/validate";
+import type { Realm } from "../../lambda/spec/realm";
 import { useLoadWorld } from "../support/load-world";
 import { buildZip } from "../support/zip";
 

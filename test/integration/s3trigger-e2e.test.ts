@@ -16,7 +16,7 @@ import { type JobsInput, makeResolveHandler } from "../../lambda/handlers/resolv
 import { makeRunnerHandler } from "../../lambda/handlers/runner";
 import { makeS3TriggerHandler, type S3TriggerResponse } from "../../lambda/handlers/s3trigger";
 import type { Dispatch, JobResult } from "../../lambda/jobs/types";
-import type { Realm } from "../../lambda/spec/validate";
+import type { Realm } from "../../lambda/spec/realm";
 import { decodeEvent } from "../../lambda/triggers/decode-event";
 import { executionNameFor, sfnStarter } from "../../lambda/triggers/dispatch";
 import { buildApp } from "../../lib/app";

@@ -1,5 +1,6 @@
 /** Realm documents for tests, built from a small valid base. */
-import { type Realm, validateRealm } from "../../lambda/spec/validate";
+import type { Realm } from "../../lambda/spec/realm";
+import { validateRealm } from "../../lambda/spec/validate";
 
 /** A minimal valid realm document named `dev`, with overrides applied at the top level. */
 export function realmDoc(overrides: Record<string, unknown> = {}): Record<string, unknown> {

@@ -8,7 +8,7 @@ import { HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command } from "@aw
 import { runJob } from "../../../lambda/jobs/run-job";
 import type { JobDeps, JobResult } from "../../../lambda/jobs/types";
 import { loadRealmFile } from "../../../lambda/spec/load";
-import type { Realm } from "../../../lambda/spec/validate";
+import type { Realm } from "../../../lambda/spec/realm";
 import { pgBinDir } from "../../../test/support/pg-process";
 import { storePassword } from "../put-password";
 import { BAD_LINE, KEYS, LANDING, MEMBERS_JULY, SAMPLE_FILES, TEMP_BUCKET } from "./data";

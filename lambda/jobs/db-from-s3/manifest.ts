@@ -8,7 +8,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { ManifestError, ObjectMissingError } from "../../shared/errors";
 import { headObject, parseS3Location, type SourceObject, s3Url } from "../../shared/s3-objects";
-import type { Realm } from "../../spec/validate";
+import type { Realm } from "../../spec/realm";
 import type { EventLog } from "../event-log";
 import { type ManifestEntry, readManifest } from "./s3-objects";
 

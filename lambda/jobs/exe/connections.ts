@@ -15,7 +15,7 @@ import { findPsql, preparePsql } from "../../connectors/psql";
 import { type ResolveDeps, resolveDbConnection } from "../../connectors/resolve-connection";
 import type { ResolvedDb } from "../../connectors/types";
 import { SpecError } from "../../shared/errors";
-import type { Realm } from "../../spec/validate";
+import type { Realm } from "../../spec/realm";
 
 export interface ConnectionBroker {
   /** `LAVA_CONN_<L>` (connector path) and `LAVA_CONNID_<L>` (conn_id) for the payload. */

@@ -8,6 +8,7 @@ import { Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
 import { parseS3Location } from "../lambda/shared/s3-objects";
@@ -22,16 +23,16 @@ import { grantProducerKeyUse, viaService } from "./constructs/key-grants";
 import { RealmNotices } from "./constructs/notices";
 import { EncryptedQueueDestination } from "./constructs/queue-destination";
 import { payloadStatements, realmAccessStatements } from "./constructs/realm-access";
-import { RealmFunction, type RealmFunctionVpc } from "./constructs/realm-function";
+import { RealmFunction } from "./constructs/realm-function";
 import { S3Events } from "./constructs/s3-events";
-import { RealmVpcEndpoints, realmVpc } from "./constructs/vpc-endpoints";
+import { type RealmVpc, RealmVpcEndpoints, realmVpc } from "./constructs/vpc-endpoints";
 import { acknowledgeWildcard } from "./nag";
 
 export interface RealmStackProps extends StackProps {
   /** The validated realm this stack deploys. */
   readonly realm: Realm;
   /** Where database-facing functions run. @default - the realm's `vpc`; outside any VPC without one */
-  readonly vpc?: RealmFunctionVpc;
+  readonly vpc?: RealmVpc;
 }
 
 /** Everything one realm needs, named after it. */
@@ -105,18 +106,7 @@ export class RealmStack extends Stack {
       reservedConcurrency: runnerSettings.reserved_concurrency ?? 5,
       ...(vpc ? { vpc } : {}),
     });
-    for (const statement of realmAccessStatements(this, realm)) {
-      this.runner.fn.addToRolePolicy(statement);
-      for (const resource of statement.resources.filter((r) => r.endsWith("*"))) {
-        acknowledgeWildcard(
-          this.runner,
-          this,
-          resource,
-          `${statement.sid}: a prefix inside the realm (parameters and secrets under /lava/${name}/, the source and temporary S3 prefixes), never a whole service`,
-        );
-      }
-    }
-    this.allowKeyViaServices(this.runner.fn.role as iam.IRole);
+    this.grantRealmAccess(name, this.runner, this.runner.fn, realmAccessStatements(this, realm));
 
     this.notices = new RealmNotices(this, "Notices", { realmName: name, key: this.realmKey });
     this.resolver = new RealmFunction(this, "Resolve", {
@@ -134,21 +124,10 @@ export class RealmStack extends Stack {
         timeout: Duration.millis(parseDuration(runnerSettings.timeout ?? "15m") ?? 900_000),
         ...(vpc ? { vpc } : {}),
       });
-      for (const statement of [
+      this.grantRealmAccess(name, this.exe, this.exe.fn, [
         ...realmAccessStatements(this, realm),
         ...payloadStatements(this, realm),
-      ]) {
-        this.exe.fn.addToRolePolicy(statement);
-        for (const resource of statement.resources.filter((r) => r.endsWith("*"))) {
-          acknowledgeWildcard(
-            this.exe,
-            this,
-            resource,
-            `${statement.sid}: a prefix inside the realm (parameters and secrets under /lava/${name}/, the payload, source and temporary S3 prefixes), never a whole service`,
-          );
-        }
-      }
-      this.allowKeyViaServices(this.exe.fn.role as iam.IRole);
+      ]);
     }
     this.jobs = new JobsStateMachine(this, "Jobs", {
       realmName: name,
@@ -220,6 +199,31 @@ export class RealmStack extends Stack {
   }
 
   /** Key policy: the principal may decrypt with the realm key, only through SSM and Secrets Manager. */
+  /**
+   * A job function's realm statements (prefix-scoped: parameters and secrets under
+   * /lava/<realm>/, the realm's S3 prefixes), each prefix wildcard acknowledged for
+   * cdk-nag with its statement's reason, and the realm key through SSM/Secrets Manager.
+   */
+  private grantRealmAccess(
+    realmName: string,
+    scope: Construct,
+    fn: lambda.IFunction,
+    statements: readonly iam.PolicyStatement[],
+  ): void {
+    for (const statement of statements) {
+      fn.addToRolePolicy(statement);
+      for (const resource of statement.resources.filter((r) => r.endsWith("*"))) {
+        acknowledgeWildcard(
+          scope,
+          this,
+          resource,
+          `${statement.sid}: a prefix inside the realm (parameters and secrets under /lava/${realmName}/, its payload, source and temporary S3 prefixes), never a whole service`,
+        );
+      }
+    }
+    this.allowKeyViaServices(fn.role as iam.IRole);
+  }
+
   private allowKeyViaServices(principal: iam.IRole): void {
     this.realmKey.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -5,17 +5,12 @@
  * needed then); `cdk synth` only stages the build context.
  */
 
-import { fileURLToPath } from "node:url";
 import { Duration } from "aws-cdk-lib";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
-import {
-  functionLogsAndRole,
-  functionRuntimeSettings,
-  type RealmFunctionVpc,
-} from "./realm-function";
-
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
+import { REPO } from "../paths";
+import { functionLogsAndRole, functionRuntimeSettings } from "./realm-function";
+import type { RealmVpc } from "./vpc-endpoints";
 
 export interface ExeFunctionProps {
   readonly realmName: string;
@@ -26,7 +21,7 @@ export interface ExeFunctionProps {
   /** @default Duration.minutes(15) */
   readonly timeout?: Duration;
   /** @default - not in a VPC */
-  readonly vpc?: RealmFunctionVpc;
+  readonly vpc?: RealmVpc;
 }
 
 export class ExeFunction extends Construct {

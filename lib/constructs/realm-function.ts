@@ -4,24 +4,15 @@
  * own log group with a retention.
  */
 
-import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
-import type * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { acknowledge } from "../nag";
-
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
-
-/** Where a database-facing function runs and how it trusts database certificates. */
-export interface RealmFunctionVpc {
-  readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SubnetSelection;
-  readonly securityGroups: ec2.ISecurityGroup[];
-}
+import { REPO } from "../paths";
+import type { RealmVpc } from "./vpc-endpoints";
 
 export interface RealmFunctionProps {
   /** The realm's name; the function is `lava-<realm>-<name>`. */
@@ -38,7 +29,7 @@ export interface RealmFunctionProps {
   /** @default - unreserved */
   readonly reservedConcurrency?: number;
   /** Database-facing functions run in the realm's VPC and trust the RDS CAs. @default - not in a VPC */
-  readonly vpc?: RealmFunctionVpc;
+  readonly vpc?: RealmVpc;
   /** Extra environment variables. @default - none */
   readonly environment?: Record<string, string>;
   /** @default logs.RetentionDays.ONE_MONTH */
@@ -83,7 +74,7 @@ export function functionLogsAndRole(
  */
 export function functionRuntimeSettings(
   functionName: string,
-  vpc: RealmFunctionVpc | undefined,
+  vpc: RealmVpc | undefined,
   extraEnvironment: Record<string, string> = {},
 ) {
   return {

@@ -89,7 +89,7 @@ describe("a second role and the ledger", () => {
   it("db-setup says present but not permitted, prints quoted GRANTs, and --admin --apply runs them", async () => {
     const file = await realmFile();
     const check = await runCli(["db-setup", "second", "--realm-file", file], { env: env() });
-    expect(check.code).toBe(1);
+    expect(check.code, check.stderr).toBe(1);
     expect(check.stdout).toContain(
       `FAIL load ledger: lava.load_ledger is present but "${ROLE}" lacks USAGE on schema lava, SELECT, INSERT, UPDATE on lava.load_ledger`,
     );
@@ -117,7 +117,7 @@ describe("a second role and the ledger", () => {
   it("refuses --apply without --admin, and --admin without --apply (exit 2)", async () => {
     const file = await realmFile();
     const a = await runCli(["db-setup", "second", "--apply", "--realm-file", file], { env: env() });
-    expect(a.code).toBe(2);
+    expect(a.code, a.stderr).toBe(2);
     expect(a.stderr).toContain("--apply needs --admin CONN_ID");
     const b = await runCli(["db-setup", "second", "--admin", "dba", "--realm-file", file], {
       env: env(),

@@ -254,17 +254,9 @@ export class PyTime extends PyObject {
       this.offset(),
       this.tz?.nameAt(this.us) ?? undefined,
     );
+    const clock = clockFields(f, this.tz);
+    if (Object.hasOwn(clock, name)) return clock[name as keyof typeof clock];
     switch (name) {
-      case "hour":
-        return BigInt(f.hour);
-      case "minute":
-        return BigInt(f.minute);
-      case "second":
-        return BigInt(f.second);
-      case "microsecond":
-        return BigInt(f.us);
-      case "tzinfo":
-        return this.tz;
       case "isoformat":
         return fn(name, (a, kw) =>
           this.iso(str(bind("isoformat", ["timespec"], a, kw, { timespec: "auto" }).timespec)),
@@ -277,13 +269,7 @@ export class PyTime extends PyObject {
         return fn(name, () => this.tz?.nameAt(this.us) ?? null);
       case "replace":
         return fn(name, (a, kw) => {
-          const b = bind("replace", ["hour", "minute", "second", "microsecond", "tzinfo"], a, kw, {
-            hour: BigInt(f.hour),
-            minute: BigInt(f.minute),
-            second: BigInt(f.second),
-            microsecond: BigInt(f.us),
-            tzinfo: this.tz,
-          });
+          const b = bind("replace", Object.keys(clock), a, kw, clock);
           return makeTime(this.env, [b.hour, b.minute, b.second, b.microsecond], b.tzinfo);
         });
       default:
@@ -313,6 +299,20 @@ export class PyTime extends PyObject {
   override compare(other: PyValue): number | undefined {
     return other instanceof PyTime ? Math.sign(this.us - other.us) : undefined;
   }
+}
+
+/**
+ * The time-of-day fields a time and a datetime share, in Python's order: their
+ * attributes and their `replace()` defaults.
+ */
+function clockFields(f: TimeFields, tz: PyTzInfo | null) {
+  return {
+    hour: BigInt(f.hour),
+    minute: BigInt(f.minute),
+    second: BigInt(f.second),
+    microsecond: BigInt(f.us),
+    tzinfo: tz,
+  };
 }
 
 export function makeTime(
@@ -359,17 +359,9 @@ export class PyDateTime extends PyDate {
   }
   override getAttr(name: string): PyValue | undefined {
     const f = this.f;
+    const clock = clockFields(f, this.tz);
+    if (Object.hasOwn(clock, name)) return clock[name as keyof typeof clock];
     switch (name) {
-      case "hour":
-        return BigInt(f.hour);
-      case "minute":
-        return BigInt(f.minute);
-      case "second":
-        return BigInt(f.second);
-      case "microsecond":
-        return BigInt(f.us);
-      case "tzinfo":
-        return this.tz;
       case "fold":
         return 0n;
       case "date":
@@ -402,22 +394,13 @@ export class PyDateTime extends PyDate {
         );
       case "replace":
         return fn(name, (a, kw) => {
-          const b = bind(
-            "replace",
-            ["year", "month", "day", "hour", "minute", "second", "microsecond", "tzinfo"],
-            a,
-            kw,
-            {
-              year: BigInt(f.year),
-              month: BigInt(f.month),
-              day: BigInt(f.day),
-              hour: BigInt(f.hour),
-              minute: BigInt(f.minute),
-              second: BigInt(f.second),
-              microsecond: BigInt(f.us),
-              tzinfo: this.tz,
-            },
-          );
+          const defaults = {
+            year: BigInt(f.year),
+            month: BigInt(f.month),
+            day: BigInt(f.day),
+            ...clock,
+          };
+          const b = bind("replace", Object.keys(defaults), a, kw, defaults);
           return makeDateTime(this.env, b);
         });
       case "isocalendar":

@@ -303,17 +303,26 @@ export function intOf(v: PyValue): bigint | undefined {
   return undefined;
 }
 
-/** Python `==`. */
-export function equals(a: PyValue, b: PyValue): boolean {
+/**
+ * The operands of `==` or `<` as numbers when both are: exact bigints when both
+ * are ints, else floats; undefined when either is not a number. An Undefined
+ * operand fails first.
+ */
+function numericOperands(a: PyValue, b: PyValue): [bigint, bigint] | [number, number] | undefined {
   if (a instanceof Undefined) return a.fail();
   if (b instanceof Undefined) return b.fail();
   const na = numeric(a);
   const nb = numeric(b);
-  if (na !== undefined && nb !== undefined) {
-    const ia = intOf(a);
-    const ib = intOf(b);
-    return ia !== undefined && ib !== undefined ? ia === ib : na === nb;
-  }
+  if (na === undefined || nb === undefined) return undefined;
+  const ia = intOf(a);
+  const ib = intOf(b);
+  return ia !== undefined && ib !== undefined ? [ia, ib] : [na, nb];
+}
+
+/** Python `==`. */
+export function equals(a: PyValue, b: PyValue): boolean {
+  const n = numericOperands(a, b);
+  if (n) return n[0] === n[1];
   if (typeof a === "string" || typeof b === "string") return a === b;
   if (a === null || b === null) return a === b;
   if (Array.isArray(a) || Array.isArray(b)) {
@@ -336,16 +345,8 @@ function seqEquals(a: readonly PyValue[], b: readonly PyValue[]): boolean {
 
 /** Python ordering (`<` …): negative, zero or positive; TypeError when not comparable. */
 export function compare(a: PyValue, b: PyValue, op = "<"): number {
-  if (a instanceof Undefined) return a.fail();
-  if (b instanceof Undefined) return b.fail();
-  const na = numeric(a);
-  const nb = numeric(b);
-  if (na !== undefined && nb !== undefined) {
-    const ia = intOf(a);
-    const ib = intOf(b);
-    if (ia !== undefined && ib !== undefined) return ia < ib ? -1 : ia > ib ? 1 : 0;
-    return na < nb ? -1 : na > nb ? 1 : 0;
-  }
+  const n = numericOperands(a, b);
+  if (n) return n[0] < n[1] ? -1 : n[0] > n[1] ? 1 : 0;
   if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
   const seq = (x: PyValue) => (Array.isArray(x) ? x : x instanceof PyTuple ? x.items : undefined);
   const sa = seq(a);

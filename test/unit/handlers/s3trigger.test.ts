@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { makeS3TriggerHandler } from "../../../lambda/handlers/s3trigger";
 import type { ExecutionStarter } from "../../../lambda/triggers/dispatch";
 import { PG_CONNECTION, realmOf } from "../../support/realm-fixture";
+import { s3ObjectDeletedEvent } from "../../support/s3-eventbridge";
 
 const realm = realmOf({
   connections: [PG_CONNECTION],
@@ -203,31 +204,7 @@ const triggersRealm = realmOf({
  * event message structure" (ev-events), "Object deleted (using DeleteObject)",
  * for a key of ours and a permanent deletion.
  */
-const objectDeleted = (key: string) => ({
-  version: "0",
-  id: "2ee9cc15-d022-99ea-1fb8-1b1bac4850f9",
-  "detail-type": "Object Deleted",
-  source: "aws.s3",
-  account: "111122223333",
-  time: "2021-11-12T00:00:00Z",
-  region: "ca-central-1",
-  resources: ["arn:aws:s3:::landing"],
-  detail: {
-    version: "0",
-    bucket: { name: "landing" },
-    object: {
-      key,
-      etag: "d41d8cd98f00b204e9800998ecf8427e",
-      "version-id": "1QW9g1Z99LUNbvaaYVpW9xDlOLU.qxgF",
-      sequencer: "617f0837b476e463",
-    },
-    "request-id": "0BH729840619AG5K",
-    requester: "123456789012",
-    "source-ip-address": "1.2.3.4",
-    reason: "DeleteObject",
-    "deletion-type": "Permanently Deleted",
-  },
-});
+const objectDeleted = (key: string) => s3ObjectDeletedEvent("landing", key, "Permanently Deleted");
 
 function recordingLogger() {
   const lines: { level: string; message: string; detail: Record<string, unknown> }[] = [];

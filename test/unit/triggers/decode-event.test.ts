@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeEvent, decodeS3Key } from "../../../lambda/triggers/decode-event";
+import { s3EventBridgeEvent, s3ObjectDeletedEvent } from "../../support/s3-eventbridge";
 
 // Shapes copied from the AWS documentation: "Event message structure" (S3
 // notification v2.1, test event), Lambda's SNS and SQS sample events, SNS's
@@ -404,45 +405,18 @@ describe("decodeEvent: partial failures", () => {
  * "EventBridge event message structure" (ev-events), "Object deleted (using
  * DeleteObject)". No size: deletions carry none.
  */
-const EB_OBJECT_DELETED = {
-  version: "0",
-  id: "2ee9cc15-d022-99ea-1fb8-1b1bac4850f9",
-  "detail-type": "Object Deleted",
-  source: "aws.s3",
-  account: "111122223333",
-  time: "2021-11-12T00:00:00Z",
-  region: "ca-central-1",
-  resources: ["arn:aws:s3:::amzn-s3-demo-bucket1"],
-  detail: {
-    version: "0",
-    bucket: { name: "amzn-s3-demo-bucket1" },
-    object: {
-      key: "example-key",
-      etag: "d41d8cd98f00b204e9800998ecf8427e",
-      "version-id": "1QW9g1Z99LUNbvaaYVpW9xDlOLU.qxgF",
-      sequencer: "617f0837b476e463",
-    },
-    "request-id": "0BH729840619AG5K",
-    requester: "123456789012",
-    "source-ip-address": "1.2.3.4",
-    reason: "DeleteObject",
-    "deletion-type": "Delete Marker Created",
-  },
-};
+const EB_OBJECT_DELETED = s3ObjectDeletedEvent(
+  "amzn-s3-demo-bucket1",
+  "example-key",
+  "Delete Marker Created",
+);
 
 /** The same page, "Object deleted (using lifecycle expiration)": no source IP, requester S3. */
-const EB_OBJECT_EXPIRED = {
-  version: "0",
-  id: "ad1de317-e409-eba2-9552-30113f8d88e3",
-  "detail-type": "Object Deleted",
-  source: "aws.s3",
-  account: "111122223333",
-  time: "2021-11-12T00:00:00Z",
-  region: "ca-central-1",
-  resources: ["arn:aws:s3:::amzn-s3-demo-bucket1"],
-  detail: {
-    version: "0",
-    bucket: { name: "amzn-s3-demo-bucket1" },
+const EB_OBJECT_EXPIRED = s3EventBridgeEvent(
+  "ad1de317-e409-eba2-9552-30113f8d88e3",
+  "Object Deleted",
+  "amzn-s3-demo-bucket1",
+  {
     object: {
       key: "example-key",
       etag: "d41d8cd98f00b204e9800998ecf8427e",
@@ -454,21 +428,14 @@ const EB_OBJECT_EXPIRED = {
     reason: "Lifecycle Expiration",
     "deletion-type": "Delete Marker Created",
   },
-};
+);
 
 /** The same page, "Object restore completed": no reason, a size. */
-const EB_RESTORE_COMPLETED = {
-  version: "0",
-  id: "6924de0d-13e2-6bbf-c0c1-b903b753565e",
-  "detail-type": "Object Restore Completed",
-  source: "aws.s3",
-  account: "111122223333",
-  time: "2021-11-12T00:00:00Z",
-  region: "ca-central-1",
-  resources: ["arn:aws:s3:::amzn-s3-demo-bucket1"],
-  detail: {
-    version: "0",
-    bucket: { name: "amzn-s3-demo-bucket1" },
+const EB_RESTORE_COMPLETED = s3EventBridgeEvent(
+  "6924de0d-13e2-6bbf-c0c1-b903b753565e",
+  "Object Restore Completed",
+  "amzn-s3-demo-bucket1",
+  {
     object: {
       key: "example-key",
       size: 5,
@@ -480,7 +447,7 @@ const EB_RESTORE_COMPLETED = {
     "restore-expiry-time": "2021-11-13T00:00:00Z",
     "source-storage-class": "GLACIER",
   },
-};
+);
 
 /**
  * An s3:LifecycleExpiration:Delete notification, as in the S3 user guide,

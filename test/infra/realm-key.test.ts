@@ -46,6 +46,32 @@ const realmKeyId = (t: Template) => logicalId(t, "AWS::KMS::Key", {});
 const roleOf = (t: Template, functionName: string) =>
   logicalId(t, "AWS::IAM::Role", { Description: Match.stringLikeRegexp(`^${functionName}:`) });
 
+/** Asserts that the realm key's policy holds `statement`, among others. */
+const keyPolicyHas = (t: Template, statement: unknown) =>
+  t.hasResourceProperties("AWS::KMS::Key", {
+    KeyPolicy: { Statement: Match.arrayWith([statement]) },
+  });
+
+/** Asserts that a policy of `role` holds `statements`, among others. */
+const rolePolicyHas = (role: unknown, ...statements: unknown[]) =>
+  template.hasResourceProperties("AWS::IAM::Policy", {
+    Roles: [{ Ref: role }],
+    PolicyDocument: { Statement: Match.arrayWith(statements) },
+  });
+
+/** A role's use of the realm key through `service`, for the one resource its encryption context names. */
+const keyThrough = (service: "sqs" | "sns", context: string, resource: unknown) => ({
+  Effect: "Allow",
+  Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+  Resource: { "Fn::GetAtt": [realmKeyId(template), "Arn"] },
+  Condition: {
+    StringEquals: {
+      "kms:ViaService": `${service}.ap-southeast-2.amazonaws.com`,
+      [`kms:EncryptionContext:aws:${service}:${context}`]: resource,
+    },
+  },
+});
+
 function keyPolicy(t: Template): Statement[] {
   const key = t.findResources("AWS::KMS::Key")[realmKeyId(t)];
   return key?.Properties.KeyPolicy.Statement as Statement[];
@@ -67,24 +93,18 @@ function realmKeyGrants(t: Template): { roles: unknown; statement: Statement }[]
 describe("the realm key and EventBridge's dead-letter queue", () => {
   it("lets EventBridge use the realm key for the s3trigger dead-letter queue only, so events it cannot deliver are kept", () => {
     // Assess: what EventBridge needs on an encrypted SQS dead-letter queue, bound to that queue
-    template.hasResourceProperties("AWS::KMS::Key", {
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          {
-            Sid: "EventBridgeDeadLetters",
-            Effect: "Allow",
-            Principal: { Service: "events.amazonaws.com" },
-            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-            Resource: "*",
-            Condition: {
-              StringEquals: {
-                "kms:EncryptionContext:aws:sqs:arn": arn(
-                  ":sqs:ap-southeast-2:123456789012:lava-example-s3trigger-dlq",
-                ),
-              },
-            },
-          },
-        ]),
+    keyPolicyHas(template, {
+      Sid: "EventBridgeDeadLetters",
+      Effect: "Allow",
+      Principal: { Service: "events.amazonaws.com" },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+      Resource: "*",
+      Condition: {
+        StringEquals: {
+          "kms:EncryptionContext:aws:sqs:arn": arn(
+            ":sqs:ap-southeast-2:123456789012:lava-example-s3trigger-dlq",
+          ),
+        },
       },
     });
   });
@@ -114,24 +134,33 @@ describe("the realm key and EventBridge's dead-letter queue", () => {
     const s3trigger = logicalId(template, "AWS::Lambda::Function", {
       FunctionName: "lava-example-s3trigger",
     });
-    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
-      AlarmName: "lava-example-s3events-dead-letters-lost",
-      Namespace: "AWS/Events",
-      MetricName: "InvocationsFailedToBeSentToDLQ",
-      Dimensions: [{ Name: "RuleName", Value: "lava.example.s3" }],
-      Threshold: 0,
-      ComparisonOperator: "GreaterThanThreshold",
-      AlarmActions: [{ Ref: topic }],
-    });
-    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
-      AlarmName: "lava-example-s3trigger-dead-letters-lost",
-      Namespace: "AWS/Lambda",
-      MetricName: "DestinationDeliveryFailures",
-      Dimensions: [{ Name: "FunctionName", Value: { Ref: s3trigger } }],
-      Threshold: 0,
-      ComparisonOperator: "GreaterThanThreshold",
-      AlarmActions: [{ Ref: topic }],
-    });
+    const alarmsOnFirstLoss = (
+      name: string,
+      namespace: string,
+      metric: string,
+      dimension: object,
+    ) =>
+      template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        AlarmName: name,
+        Namespace: namespace,
+        MetricName: metric,
+        Dimensions: [dimension],
+        Threshold: 0,
+        ComparisonOperator: "GreaterThanThreshold",
+        AlarmActions: [{ Ref: topic }],
+      });
+    alarmsOnFirstLoss(
+      "lava-example-s3events-dead-letters-lost",
+      "AWS/Events",
+      "InvocationsFailedToBeSentToDLQ",
+      { Name: "RuleName", Value: "lava.example.s3" },
+    );
+    alarmsOnFirstLoss(
+      "lava-example-s3trigger-dead-letters-lost",
+      "AWS/Lambda",
+      "DestinationDeliveryFailures",
+      { Name: "FunctionName", Value: { Ref: s3trigger } },
+    );
   });
 });
 
@@ -161,26 +190,20 @@ describe("the realm key and CloudWatch alarms publishing notices", () => {
   });
 
   it("lets the realm's alarms use the realm key for the notices topic only", () => {
-    template.hasResourceProperties("AWS::KMS::Key", {
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          {
-            Sid: "AlarmsPublishNotices",
-            Effect: "Allow",
-            Principal: { Service: "cloudwatch.amazonaws.com" },
-            Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-            Resource: "*",
-            Condition: {
-              ArnLike: { "aws:SourceArn": alarms },
-              StringEquals: {
-                "aws:SourceAccount": "123456789012",
-                "kms:EncryptionContext:aws:sns:topicArn": arn(
-                  ":sns:ap-southeast-2:123456789012:lava-example-notices",
-                ),
-              },
-            },
-          },
-        ]),
+    keyPolicyHas(template, {
+      Sid: "AlarmsPublishNotices",
+      Effect: "Allow",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Resource: "*",
+      Condition: {
+        ArnLike: { "aws:SourceArn": alarms },
+        StringEquals: {
+          "aws:SourceAccount": "123456789012",
+          "kms:EncryptionContext:aws:sns:topicArn": arn(
+            ":sns:ap-southeast-2:123456789012:lava-example-notices",
+          ),
+        },
       },
     });
   });
@@ -200,29 +223,15 @@ describe("roles that use the realm key through a service", () => {
     const queue = logicalId(template, "AWS::SQS::Queue", {
       QueueName: "lava-example-s3trigger-dlq",
     });
-    template.hasResourceProperties("AWS::IAM::Policy", {
-      Roles: [{ Ref: role }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          {
-            Effect: "Allow",
-            Action: "sqs:SendMessage",
-            Resource: { "Fn::GetAtt": [queue, "Arn"] },
-          },
-          {
-            Effect: "Allow",
-            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-            Resource: { "Fn::GetAtt": [realmKeyId(template), "Arn"] },
-            Condition: {
-              StringEquals: {
-                "kms:ViaService": "sqs.ap-southeast-2.amazonaws.com",
-                "kms:EncryptionContext:aws:sqs:arn": { "Fn::GetAtt": [queue, "Arn"] },
-              },
-            },
-          },
-        ]),
+    rolePolicyHas(
+      role,
+      {
+        Effect: "Allow",
+        Action: "sqs:SendMessage",
+        Resource: { "Fn::GetAtt": [queue, "Arn"] },
       },
-    });
+      keyThrough("sqs", "arn", { "Fn::GetAtt": [queue, "Arn"] }),
+    );
   });
 
   it("lets the state machine use the key only through SNS, for the notices topic", () => {
@@ -233,24 +242,7 @@ describe("roles that use the realm key through a service", () => {
       "Fn::GetAtt"
     ][0];
     const topic = logicalId(template, "AWS::SNS::Topic", { TopicName: "lava-example-notices" });
-    template.hasResourceProperties("AWS::IAM::Policy", {
-      Roles: [{ Ref: role }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          {
-            Effect: "Allow",
-            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-            Resource: { "Fn::GetAtt": [realmKeyId(template), "Arn"] },
-            Condition: {
-              StringEquals: {
-                "kms:ViaService": "sns.ap-southeast-2.amazonaws.com",
-                "kms:EncryptionContext:aws:sns:topicArn": { Ref: topic },
-              },
-            },
-          },
-        ]),
-      },
-    });
+    rolePolicyHas(role, keyThrough("sns", "topicArn", { Ref: topic }));
   });
 
   it("conditions every role's use of the realm key with kms:ViaService, in role policies and in the key policy", () => {
@@ -299,32 +291,29 @@ describe("roles that use the realm key through a service", () => {
         ]),
       },
     });
-    agnostic.hasResourceProperties("AWS::KMS::Key", {
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Sid: "EventBridgeDeadLetters",
-            Condition: {
-              StringEquals: {
-                "kms:EncryptionContext:aws:sqs:arn": {
-                  "Fn::Join": [
-                    "",
-                    [
-                      "arn:",
-                      { Ref: "AWS::Partition" },
-                      ":sqs:",
-                      { Ref: "AWS::Region" },
-                      ":",
-                      { Ref: "AWS::AccountId" },
-                      ":lava-example-s3trigger-dlq",
-                    ],
-                  ],
-                },
-              },
+    keyPolicyHas(
+      agnostic,
+      Match.objectLike({
+        Sid: "EventBridgeDeadLetters",
+        Condition: {
+          StringEquals: {
+            "kms:EncryptionContext:aws:sqs:arn": {
+              "Fn::Join": [
+                "",
+                [
+                  "arn:",
+                  { Ref: "AWS::Partition" },
+                  ":sqs:",
+                  { Ref: "AWS::Region" },
+                  ":",
+                  { Ref: "AWS::AccountId" },
+                  ":lava-example-s3trigger-dlq",
+                ],
+              ],
             },
-          }),
-        ]),
-      },
-    });
+          },
+        },
+      }),
+    );
   });
 });

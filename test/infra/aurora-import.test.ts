@@ -39,6 +39,22 @@ const partitionArn = (rest: string) => ({
   "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, rest]],
 });
 
+/** The cluster example-aurora's ARN in an environment-agnostic stack: the deploying region and account. */
+const AGNOSTIC_CLUSTER_ARN = {
+  "Fn::Join": [
+    "",
+    [
+      "arn:",
+      { Ref: "AWS::Partition" },
+      ":rds:",
+      { Ref: "AWS::Region" },
+      ":",
+      { Ref: "AWS::AccountId" },
+      ":cluster:example-aurora",
+    ],
+  ],
+};
+
 /**
  * Rewrite every `Fn::Join` with "" into one string, intrinsics shown as Fn::Sub does
  * (`${Logical.Attr}`, `${AWS::Region}`), so `Match.serializedJson` can read the
@@ -128,22 +144,7 @@ describe("AuroraS3Import", () => {
             Condition: Match.exact({
               StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
               ArnEquals: {
-                "aws:SourceArn": [
-                  {
-                    "Fn::Join": [
-                      "",
-                      [
-                        "arn:",
-                        { Ref: "AWS::Partition" },
-                        ":rds:",
-                        { Ref: "AWS::Region" },
-                        ":",
-                        { Ref: "AWS::AccountId" },
-                        ":cluster:example-aurora",
-                      ],
-                    ],
-                  },
-                ],
+                "aws:SourceArn": [AGNOSTIC_CLUSTER_ARN],
               },
             }),
           }),
@@ -359,23 +360,9 @@ describe("AuroraS3Import", () => {
   });
 
   it("lets the association call RDS only on the cluster's ARN and pass only the import role, to RDS", () => {
-    const agnosticArn = {
-      "Fn::Join": [
-        "",
-        [
-          "arn:",
-          { Ref: "AWS::Partition" },
-          ":rds:",
-          { Ref: "AWS::Region" },
-          ":",
-          { Ref: "AWS::AccountId" },
-          ":cluster:example-aurora",
-        ],
-      ],
-    };
     for (const [stackProps, clusterArn] of [
       [{ env: ENV }, partitionArn(":rds:ap-southeast-2:123456789012:cluster:example-aurora")],
-      [{}, agnosticArn],
+      [{}, AGNOSTIC_CLUSTER_ARN],
     ] as const) {
       // Act
       const { template, roleId } = build(realmProps, stackProps);

@@ -1,22 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { errorInfo, runJob } from "../../../lambda/jobs/run-job";
-import type { JobDeps } from "../../../lambda/jobs/types";
 import { SecretAccessError } from "../../../lambda/shared/errors";
 import { PG_CONNECTION, realmOf } from "../../support/realm-fixture";
-
-/** Services that fail the test if a run touches them. */
-const untouchable: JobDeps = {
-  resolve: {
-    store: {
-      getParameter: () => Promise.reject(new Error("no AWS call expected")),
-      getSecret: () => Promise.reject(new Error("no AWS call expected")),
-    },
-    signToken: () => Promise.reject(new Error("no token expected")),
-  },
-  s3: () => {
-    throw new Error("no S3 expected");
-  },
-};
+import { untouchable } from "../../support/untouchable-deps";
 
 const realm = realmOf({
   connections: [PG_CONNECTION],

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resolveDispatch } from "../../../lambda/handlers/resolve";
 import { runJob } from "../../../lambda/jobs/run-job";
-import type { JobDeps } from "../../../lambda/jobs/types";
 import {
   dbFromS3ParamsSchema,
   exeParamsSchema,
@@ -9,20 +8,7 @@ import {
   pkgParamsSchema,
 } from "../../../lambda/spec/job";
 import { PG_CONNECTION, problemsOf, realmDoc, realmOf } from "../../support/realm-fixture";
-
-/** Services that fail the test if a run touches them. */
-const untouchable: JobDeps = {
-  resolve: {
-    store: {
-      getParameter: () => Promise.reject(new Error("no AWS call expected")),
-      getSecret: () => Promise.reject(new Error("no AWS call expected")),
-    },
-    signToken: () => Promise.reject(new Error("no token expected")),
-  },
-  s3: () => {
-    throw new Error("no S3 expected");
-  },
-};
+import { untouchable } from "../../support/untouchable-deps";
 
 const exe = (extra: Record<string, unknown> = {}) => ({
   job_id: "script",

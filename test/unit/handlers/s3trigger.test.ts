@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { makeS3TriggerHandler } from "../../../lambda/handlers/s3trigger";
+import type { Realm } from "../../../lambda/spec/realm";
 import type { ExecutionStarter } from "../../../lambda/triggers/dispatch";
 import { PG_CONNECTION, realmOf } from "../../support/realm-fixture";
 import { s3ObjectDeletedEvent } from "../../support/s3-eventbridge";
@@ -52,6 +53,13 @@ const eventBridge = (key: string, sequencer = "01") => ({
     reason: "PutObject",
   },
 });
+
+/** The handler over `forRealm` with a recording starter (failing inputs that hold `failFor`). */
+function handlerFor(forRealm: Realm, failFor?: string) {
+  const { start, started } = recordingStarter(failFor);
+  return { handle: makeS3TriggerHandler(forRealm, start, logger), started };
+}
+
 const sqsMessage = (messageId: string, body: string) => ({
   messageId,
   eventSource: "aws:sqs",
@@ -72,8 +80,8 @@ const s3Notification = (key: string) =>
 
 describe("s3trigger handler", () => {
   it("starts one execution for a matching EventBridge event, with the rendered dispatch as input", async () => {
-    const { start, started } = recordingStarter();
-    const out = await makeS3TriggerHandler(realm, start, logger)(eventBridge("in/a b.csv"));
+    const { handle, started } = handlerFor(realm);
+    const out = await handle(eventBridge("in/a b.csv"));
     expect(out).toMatchObject({
       dispatched: [
         { trigger_id: "t", job_id: "load", bucket: "landing", key: "in/a b.csv", duplicate: false },
@@ -89,8 +97,7 @@ describe("s3trigger handler", () => {
   });
 
   it("gives the same execution name to a duplicate delivery", async () => {
-    const { start, started } = recordingStarter();
-    const handle = makeS3TriggerHandler(realm, start, logger);
+    const { handle, started } = handlerFor(realm);
     await handle(eventBridge("in/x.csv"));
     const again = await handle(eventBridge("in/x.csv"));
     expect(started.map((s) => s.name)[0]).toBe(started.map((s) => s.name)[1]);
@@ -98,12 +105,8 @@ describe("s3trigger handler", () => {
   });
 
   it("answers an SQS batch with the failed messages only, the rest dispatched", async () => {
-    const { start, started } = recordingStarter("in/slow.csv");
-    const out = await makeS3TriggerHandler(
-      realm,
-      start,
-      logger,
-    )({
+    const { handle, started } = handlerFor(realm, "in/slow.csv");
+    const out = await handle({
       Records: [
         sqsMessage("m1", s3Notification("in/ok.csv")),
         sqsMessage("m2", "{not json"),
@@ -119,17 +122,15 @@ describe("s3trigger handler", () => {
   });
 
   it("throws when an EventBridge event cannot be dispatched, so Lambda retries it and then dead-letters it", async () => {
-    const { start } = recordingStarter("in/slow.csv");
-    await expect(
-      makeS3TriggerHandler(realm, start, logger)(eventBridge("in/slow.csv")),
-    ).rejects.toThrow("s3://landing/in/slow.csv: ThrottlingException: throttled");
+    const { handle } = handlerFor(realm, "in/slow.csv");
+    await expect(handle(eventBridge("in/slow.csv"))).rejects.toThrow(
+      "s3://landing/in/slow.csv: ThrottlingException: throttled",
+    );
   });
 
   it("dispatches nothing for objects no trigger matches", async () => {
-    const { start, started } = recordingStarter();
-    expect(
-      await makeS3TriggerHandler(realm, start, logger)(eventBridge("elsewhere/x.csv")),
-    ).toEqual({ dispatched: [] });
+    const { handle, started } = handlerFor(realm);
+    expect(await handle(eventBridge("elsewhere/x.csv"))).toEqual({ dispatched: [] });
     expect(started).toEqual([]);
   });
 });
@@ -221,33 +222,25 @@ const startedJobs = (started: { input: unknown }[]) =>
 
 describe("s3trigger handler: lava trigger specs in the deployed stack", () => {
   it("dispatches a trigger with if_event_type ObjectCreated:Put for an EventBridge PutObject event", async () => {
-    const { start, started } = recordingStarter();
-    const out = await makeS3TriggerHandler(
-      triggersRealm,
-      start,
-      logger,
-    )(eventBridge("typed/a.csv"));
+    const { handle, started } = handlerFor(triggersRealm);
+    const out = await handle(eventBridge("typed/a.csv"));
     expect(out).toMatchObject({ dispatched: [{ trigger_id: "puts", job_id: "load" }] });
     expect(started).toHaveLength(1);
   });
 
   it("does not dispatch it for a CopyObject event, whose S3 name is ObjectCreated:Copy", async () => {
-    const { start, started } = recordingStarter();
+    const { handle, started } = handlerFor(triggersRealm);
     const copy = eventBridge("typed/a.csv");
     const event = { ...copy, detail: { ...copy.detail, reason: "CopyObject" } };
-    expect(await makeS3TriggerHandler(triggersRealm, start, logger)(event)).toEqual({
+    expect(await handle(event)).toEqual({
       dispatched: [],
     });
     expect(started).toEqual([]);
   });
 
   it("dispatches an EventBridge Object Deleted event only to the triggers whose if_event_type names it", async () => {
-    const { start, started } = recordingStarter();
-    const out = await makeS3TriggerHandler(
-      triggersRealm,
-      start,
-      logger,
-    )(objectDeleted("gone/x.csv"));
+    const { handle, started } = handlerFor(triggersRealm);
+    const out = await handle(objectDeleted("gone/x.csv"));
     expect(out).toMatchObject({ dispatched: [{ trigger_id: "removals", job_id: "audit" }] });
     expect(started.map((s) => s.input)).toEqual([
       {
@@ -261,12 +254,8 @@ describe("s3trigger handler: lava trigger specs in the deployed stack", () => {
   });
 
   it("dispatches nothing for a deletion when no trigger names deletions", async () => {
-    const { start, started } = recordingStarter();
-    const out = await makeS3TriggerHandler(
-      triggersRealm,
-      start,
-      logger,
-    )(objectDeleted("pair/x.csv"));
+    const { handle, started } = handlerFor(triggersRealm);
+    const out = await handle(objectDeleted("pair/x.csv"));
     expect(out).toEqual({ dispatched: [] });
     expect(started).toEqual([]);
   });
@@ -296,8 +285,7 @@ describe("s3trigger handler: a trigger whose template fails", () => {
   });
 
   it("starts nothing twice when the event is delivered again: the dispatched triggers are duplicates", async () => {
-    const { start, started } = recordingStarter();
-    const handle = makeS3TriggerHandler(triggersRealm, start, logger);
+    const { handle, started } = handlerFor(triggersRealm);
     await expect(handle(eventBridge("mixed/a.csv"))).rejects.toThrow(/trigger broken/);
     await expect(handle(eventBridge("mixed/a.csv"))).rejects.toThrow(/trigger broken/);
     const names = started.map((s) => s.name);
@@ -306,12 +294,8 @@ describe("s3trigger handler: a trigger whose template fails", () => {
   });
 
   it("returns only the SQS message of the failing trigger; its other triggers and the other messages dispatch", async () => {
-    const { start, started } = recordingStarter();
-    const out = await makeS3TriggerHandler(
-      triggersRealm,
-      start,
-      logger,
-    )({
+    const { handle, started } = handlerFor(triggersRealm);
+    const out = await handle({
       Records: [
         sqsMessage("m1", JSON.stringify(eventBridge("mixed/a.csv"))),
         sqsMessage("m2", JSON.stringify(eventBridge("typed/b.csv"))),
@@ -322,10 +306,10 @@ describe("s3trigger handler: a trigger whose template fails", () => {
   });
 
   it("starts an object's other jobs when one cannot be started", async () => {
-    const { start, started } = recordingStarter('"job_id":"load"');
-    await expect(
-      makeS3TriggerHandler(triggersRealm, start, logger)(eventBridge("pair/a.csv")),
-    ).rejects.toThrow(/ThrottlingException: throttled/);
+    const { handle, started } = handlerFor(triggersRealm, '"job_id":"load"');
+    await expect(handle(eventBridge("pair/a.csv"))).rejects.toThrow(
+      /ThrottlingException: throttled/,
+    );
     expect(startedJobs(started)).toEqual(["audit"]);
   });
 });

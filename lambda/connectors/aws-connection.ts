@@ -1,69 +1,112 @@
 /**
- * `aws` connections (SPEC §3.1): S3 credentials for db_from_s3, either access
- * keys kept in an SSM SecureString (`access_key_id,secret_access_key`) or an
- * assumed role's session credentials.
+ * `aws` connections (SPEC §3.1): credentials for db_from_s3's S3 reads and for
+ * the AWS CLI of exe/pkg payloads, either access keys kept in an SSM
+ * SecureString (`access_key_id,secret_access_key`) or an assumed role's
+ * session credentials (lava/connection/aws.py).
  */
 
-import { ConnectionConfigError, isTransient, SecretAccessError } from "../shared/errors";
+import { ConnectionConfigError } from "../shared/errors";
+import type { AwsConnectionSpec } from "../spec/connection";
 import type { Realm } from "../spec/realm";
 import { parseDuration } from "../spec/units";
 import { realmPrefix } from "../spec/validate";
+import { type RoleAssumer, roleSessionName, stsAssumeRole } from "./aws-assume-role";
 import { findConnection } from "./resolve-connection";
 import type { SecretStore } from "./secret-store";
 import type { AwsCredentials, ResolvedAws } from "./types";
 
-/** Assumes a role; injected so tests can point it anywhere. */
-export type RoleAssumer = (request: {
-  roleArn: string;
-  sessionName: string;
-  externalId?: string;
-  durationSeconds: number;
-}) => Promise<AwsCredentials>;
+export { type AssumeRoleRequest, type RoleAssumer, stsAssumeRole } from "./aws-assume-role";
 
-/** STS AssumeRole through the SDK's default chain (AWS_ENDPOINT_URL_STS honoured). */
-export const stsAssumeRole: RoleAssumer = async ({
-  roleArn,
-  sessionName,
-  externalId,
-  durationSeconds,
-}) => {
-  const { STSClient, AssumeRoleCommand } = await import("@aws-sdk/client-sts");
-  try {
-    const out = await new STSClient({}).send(
-      new AssumeRoleCommand({
-        RoleArn: roleArn,
-        RoleSessionName: sessionName,
-        ExternalId: externalId,
-        DurationSeconds: durationSeconds,
-      }),
-    );
-    const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey)
-      throw new Error("AssumeRole returned no credentials");
-    return {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      sessionToken: c.SessionToken,
-      expiration: c.Expiration,
-    };
-  } catch (err) {
-    const name = err instanceof Error ? err.name : "Error";
-    throw new SecretAccessError(`cannot assume role ${roleArn}: ${name}`, {
-      cause: err,
-      retryable: isTransient(err),
-    });
-  }
-};
+/** What resolving an aws connection needs. */
+export interface AwsResolveDeps {
+  /** SSM reads: access keys and external IDs (cached as passwords are). */
+  readonly store: SecretStore;
+  /** @default stsAssumeRole - STS through the SDK's default chain */
+  readonly assumeRole?: RoleAssumer;
+  /** The job's application name, `lv-<realm>-<job_id>`: the role session name, cleaned. */
+  readonly applicationName: string;
+}
 
 /** Assumed credentials are reused until this long before they expire. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 const assumed = new Map<string, AwsCredentials>();
 
+/** An SSM parameter name of the connection, refused (before any AWS call) outside the realm. */
+function realmParameter(realm: Realm, connId: string, field: string, name: string): string {
+  const prefix = realmPrefix(realm.name);
+  if (!name.startsWith(prefix)) {
+    throw new ConnectionConfigError(
+      `connection ${connId}: ${field}: SSM parameter ${name} is outside ${prefix}`,
+    );
+  }
+  return name;
+}
+
+function accessKeys(
+  realm: Realm,
+  spec: AwsConnectionSpec & { access_keys: string },
+  store: SecretStore,
+): () => Promise<AwsCredentials> {
+  const connId = spec.conn_id;
+  const name = realmParameter(realm, connId, "access_keys", spec.access_keys);
+  return async () => {
+    const parts = (await store.getParameter(name)).split(",").map((p) => p.trim());
+    if (parts.length !== 2 || !parts[0] || !parts[1]) {
+      throw new ConnectionConfigError(
+        `connection ${connId}: SSM parameter ${name} must hold access_key_id,secret_access_key`,
+      );
+    }
+    return { accessKeyId: parts[0], secretAccessKey: parts[1] };
+  };
+}
+
+function assumedRole(
+  realm: Realm,
+  spec: AwsConnectionSpec & { role_arn: string },
+  deps: AwsResolveDeps,
+): () => Promise<AwsCredentials> {
+  const connId = spec.conn_id;
+  const externalIdName =
+    spec.external_id === undefined
+      ? undefined
+      : realmParameter(realm, connId, "external_id", spec.external_id);
+  const sessionName = roleSessionName(deps.applicationName);
+  const policyArns =
+    spec.policy_arns === undefined
+      ? undefined
+      : typeof spec.policy_arns === "string"
+        ? [spec.policy_arns]
+        : spec.policy_arns;
+  const request = {
+    roleArn: spec.role_arn,
+    sessionName,
+    durationSeconds: Math.round((parseDuration(spec.duration ?? "1h") ?? 3600_000) / 1000),
+    ...(policyArns ? { policyArns } : {}),
+    ...(spec.policy ? { policy: JSON.stringify(spec.policy) } : {}),
+    ...(spec.tags
+      ? { tags: Object.entries(spec.tags).map(([key, value]) => ({ key, value })) }
+      : {}),
+  };
+  const assume = deps.assumeRole ?? stsAssumeRole;
+  // Per job (session name), so CloudTrail names the job that used the credentials.
+  const cacheKey = JSON.stringify([realm.name, spec, sessionName]);
+  return async () => {
+    const cached = assumed.get(cacheKey);
+    if (cached?.expiration && cached.expiration.getTime() - Date.now() > REFRESH_MARGIN_MS)
+      return cached;
+    const externalId =
+      externalIdName === undefined ? undefined : await deps.store.getParameter(externalIdName);
+    const fresh = await assume({ ...request, ...(externalId ? { externalId } : {}) });
+    assumed.set(cacheKey, fresh);
+    return fresh;
+  };
+}
+
 /** Resolve an `aws` connection; credentials are fetched when first asked for. */
 export function resolveAwsConnection(
   realm: Realm,
   connId: string,
-  deps: { store: SecretStore; assumeRole?: RoleAssumer },
+  deps: AwsResolveDeps,
 ): ResolvedAws {
   const spec = findConnection(realm, connId);
   if (spec.type !== "aws") {
@@ -71,44 +114,11 @@ export function resolveAwsConnection(
       `connection ${connId}: is of type ${spec.type}, expected an aws connection`,
     );
   }
-  const prefix = realmPrefix(realm.name);
+  const { access_keys, role_arn } = spec;
   let credentials: () => Promise<AwsCredentials>;
-  if (spec.access_keys !== undefined) {
-    const name = spec.access_keys;
-    if (!name.startsWith(prefix)) {
-      throw new ConnectionConfigError(
-        `connection ${connId}: access_keys: SSM parameter ${name} is outside ${prefix}`,
-      );
-    }
-    credentials = async () => {
-      const parts = (await deps.store.getParameter(name)).split(",").map((p) => p.trim());
-      if (parts.length !== 2 || !parts[0] || !parts[1]) {
-        throw new ConnectionConfigError(
-          `connection ${connId}: SSM parameter ${name} must hold access_key_id,secret_access_key`,
-        );
-      }
-      return { accessKeyId: parts[0], secretAccessKey: parts[1] };
-    };
-  } else if (spec.role_arn !== undefined) {
-    const roleArn = spec.role_arn;
-    const durationSeconds = Math.round((parseDuration(spec.duration ?? "1h") ?? 3600_000) / 1000);
-    const assume = deps.assumeRole ?? stsAssumeRole;
-    const cacheKey = `${realm.name}\n${connId}\n${roleArn}\n${spec.external_id ?? ""}`;
-    credentials = async () => {
-      const cached = assumed.get(cacheKey);
-      if (cached?.expiration && cached.expiration.getTime() - Date.now() > REFRESH_MARGIN_MS)
-        return cached;
-      const fresh = await assume({
-        roleArn,
-        sessionName: `lava-${realm.name}-${connId}`.replace(/[^\w+=,.@-]/g, "-").slice(0, 64),
-        externalId: spec.external_id,
-        durationSeconds,
-      });
-      assumed.set(cacheKey, fresh);
-      return fresh;
-    };
-  } else {
-    throw new ConnectionConfigError(`connection ${connId}: needs access_keys or role_arn`);
-  }
+  if (access_keys !== undefined)
+    credentials = accessKeys(realm, { ...spec, access_keys }, deps.store);
+  else if (role_arn !== undefined) credentials = assumedRole(realm, { ...spec, role_arn }, deps);
+  else throw new ConnectionConfigError(`connection ${connId}: needs access_keys or role_arn`);
   return { connId, region: spec.region, credentials };
 }

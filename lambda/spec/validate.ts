@@ -162,11 +162,16 @@ function checkConnection(item: Item, realm: string, secrets: readonly string[]):
         `${at}access_keys: expected the name of an SSM parameter under ${prefix}, got ${showValue(keys)}`,
       );
     }
+    const externalId = str(c.external_id);
     if (c.role_arn === undefined) {
-      for (const f of ["external_id", "duration"]) {
+      for (const f of ["external_id", "duration", "policy_arns", "policy", "tags"]) {
         if (c[f] !== undefined)
           problems.push(`${at}${f}: only meaningful with role_arn, got ${showValue(c[f])}`);
       }
+    } else if (externalId !== undefined && !externalId.startsWith(prefix)) {
+      problems.push(
+        `${at}external_id: expected the name of an SSM parameter under ${prefix} holding the external ID (lava reads it from SSM), got ${showValue(externalId)}`,
+      );
     }
     return;
   }

@@ -1,13 +1,33 @@
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+import { jobApplicationName } from "../../lambda/connectors/app-name";
 import { resolveAwsConnection } from "../../lambda/connectors/aws-connection";
 import { AwsSecretStore } from "../../lambda/connectors/secret-store";
 import { ConnectionConfigError, SecretAccessError } from "../../lambda/shared/errors";
-import { rejectionOf, STUB_ASSUMED_ACCESS_KEY_ID, useAwsStub } from "../support/index";
+import type { AwsConnectionSpec } from "../../lambda/spec/connection";
+import type { Realm } from "../../lambda/spec/realm";
+import {
+  assumeRoleRequest,
+  rejectionOf,
+  STUB_ASSUMED_ACCESS_KEY_ID,
+  useAwsStub,
+} from "../support/index";
 import { realmOf } from "../support/realm-fixture";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/r";
+const EXTERNAL_ID_PARAMETER = "/lava/dev/partner-external-id";
+const EXTERNAL_ID = "partner-7731:ext/ID=1";
 
 const stub = useAwsStub();
+
+/** What a job run passes: the realm's store, and the job's application name. */
+function deps(jobId = "ops/nightly") {
+  return { store: new AwsSecretStore(), applicationName: jobApplicationName("dev", jobId) };
+}
+
+/** The AssumeRole requests the stub received, read. */
+function assumeRoleRequests() {
+  return stub.callsTo("sts", "AssumeRole").map((c) => assumeRoleRequest(c.body));
+}
 
 /** A realm with one enabled aws connection reading its keys from /lava/dev/keys. */
 function keysRealm(connId: string) {
@@ -25,7 +45,7 @@ function roleRealm(connId: string) {
         type: "aws",
         enabled: true,
         role_arn: ROLE_ARN,
-        external_id: "x",
+        external_id: EXTERNAL_ID_PARAMETER,
         duration: "30m",
       },
     ],
@@ -36,9 +56,7 @@ describe("resolveAwsConnection with access_keys", () => {
   it("reads access_key_id,secret_access_key from the SSM SecureString, decrypted", async () => {
     // Prepare
     stub.setParameter("/lava/dev/keys", "AKIAKEYS01,keys-Secret-01", "SecureString");
-    const resolved = resolveAwsConnection(keysRealm("s3-keys"), "s3-keys", {
-      store: new AwsSecretStore(),
-    });
+    const resolved = resolveAwsConnection(keysRealm("s3-keys"), "s3-keys", deps());
     // Act
     const creds = await resolved.credentials();
     // Assess
@@ -53,9 +71,7 @@ describe("resolveAwsConnection with access_keys", () => {
 
   it("trims spaces around the comma and the ends", async () => {
     stub.setParameter("/lava/dev/keys", " AKIAKEYS02 ,  keys-Secret-02 \n", "SecureString");
-    const resolved = resolveAwsConnection(keysRealm("s3-spaced"), "s3-spaced", {
-      store: new AwsSecretStore(),
-    });
+    const resolved = resolveAwsConnection(keysRealm("s3-spaced"), "s3-spaced", deps());
 
     const creds = await resolved.credentials();
 
@@ -69,9 +85,7 @@ describe("resolveAwsConnection with access_keys", () => {
   ])("refuses a value %s with a ConnectionConfigError that does not hold it", async (_, value) => {
     // Prepare
     stub.setParameter("/lava/dev/keys", value, "SecureString");
-    const resolved = resolveAwsConnection(keysRealm("s3-bad"), "s3-bad", {
-      store: new AwsSecretStore(),
-    });
+    const resolved = resolveAwsConnection(keysRealm("s3-bad"), "s3-bad", deps());
     // Act
     const err = await rejectionOf(resolved.credentials(), ConnectionConfigError);
     // Assess
@@ -83,9 +97,7 @@ describe("resolveAwsConnection with access_keys", () => {
   });
 
   it("passes a missing parameter on as a non-retryable SecretAccessError", async () => {
-    const resolved = resolveAwsConnection(keysRealm("s3-missing"), "s3-missing", {
-      store: new AwsSecretStore(),
-    });
+    const resolved = resolveAwsConnection(keysRealm("s3-missing"), "s3-missing", deps());
 
     const err = await rejectionOf(resolved.credentials(), SecretAccessError);
 
@@ -97,11 +109,13 @@ describe("resolveAwsConnection with access_keys", () => {
 });
 
 describe("resolveAwsConnection with role_arn", () => {
-  it("assumes the role once through STS, with external id, duration and a lava session name", async () => {
+  beforeEach(() => {
+    stub.setParameter(EXTERNAL_ID_PARAMETER, EXTERNAL_ID, "SecureString");
+  });
+
+  it("assumes the role once through STS, with the external ID read from SSM, the duration and session name lv-<realm>-<job_id>", async () => {
     // Prepare
-    const resolved = resolveAwsConnection(roleRealm("s3-role"), "s3-role", {
-      store: new AwsSecretStore(),
-    });
+    const resolved = resolveAwsConnection(roleRealm("s3-role"), "s3-role", deps());
     // Act
     const creds = await resolved.credentials();
     // Assess
@@ -111,25 +125,136 @@ describe("resolveAwsConnection with role_arn", () => {
       sessionToken: "stub-session-token",
       expiration: stub.sts.credentials.expiration,
     });
-    const calls = stub.callsTo("sts", "AssumeRole");
-    expect(calls).toHaveLength(1);
-    expect(calls[0]?.body).toMatchObject({
-      RoleArn: ROLE_ARN,
-      ExternalId: "x",
-      DurationSeconds: "1800",
+    expect(assumeRoleRequests()).toEqual([
+      {
+        roleArn: ROLE_ARN,
+        roleSessionName: "lv-dev-ops.nightly",
+        externalId: EXTERNAL_ID,
+        durationSeconds: 1800,
+        policyArns: [],
+        policy: undefined,
+        tags: [],
+      },
+    ]);
+    const ssm = stub.callsTo("ssm", "GetParameter");
+    expect(ssm.map((c) => c.body)).toEqual([{ Name: EXTERNAL_ID_PARAMETER, WithDecryption: true }]);
+    expect(JSON.stringify(resolved)).not.toContain(EXTERNAL_ID);
+  });
+
+  it("sends policy_arns (one or a list), the inline policy as JSON and the tags", async () => {
+    // Prepare
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::landing/*" }],
+    };
+    const realm = realmOf({
+      connections: [
+        {
+          conn_id: "s3-one",
+          type: "aws",
+          enabled: true,
+          role_arn: ROLE_ARN,
+          policy_arns: "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        },
+        {
+          conn_id: "s3-all",
+          type: "aws",
+          enabled: true,
+          role_arn: ROLE_ARN,
+          policy_arns: [
+            "arn:aws:iam::123456789012:policy/landing-read",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+          ],
+          policy,
+          tags: { project: "sales", "cost-centre": "CC 1234/a" },
+        },
+      ],
     });
-    expect(calls[0]?.body.RoleSessionName).toMatch(/^lava-dev-/);
-    expect(stub.callsTo("ssm")).toHaveLength(0);
+    // Act
+    await resolveAwsConnection(realm, "s3-one", deps()).credentials();
+    await resolveAwsConnection(realm, "s3-all", deps()).credentials();
+    // Assess
+    const [one, all] = assumeRoleRequests();
+    expect(one).toMatchObject({
+      policyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+      policy: undefined,
+      tags: [],
+      externalId: undefined,
+      durationSeconds: 3600,
+    });
+    expect(all).toMatchObject({
+      policyArns: [
+        "arn:aws:iam::123456789012:policy/landing-read",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+      ],
+      tags: [
+        { key: "project", value: "sales" },
+        { key: "cost-centre", value: "CC 1234/a" },
+      ],
+    });
+    expect(JSON.parse(all?.policy ?? "")).toEqual(policy);
+  });
+
+  it.each([
+    ["ops/nightly load:é", "lv-dev-ops.nightly.load."],
+    ["a+b=c,d@e-f_g.h", "lv-dev-a+b=c,d@e-f_g.h"],
+    ["x".repeat(80), `lv-dev-${"x".repeat(56)}`],
+  ])("cleans job %j to AWS's session name rules: %j", async (jobId, sessionName) => {
+    // Act
+    await resolveAwsConnection(
+      roleRealm("s3-role-name"),
+      "s3-role-name",
+      deps(jobId),
+    ).credentials();
+    // Assess: the stub refuses names outside [\w+=,.@-]{2,64}, as STS does
+    expect(assumeRoleRequests().map((r) => r.roleSessionName)).toEqual([sessionName]);
+  });
+
+  it("assumes the role per job: another job's run gets its own session", async () => {
+    // Prepare
+    const realm = roleRealm("s3-role-jobs");
+    await resolveAwsConnection(realm, "s3-role-jobs", deps("ops/a")).credentials();
+    // Act
+    await resolveAwsConnection(realm, "s3-role-jobs", deps("ops/b")).credentials();
+    await resolveAwsConnection(realm, "s3-role-jobs", deps("ops/a")).credentials();
+    // Assess
+    expect(assumeRoleRequests().map((r) => r.roleSessionName)).toEqual([
+      "lv-dev-ops.a",
+      "lv-dev-ops.b",
+    ]);
+  });
+
+  it("refuses an external_id outside /lava/<realm>/ before any AWS call", () => {
+    // Prepare: past validation (which refuses it too), as a hand-built realm could be
+    const realm = roleRealm("s3-role-ext");
+    const conn = realm.connections[0] as AwsConnectionSpec;
+    const tampered: Realm = { ...realm, connections: [{ ...conn, external_id: "/other/ext" }] };
+    // Act / Assess
+    expect(() => resolveAwsConnection(tampered, "s3-role-ext", deps())).toThrow(
+      new ConnectionConfigError(
+        "connection s3-role-ext: external_id: SSM parameter /other/ext is outside /lava/dev/",
+      ),
+    );
+    expect(stub.calls).toHaveLength(0);
+  });
+
+  it("passes a missing external ID parameter on as a SecretAccessError, without assuming the role", async () => {
+    // Prepare
+    stub.ssm.delete(EXTERNAL_ID_PARAMETER);
+    const resolved = resolveAwsConnection(roleRealm("s3-role-noext"), "s3-role-noext", deps());
+    // Act
+    const err = await rejectionOf(resolved.credentials(), SecretAccessError);
+    // Assess
+    expect(err.message).toBe(`cannot read SSM parameter ${EXTERNAL_ID_PARAMETER}: not found`);
+    expect(stub.callsTo("sts")).toHaveLength(0);
   });
 
   it("reuses the assumed credentials while they are valid", async () => {
     // Prepare
     const realm = roleRealm("s3-role-cached");
-    const first = await resolveAwsConnection(realm, "s3-role-cached", {
-      store: new AwsSecretStore(),
-    }).credentials();
+    const first = await resolveAwsConnection(realm, "s3-role-cached", deps()).credentials();
     // Act: the same connection, resolved again (as by the next run of a warm function)
-    const again = resolveAwsConnection(realm, "s3-role-cached", { store: new AwsSecretStore() });
+    const again = resolveAwsConnection(realm, "s3-role-cached", deps());
     const second = await again.credentials();
     const third = await again.credentials();
     // Assess
@@ -144,7 +269,7 @@ describe("resolveAwsConnection with role_arn", () => {
     stub.sts.credentials = { ...saved, expiration: new Date(Date.now() + 2 * 60_000) };
     try {
       const resolved = resolveAwsConnection(roleRealm("s3-role-short"), "s3-role-short", {
-        store: new AwsSecretStore(),
+        ...deps(),
       });
       // Act
       await resolved.credentials();
@@ -163,9 +288,7 @@ describe("resolveAwsConnection with role_arn", () => {
       type: "AccessDenied",
       message: "User is not authorized to perform: sts:AssumeRole",
     });
-    const resolved = resolveAwsConnection(roleRealm("s3-role-denied"), "s3-role-denied", {
-      store: new AwsSecretStore(),
-    });
+    const resolved = resolveAwsConnection(roleRealm("s3-role-denied"), "s3-role-denied", deps());
     // Act
     const err = await rejectionOf(resolved.credentials(), SecretAccessError);
     // Assess
@@ -184,15 +307,15 @@ describe("resolveAwsConnection refusals", () => {
       ],
     });
 
-    expect(() => resolveAwsConnection(realm, "pg", { store: new AwsSecretStore() })).toThrow(
+    expect(() => resolveAwsConnection(realm, "pg", deps())).toThrow(
       new ConnectionConfigError("connection pg: is of type postgres, expected an aws connection"),
     );
     expect(stub.calls).toHaveLength(0);
   });
 
   it("refuses a conn_id the realm does not define", () => {
-    expect(() =>
-      resolveAwsConnection(keysRealm("s3"), "nope", { store: new AwsSecretStore() }),
-    ).toThrow(/connection nope: not defined in realm dev/);
+    expect(() => resolveAwsConnection(keysRealm("s3"), "nope", deps())).toThrow(
+      /connection nope: not defined in realm dev/,
+    );
   });
 });

@@ -47,15 +47,91 @@ export function stsError(error: { status?: number; type: string; message?: strin
   return { status, body };
 }
 
-function assumeRole(form: Record<string, string>, state: StsState): StsAnswer {
-  const roleArn = form.RoleArn ?? "";
-  const session = form.RoleSessionName ?? "";
-  if (!/^arn:aws[\w-]*:iam::\d{12}:role\/.+/.test(roleArn) || !session) {
-    return stsError({
-      type: "ValidationError",
-      message: "RoleArn and RoleSessionName are required",
-    });
+/** An AssumeRole request as the stub read it from the query-protocol form. */
+export interface AssumeRoleRequest {
+  roleArn: string;
+  roleSessionName: string;
+  externalId: string | undefined;
+  durationSeconds: number | undefined;
+  /** `PolicyArns.member.N.arn`, in order. */
+  policyArns: string[];
+  /** `Policy`, as sent (a JSON document). */
+  policy: string | undefined;
+  /** `Tags.member.N.Key`/`.Value`, in order. */
+  tags: Array<{ key: string; value: string }>;
+}
+
+/** The `<prefix>.member.N.<field>` lists of a query-protocol form, in N order. */
+function members(form: Record<string, string>, prefix: string): Array<Record<string, string>> {
+  const out: Array<Record<string, string>> = [];
+  const re = new RegExp(`^${prefix}\\.member\\.(\\d+)\\.(\\w+)$`);
+  for (const [k, v] of Object.entries(form)) {
+    const m = re.exec(k);
+    if (!m) continue;
+    const i = Number(m[1]) - 1;
+    out[i] = { ...out[i], [m[2] as string]: v };
   }
+  return out;
+}
+
+/** Reads an AssumeRole form (as recorded in `calls[].body`) into its fields. */
+export function assumeRoleRequest(form: Record<string, unknown>): AssumeRoleRequest {
+  const f = form as Record<string, string>;
+  return {
+    roleArn: f.RoleArn ?? "",
+    roleSessionName: f.RoleSessionName ?? "",
+    externalId: f.ExternalId,
+    durationSeconds: f.DurationSeconds === undefined ? undefined : Number(f.DurationSeconds),
+    policyArns: members(f, "PolicyArns").map((m) => m.arn ?? ""),
+    policy: f.Policy,
+    tags: members(f, "Tags").map((m) => ({ key: m.Key ?? "", value: m.Value ?? "" })),
+  };
+}
+
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+/** What real STS refuses in an AssumeRole request (API reference constraints), or undefined. */
+function assumeRoleProblem(r: AssumeRoleRequest): { type: string; message: string } | undefined {
+  const invalid = (message: string) => ({ type: "ValidationError", message });
+  if (!/^arn:aws[\w-]*:iam::\d{12}:role\/.+/.test(r.roleArn))
+    return invalid("RoleArn is required and must be a role ARN");
+  if (!/^[\w+=,.@-]{2,64}$/.test(r.roleSessionName))
+    return invalid(`RoleSessionName ${JSON.stringify(r.roleSessionName)} fails [\\w+=,.@-]{2,64}`);
+  if (r.externalId !== undefined && !/^[\w+=,.@:/-]{2,1224}$/.test(r.externalId))
+    return invalid("ExternalId fails [\\w+=,.@:/-]{2,1224}");
+  if (r.durationSeconds !== undefined && !(r.durationSeconds >= 900 && r.durationSeconds <= 43200))
+    return invalid("DurationSeconds must be 900-43200");
+  if (r.policyArns.length > 10) return invalid("PolicyArns: at most 10");
+  for (const arn of r.policyArns)
+    if (!/^arn:aws[\w-]*:iam::(\d{12}|aws):policy\/.+/.test(arn))
+      return invalid(`PolicyArns: ${arn} is not a policy ARN`);
+  if (r.policy !== undefined) {
+    if (r.policy.length < 1 || r.policy.length > 2048)
+      return invalid("Policy must be 1-2048 characters");
+    try {
+      JSON.parse(r.policy);
+    } catch {
+      return { type: "MalformedPolicyDocument", message: "Policy is not JSON" };
+    }
+  }
+  if (r.tags.length > 50) return invalid("Tags: at most 50");
+  const keys = new Set<string>();
+  for (const { key, value } of r.tags) {
+    if (key.length < 1 || key.length > 128 || !TAG_TEXT.test(key))
+      return invalid(`Tags: bad key ${JSON.stringify(key)}`);
+    if (value.length > 256 || !TAG_TEXT.test(value)) return invalid(`Tags: bad value for ${key}`);
+    if (keys.has(key.toLowerCase())) return invalid(`Tags: duplicate key ${key}`);
+    keys.add(key.toLowerCase());
+  }
+  return undefined;
+}
+
+function assumeRole(form: Record<string, string>, state: StsState): StsAnswer {
+  const request = assumeRoleRequest(form);
+  const problem = assumeRoleProblem(request);
+  if (problem) return stsError(problem);
+  const roleArn = request.roleArn;
+  const session = request.roleSessionName;
   const [, account = state.account] = /::(\d{12}):/.exec(roleArn) ?? [];
   const roleName = roleArn.split("/").pop() ?? "";
   const c = state.credentials;

@@ -58,6 +58,7 @@ function s3Access(run: JobRun, p: LoadParams, bucket: string): S3Access {
   const aws = p.s3ConnId
     ? resolveAwsConnection(run.realm, p.s3ConnId, {
         store: run.deps.resolve.store,
+        applicationName: jobApplicationName(run.realm.name, run.job.job_id),
         ...(run.deps.assumeRole ? { assumeRole: run.deps.assumeRole } : {}),
       })
     : undefined;

@@ -286,19 +286,19 @@ class Parser {
   }
 
   private or(): Expr {
-    let left = this.and();
-    while (this.isName("or")) {
-      this.next();
-      left = { kind: "or", left, right: this.and() };
-    }
-    return left;
+    return this.logical("or", () => this.and());
   }
 
   private and(): Expr {
-    let left = this.not();
-    while (this.isName("and")) {
+    return this.logical("and", () => this.not());
+  }
+
+  /** `operand (keyword operand)*`, grouped from the left. */
+  private logical(keyword: "or" | "and", operand: () => Expr): Expr {
+    let left = operand();
+    while (this.isName(keyword)) {
       this.next();
-      left = { kind: "and", left, right: this.not() };
+      left = { kind: keyword, left, right: operand() };
     }
     return left;
   }

@@ -116,13 +116,9 @@ export class PyDate extends PyObject {
   }
   override getAttr(name: string): PyValue | undefined {
     const f = this.f;
+    const date = dateFields(f);
+    if (Object.hasOwn(date, name)) return date[name as keyof typeof date];
     switch (name) {
-      case "year":
-        return BigInt(f.year);
-      case "month":
-        return BigInt(f.month);
-      case "day":
-        return BigInt(f.day);
       case "weekday":
         return fn(name, () => BigInt((f.wday + 6) % 7));
       case "isoweekday":
@@ -154,11 +150,7 @@ export class PyDate extends PyObject {
         return fn(name, () => ctime(f));
       case "replace":
         return fn(name, (a, kw) => {
-          const b = bind("replace", ["year", "month", "day"], a, kw, {
-            year: BigInt(f.year),
-            month: BigInt(f.month),
-            day: BigInt(f.day),
-          });
+          const b = bind("replace", Object.keys(date), a, kw, date);
           return makeDate(this.env, int(b.year, "year"), int(b.month, "month"), int(b.day, "day"));
         });
       default:
@@ -301,6 +293,11 @@ export class PyTime extends PyObject {
   }
 }
 
+/** The calendar fields of a date or a datetime: its attributes and its `replace()` defaults. */
+function dateFields(f: TimeFields) {
+  return { year: BigInt(f.year), month: BigInt(f.month), day: BigInt(f.day) };
+}
+
 /**
  * The time-of-day fields a time and a datetime share, in Python's order: their
  * attributes and their `replace()` defaults.
@@ -394,12 +391,7 @@ export class PyDateTime extends PyDate {
         );
       case "replace":
         return fn(name, (a, kw) => {
-          const defaults = {
-            year: BigInt(f.year),
-            month: BigInt(f.month),
-            day: BigInt(f.day),
-            ...clock,
-          };
+          const defaults = { ...dateFields(f), ...clock };
           const b = bind("replace", Object.keys(defaults), a, kw, defaults);
           return makeDateTime(this.env, b);
         });

@@ -235,7 +235,13 @@ function checkReferences(items: readonly Item[]): void {
       );
     } else if (item.kind === "job" && isRecord(params.connections)) {
       for (const [label, id] of Object.entries(params.connections)) {
-        ref(item, `parameters.connections.${label}`, id, isPostgres, "a PostgreSQL connection");
+        ref(
+          item,
+          `parameters.connections.${label}`,
+          id,
+          (t) => isPostgres(t) || t === "aws",
+          "a PostgreSQL or aws connection",
+        );
       }
     } else if (item.kind === "trigger") {
       const ids = Array.isArray(item.raw.job_id) ? item.raw.job_id : [item.raw.job_id];

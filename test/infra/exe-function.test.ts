@@ -27,6 +27,8 @@ beforeAll(async () => {
       c.secret_id = c.secret_id.replace("/lava/example/", "/lava/exetest/");
     if (typeof c.access_keys === "string")
       c.access_keys = c.access_keys.replace("/lava/example/", "/lava/exetest/");
+    if (typeof c.external_id === "string")
+      c.external_id = c.external_id.replace("/lava/example/", "/lava/exetest/");
   }
   await writeFile(join(cwd, "realms", "exetest.yaml"), stringify(doc));
   const built = await buildApp(new App({ context: { realm: "exetest" } }), cwd);

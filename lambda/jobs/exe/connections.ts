@@ -1,21 +1,42 @@
 /**
  * Connections for exe/pkg payloads (SPEC §7, §3.5): for each label L,
- * `LAVA_CONN_<L>` is an executable that runs psql already connected, extra
- * arguments passed through. The payload's environment holds no password and
- * none is written to disk: the connector asks this broker over a private
- * UNIX socket (0600, in a 0700 directory) and gets host, port, user, SSL
- * settings and the password — an IAM token freshly signed for each start —
- * which it gives to its psql child's environment only.
+ * `LAVA_CONN_<L>` is an executable that runs psql already connected (a
+ * PostgreSQL connection) or the AWS CLI with the connection's credentials (an
+ * aws connection), extra arguments passed through. The payload's environment
+ * holds no secret and none is written to disk: the connector asks this broker
+ * over a private UNIX socket (0600, in a 0700 directory) and gets the
+ * program, its arguments and its environment — psql settings and the
+ * password (an IAM token freshly signed for each start), or the AWS
+ * credentials (session credentials renewed before they expire) — which it
+ * gives to its child's environment only.
  */
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
+import { awsCliEnv, findAwsCli } from "../../connectors/aws-cli";
+import { type RoleAssumer, resolveAwsConnection } from "../../connectors/aws-connection";
 import { INHERITED_VARIABLE } from "../../connectors/child-env";
 import { findPsql, preparePsql } from "../../connectors/psql";
-import { type ResolveDeps, resolveDbConnection } from "../../connectors/resolve-connection";
-import type { ResolvedDb } from "../../connectors/types";
+import {
+  findConnection,
+  type ResolveDeps,
+  resolveDbConnection,
+} from "../../connectors/resolve-connection";
+import type { ResolvedAws, ResolvedDb } from "../../connectors/types";
 import { SpecError } from "../../shared/errors";
 import type { Realm } from "../../spec/realm";
+
+/** What the broker serves for one label. */
+type Served =
+  | { readonly kind: "psql"; readonly conn: ResolvedDb }
+  | { readonly kind: "aws"; readonly conn: ResolvedAws; readonly region: string | undefined };
+
+/** What a connector start gets: the program to run, its arguments and its environment's own part. */
+interface Launch {
+  readonly program: string;
+  readonly argv: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+}
 
 export interface ConnectionBroker {
   /** `LAVA_CONN_<L>` (connector path) and `LAVA_CONNID_<L>` (conn_id) for the payload. */
@@ -25,16 +46,16 @@ export interface ConnectionBroker {
 }
 
 /**
- * The connector program: ask the broker, run the runner's psql with what it
- * answers. psql's environment is the allow-listed basics of the payload's
- * (locale, PATH for psql's own \! commands) plus the connection's PG*
- * settings: nothing the payload or the job's `env` sets can redirect it
- * (PGHOSTADDR, PGSSLMODE, PGOPTIONS, PGSERVICE, a psql earlier on PATH). No
- * secret in it.
+ * The connector program: ask the broker, run the runner's psql or AWS CLI
+ * with what it answers. The child's environment is the allow-listed basics of
+ * the payload's (locale, PATH for psql's own \! commands) plus the
+ * connection's PG* settings or AWS_* credentials: nothing the payload or the
+ * job's `env` sets can redirect it (PGHOSTADDR, PGSSLMODE, AWS_PROFILE,
+ * AWS_CONFIG_FILE, a psql or aws earlier on PATH). No secret in it.
  */
 function connectorSource(node: string, socket: string, label: string): string {
   return `#!${node}
-// lava-aurora psql connector for connection label ${JSON.stringify(label)}: asks the runner's broker.
+// lava-aurora connector for connection label ${JSON.stringify(label)}: asks the runner's broker.
 const net = require("node:net");
 const { spawn } = require("node:child_process");
 const INHERITED = new RegExp(${JSON.stringify(INHERITED_VARIABLE.source)});
@@ -48,9 +69,9 @@ client.on("end", () => {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (INHERITED.test(k)) env[k] = v;
   Object.assign(env, r.env);
-  const psql = spawn(r.psql, [...r.argv, ...process.argv.slice(2)], { stdio: "inherit", env });
-  psql.on("error", (e) => { console.error("lava-aurora connector: " + e.message); process.exit(2); });
-  psql.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  const child = spawn(r.program, [...r.argv, ...process.argv.slice(2)], { stdio: "inherit", env });
+  child.on("error", (e) => { console.error("lava-aurora connector: " + e.message); process.exit(2); });
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 });
 client.end(${JSON.stringify(JSON.stringify({ label }))});
 `;
@@ -61,25 +82,59 @@ export function labelVariable(label: string): string {
   return label.toUpperCase();
 }
 
+/** The connector start for a psql connection: a fresh password (an IAM token is signed now). */
+async function psqlLaunch(conn: ResolvedDb, applicationName: string): Promise<Launch | string> {
+  const psql = await findPsql();
+  if (!psql) return "psql is not on the runner's PATH";
+  const inv = await preparePsql(conn, { applicationName, baseEnv: {}, passwordInEnv: true });
+  return { program: psql, argv: inv.argv, env: inv.env };
+}
+
+/** The connector start for an aws connection: credentials still valid for a while. */
+async function awsLaunch(conn: ResolvedAws, region: string | undefined): Promise<Launch | string> {
+  const aws = await findAwsCli();
+  if (!aws) return "the AWS CLI (aws) is not on the runner's PATH";
+  return { program: aws, argv: [], env: awsCliEnv(await conn.credentials(), region) };
+}
+
 /**
- * Resolve the labelled connections (failing before the payload starts) and
- * serve psql settings to the connectors until closed.
+ * Resolve the labelled connections (failing before the payload starts: an
+ * aws connection's credentials are fetched now) and serve their connector
+ * starts until closed.
  */
 export async function startConnectionBroker(options: {
   realm: Realm;
   labels: Record<string, string>;
+  /** The job's `lv-<realm>-<job_id>`: psql's application name, an assumed role's session name. */
   applicationName: string;
   dir: string;
   resolve: ResolveDeps;
+  /** @default stsAssumeRole - STS through the SDK's default chain */
+  assumeRole?: RoleAssumer;
 }): Promise<ConnectionBroker> {
   const { realm, labels, applicationName, dir } = options;
-  const resolved = new Map<string, ResolvedDb>();
+  const served = new Map<string, Served>();
   for (const [label, connId] of Object.entries(labels)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(label))
       throw new SpecError([
         `connections: label ${JSON.stringify(label)}: letters, digits and _ only`,
       ]);
-    resolved.set(label, await resolveDbConnection(realm, connId, options.resolve));
+    if (findConnection(realm, connId).type === "aws") {
+      const conn = resolveAwsConnection(realm, connId, {
+        store: options.resolve.store,
+        applicationName,
+        ...(options.assumeRole ? { assumeRole: options.assumeRole } : {}),
+      });
+      await conn.credentials();
+      // lava: the connection's region, else the current one (the realm's, else the runner's).
+      const region = conn.region ?? realm.top.region ?? process.env.AWS_REGION;
+      served.set(label, { kind: "aws", conn, region });
+    } else {
+      served.set(label, {
+        kind: "psql",
+        conn: await resolveDbConnection(realm, connId, options.resolve),
+      });
+    }
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
@@ -98,15 +153,16 @@ export async function startConnectionBroker(options: {
   const answer = async (request: string): Promise<Record<string, unknown>> => {
     try {
       const label = String((JSON.parse(request) as { label?: unknown }).label);
-      const conn = resolved.get(label);
-      if (!conn) return { error: `no connection labelled ${label}` };
-      // Every psql start gets a fresh password (an IAM token is signed now), in its own env only.
-      const psql = await findPsql();
-      if (!psql) return { error: "psql is not on the runner's PATH" };
-      const inv = await preparePsql(conn, { applicationName, baseEnv: {}, passwordInEnv: true });
-      return { psql, argv: inv.argv, env: inv.env };
+      const s = served.get(label);
+      if (!s) return { error: `no connection labelled ${label}` };
+      // Secrets go to the child's env only, fresh for every start.
+      const launch =
+        s.kind === "aws"
+          ? await awsLaunch(s.conn, s.region)
+          : await psqlLaunch(s.conn, applicationName);
+      return typeof launch === "string" ? { error: launch } : { ...launch };
     } catch (err) {
-      // Never the password: resolution errors name the connection and the cause.
+      // Never a secret: resolution errors name the connection and the cause.
       return { error: (err as Error).message };
     }
   };

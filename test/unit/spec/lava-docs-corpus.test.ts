@@ -24,6 +24,11 @@ const PASSING: Record<string, [string[], string[], string[]]> = {
   "exe-args-parameter.yaml": [[], ["demo/exe_with_args"], []],
   "exe-args-vars.yaml": [[], ["demo/exe_with_args"], []],
   "pkg.yaml": [[], ["demo/my-pkg"], []],
+  "exe-aws-connections.yaml": [
+    ["aws-conn-id-1", "aws-conn-id-2", "aws-conn-id-3"],
+    ["aws-cli-example", "aws-python-example"],
+    [],
+  ],
   "lava-values.yaml": [["pg-01"], ["demo/load-small", "demo/retry-exe"], ["demo/load-small"]],
   "s3triggers-filled-in.yaml": [
     ["pg-rds-conn-01"],
@@ -34,14 +39,9 @@ const PASSING: Record<string, [string[], string[], string[]]> = {
 
 /** Examples lava-aurora refuses, and why (see each file's header). */
 const DIFFERENCES: Record<string, string[]> = {
-  "exe-aws-connections.yaml": [
-    'job aws-cli-example: parameters.connections.aws1: expected a PostgreSQL connection, but it is of type aws, got "aws-conn-id-1"',
-    'job aws-cli-example: parameters.connections.aws2: expected a PostgreSQL connection, but it is of type aws, got "aws-conn-id-2"',
-    'job aws-python-example: parameters.connections.aws3: expected a PostgreSQL connection, but it is of type aws, got "aws-conn-id-3"',
-  ],
   "exe-mysql-connection.yaml": [
     'connection conn_id_for_mysql: type: expected one of postgres-aurora, postgres-rds, postgres, psql, aws, got "mysql"',
-    'job demo/py_exe: parameters.connections.mysql_db: expected a PostgreSQL connection, but it is of type mysql, got "conn_id_for_mysql"',
+    'job demo/py_exe: parameters.connections.mysql_db: expected a PostgreSQL or aws connection, but it is of type mysql, got "conn_id_for_mysql"',
   ],
   "s3trigger-placeholders.yaml": [
     'trigger unique_trigger_id: bucket: expected an S3 bucket name, got "..."',

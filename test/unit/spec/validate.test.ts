@@ -463,7 +463,7 @@ describe("validateRealm", () => {
         parameters: { connections: { db: "pg-main", other: "missing" } },
       };
       expect(problemsOf(realmDoc({ connections: [pg()], jobs: [exe] }))).toEqual([
-        'realms/dev.yaml: job ops/x: parameters.connections.other: expected a PostgreSQL connection, but no connection has that id, got "missing"',
+        'realms/dev.yaml: job ops/x: parameters.connections.other: expected a PostgreSQL or aws connection, but no connection has that id, got "missing"',
       ]);
     });
   });

@@ -97,6 +97,9 @@ function assumedRole(
     const externalId =
       externalIdName === undefined ? undefined : await deps.store.getParameter(externalIdName);
     const fresh = await assume({ ...request, ...(externalId ? { externalId } : {}) });
+    // One entry per job and connection: drop the expired ones so a warm function does not collect them.
+    for (const [key, c] of assumed)
+      if (!c.expiration || c.expiration.getTime() <= Date.now()) assumed.delete(key);
     assumed.set(cacheKey, fresh);
     return fresh;
   };

@@ -1,5 +1,5 @@
 /**
- * Stack `lava-<realm>` (SPEC §1–2): the realm key, the runner and s3trigger
+ * Stack `lava-<realm>` (docs/realm-files.md §1, §6): the realm key, the runner and s3trigger
  * functions, the jobs state machine, the S3 event rule, notices, and the SSM
  * parameters tools use to find them.
  */

@@ -1,4 +1,4 @@
-/** `application_name` for every database session (SPEC §3.4). */
+/** `application_name` for every database session (docs/connections.md §8). */
 
 /** PostgreSQL keeps 63 bytes (NAMEDATALEN - 1) of application_name. */
 const MAX = 63;

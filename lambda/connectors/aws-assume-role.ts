@@ -1,5 +1,5 @@
 /**
- * STS AssumeRole for `aws` connections with `role_arn` (SPEC §3.1), with
+ * STS AssumeRole for `aws` connections with `role_arn` (docs/connections.md §3), with
  * lava's session options (lava/connection/aws.py `assume_role`): external ID,
  * managed and inline session policies, session tags, and a session name
  * `lv-<realm>-<job_id>` cleaned to STS's rules.

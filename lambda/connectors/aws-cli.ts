@@ -1,5 +1,5 @@
 /**
- * The AWS CLI connector (SPEC §7, lava/connection/aws.py `cli_connect_aws`):
+ * The AWS CLI connector (docs/exe-pkg.md §5, lava/connection/aws.py `cli_connect_aws`):
  * for an `aws` connection, `$LAVA_CONN_<L>` runs the AWS CLI with that
  * connection's credentials, arguments passed through. lava writes the keys
  * into a config file for a `lava` profile; here they are in the CLI

@@ -1,5 +1,5 @@
 /**
- * `aws` connections (SPEC §3.1): credentials for db_from_s3's S3 reads and for
+ * `aws` connections (docs/connections.md §3): credentials for db_from_s3's S3 reads and for
  * the AWS CLI of exe/pkg payloads, either access keys kept in an SSM
  * SecureString (`access_key_id,secret_access_key`) or an assumed role's
  * session credentials (lava/connection/aws.py).

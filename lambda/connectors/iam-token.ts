@@ -1,5 +1,5 @@
 /**
- * IAM auth tokens for Aurora/RDS (SPEC §3.3 step 4): signed locally, no AWS
+ * IAM auth tokens for Aurora/RDS (docs/connections.md §6): signed locally, no AWS
  * call, a fresh one per connection; only the AWS credentials are cached (by
  * the SDK's memoized default provider chain).
  */

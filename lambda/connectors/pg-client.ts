@@ -1,7 +1,7 @@
 /**
  * Live pg sessions from resolved connections: verified TLS when `ssl`, the
  * password as an async function (a fresh IAM token per connection), and
- * `application_name` set (SPEC §3.4).
+ * `application_name` set (docs/connections.md §8).
  */
 import type { Client, ClientConfig } from "pg";
 import { DatabaseConnectError, isRetryableSqlState, isTransient } from "../shared/errors";

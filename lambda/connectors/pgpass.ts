@@ -1,5 +1,5 @@
 /**
- * The pgpass of a psql start (SPEC §3.5), on disk for as short a time as the
+ * The pgpass of a psql start (docs/connections.md §9.1), on disk for as short a time as the
  * OS allows. On Linux the file is written (0600, in a private 0700
  * directory), opened, and unlinked with its directory before psql starts:
  * psql inherits the open descriptor and libpq reads it as
@@ -19,7 +19,7 @@ import { join } from "node:path";
 
 /**
  * Longest password put in a pgpass file. Older psql/libpq builds cut longer
- * ones (the seed's "psql CLI password limitations"); IAM tokens (~300 chars,
+ * ones (lava's postgres-aurora connector docs, "psql CLI password limitations"); IAM tokens (~300 chars,
  * ~1.2 KB with session credentials) always exceed it.
  */
 export const PGPASS_MAX_PASSWORD = 100;

@@ -1,5 +1,5 @@
 /**
- * The psql connector (SPEC §3.5): argv and environment to run psql on a
+ * The psql connector (docs/connections.md §9): argv and environment to run psql on a
  * resolved connection. Connection settings travel in libpq's PG* variables (no
  * quoting problems, nothing to parse in argv), none inherited; the password in
  * a 0600 pgpass (pgpass.ts: unlinked before psql starts, where the OS allows)

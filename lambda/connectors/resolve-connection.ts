@@ -1,5 +1,5 @@
 /**
- * Connection resolution, in SPEC §3.3's order: spec fields → SSM SecureString
+ * Connection resolution, in the order of docs/connections.md §4: spec fields → SSM SecureString
  * password → Secrets Manager fill-ins → IAM token → checks. Nothing secret is
  * put in an error message.
  */
@@ -22,7 +22,7 @@ export interface ResolveDeps {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** lava's mapping of RDS secret fields onto connection fields (SPEC §3.3 step 3). */
+/** lava's mapping of RDS secret fields onto connection fields (docs/connections.md §4 step 3). */
 export const SECRET_FIELD_MAP = {
   username: "user",
   password: "password",

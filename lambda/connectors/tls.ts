@@ -1,5 +1,5 @@
 /**
- * Verified TLS for database sessions (SPEC §3.3): the CA bundle is the realm's
+ * Verified TLS for database sessions (docs/connections.md §5): the CA bundle is the realm's
  * `ssl_ca_file`, else the file named by NODE_EXTRA_CA_CERTS. There is no way
  * to turn verification off.
  */

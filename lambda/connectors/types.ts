@@ -12,7 +12,7 @@ export interface ResolvedDb {
   readonly user: string;
   readonly description: string | undefined;
   readonly ssl: boolean;
-  /** CA bundle for verification (SPEC §3.3); undefined = Node's roots only. */
+  /** CA bundle for verification (docs/connections.md §5); undefined = Node's roots only. */
   readonly caFile: string | undefined;
   readonly preserveCase: boolean;
   /** `password`: from SSM or a secret; `iam`: a fresh token per call. */

@@ -54,7 +54,7 @@ export function resolveDispatch(
 ): ResolvedDispatch {
   const plan = planDispatch(realm, input, { start });
   const { job, enabled } = plan;
-  // A disabled job is skipped whatever its parameters (SPEC §4): they are checked only for a run.
+  // A disabled job is skipped whatever its parameters (docs/state-machine.md §2): they are checked only for a run.
   if (enabled) checkJob(realm, plan, "resolve");
   const literal = [...plan.literal];
   return {

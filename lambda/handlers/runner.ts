@@ -35,7 +35,7 @@ export function makeRunnerHandler(realm: Realm, deps: JobDeps, telemetry: Runner
       onProgress: (p) => bytes.set(p.object, p.bytes),
     });
     const { logger, metrics } = telemetry;
-    // The result holds no secret (SPEC §3.3): safe to log whole, without the step log.
+    // The result holds no secret (docs/connections.md §7): safe to log whole, without the step log.
     const { events: _events, ...summary } = result;
     if (result.status === "failed") logger?.error("job run failed", { result: summary });
     else logger?.info("job run finished", { result: summary });

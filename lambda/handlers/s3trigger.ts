@@ -1,5 +1,5 @@
 /**
- * Lambda function `lava-<realm>-s3trigger` (SPEC §6): S3 events — EventBridge
+ * Lambda function `lava-<realm>-s3trigger` (docs/triggers.md): S3 events — EventBridge
  * "Object Created" (the stack's rule), or S3 notifications direct, via SNS or
  * via SQS — to executions of `lava-<realm>-jobs`, at most once per object
  * version and job.

@@ -38,7 +38,7 @@ export interface PlannedDispatch {
   readonly globals: Record<string, unknown>;
   /** Parameters the dispatch marks as already rendered: never rendered again. */
   readonly literal: ReadonlySet<string>;
-  /** `enabled` rendered (SPEC §4). */
+  /** `enabled` rendered (docs/templates.md §6). */
   readonly enabled: boolean;
 }
 

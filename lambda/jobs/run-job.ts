@@ -1,5 +1,5 @@
 /**
- * The job runner: dispatch in, result out (SPEC §4, §5.7). The Lambda handler
+ * The job runner: dispatch in, result out (docs/state-machine.md §5). The Lambda handler
  * and the CLI both call `runJob`; it does not know which one called.
  */
 import { randomUUID } from "node:crypto";

@@ -1,4 +1,4 @@
-/** Dispatches, results and the services a job run uses (SPEC §1, §5.7). */
+/** Dispatches, results and the services a job run uses (docs/state-machine.md §1, §5). */
 import type { RoleAssumer } from "../connectors/aws-connection";
 import type { ResolveDeps } from "../connectors/resolve-connection";
 import type { S3ClientFactory } from "../shared/s3-clients";
@@ -83,7 +83,7 @@ export interface JobRun {
   /**
    * Parameters the dispatch supplied: taken literally, never rendered again. A trigger
    * has already rendered them, and what it rendered may hold an S3 key — hostile
-   * input (SPEC §5.2) that must not run as a template.
+   * input (docs/templates.md §7) that must not run as a template.
    */
   readonly literal: ReadonlySet<string>;
   readonly globals: Record<string, unknown>;

@@ -1,5 +1,5 @@
 /**
- * Connection specs (SPEC §3), with lava's field names so existing lava JSON
+ * Connection specs (docs/connections.md §1-§3), with lava's field names so existing lava JSON
  * connection specs paste in unchanged.
  */
 import { z } from "zod";

@@ -1,7 +1,7 @@
 /**
  * db_from_s3 values checked when the realm is validated (`lava-aurora check`,
  * synth), with the parsers a run uses, so what can only fail later fails now:
- * column specs, COPY options, /regex names (SPEC §5.1-5.4), and columns a
+ * column specs, COPY options, /regex names (docs/db-from-s3.md §4-§6), and columns a
  * trigger may not set (a trigger's parameters are dispatch parameters).
  */
 import { dispatchProblems, specValueProblems } from "../jobs/db-from-s3/params";

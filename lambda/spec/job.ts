@@ -1,5 +1,5 @@
 /**
- * Job specs (SPEC §4, §5.1, §7). Parameters are validated statically here
+ * Job specs (docs/realm-files.md §3; docs/db-from-s3.md §1; docs/exe-pkg.md §3). Parameters are validated statically here
  * (names and types); what only a merged dispatch can show (required
  * parameters) is checked by the job type at run time with the same schemas.
  */
@@ -34,7 +34,7 @@ export const LAVA_ONLY_JOB_FIELDS = [
 
 export const LOAD_MODES = ["abort", "append", "delete", "drop", "switch", "truncate"] as const;
 
-/** db_from_s3 parameters (SPEC §5.1); all optional here, see `dbFromS3Required`. */
+/** db_from_s3 parameters (docs/db-from-s3.md §1); all optional here, see `dbFromS3Required`. */
 export const dbFromS3ParamsSchema = z.strictObject({
   db_conn_id: objectId("connection id").optional(),
   bucket: text("a bucket name or template").optional(),
@@ -91,9 +91,9 @@ const exeCommon = {
   jinja: bool().optional(),
 };
 
-/** exe parameters (SPEC §7). */
+/** exe parameters (docs/exe-pkg.md §3). */
 export const exeParamsSchema = z.strictObject(exeCommon);
-/** pkg parameters (SPEC §7): exe's plus the entry point inside the archive. */
+/** pkg parameters (docs/exe-pkg.md §3): exe's plus the entry point inside the archive. */
 export const pkgParamsSchema = z.strictObject({
   ...exeCommon,
   command: text("the command to run inside the package").optional(),

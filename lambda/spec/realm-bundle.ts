@@ -1,5 +1,5 @@
 /**
- * The validated realm as it travels inside a function bundle (SPEC §2: SSM
+ * The validated realm as it travels inside a function bundle (docs/realm-files.md §5: SSM
  * String parameters are too small for it). The stack encodes it at synth
  * time; the handler decodes it at cold start.
  */

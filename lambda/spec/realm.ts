@@ -1,4 +1,4 @@
-/** The realm file's top level (SPEC §2). Spec objects are parsed one by one by `validate.ts`. */
+/** The realm file's top level (docs/realm-files.md §2). Spec objects are parsed one by one by `validate.ts`. */
 import { z } from "zod";
 import type { ConnectionSpec } from "./connection";
 import { bool, bucketName, duration, intIn, s3Location, text, textList } from "./fields";

@@ -1,4 +1,4 @@
-/** s3trigger specs (SPEC §6). */
+/** s3trigger specs (docs/triggers.md §1). */
 import { z } from "zod";
 import { bool, bucketName, duration, mapping, objectId, size, textOrList } from "./fields";
 

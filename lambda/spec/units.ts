@@ -1,5 +1,5 @@
 /**
- * Durations and sizes (SPEC §1), in lava's forms as well as ours.
+ * Durations and sizes (docs/realm-files.md §4), in lava's forms as well as ours.
  *
  * Durations: `<n>[s|m|h|d|w]`, a bare number is seconds (lava's
  * `duration_to_seconds`, lava/lib/datetime.py).

@@ -145,7 +145,7 @@ function parseItem(item: Item, schema: z.ZodType): void {
   else item.problems.push(...formatIssues(item.at, parsed.error.issues));
 }
 
-/** Realm-scoped names and the IAM/SSL rule (SPEC §3.3), from raw fields. */
+/** Realm-scoped names and the IAM/SSL rule (docs/connections.md §4), from raw fields. */
 function checkConnection(item: Item, realm: string, secrets: readonly string[]): void {
   const { raw: c, at, problems } = item;
   const prefix = realmPrefix(realm);

@@ -1,5 +1,5 @@
 /**
- * Decoding the events the s3trigger function receives (SPEC §6) into one
+ * Decoding the events the s3trigger function receives (docs/triggers.md §4) into one
  * canonical object event, whatever the envelope:
  *
  * - an S3 event notification (`{Records: [{eventSource: "aws:s3", …}]}`),

@@ -1,5 +1,5 @@
 /**
- * Dispatch (SPEC §6): one execution of `lava-<realm>-jobs` per (object event,
+ * Dispatch (docs/triggers.md §7): one execution of `lava-<realm>-jobs` per (object event,
  * job), named deterministically from realm, job, bucket, key and the
  * object's identity, so a duplicate S3 event starts nothing new: AWS refuses
  * a second execution of one name (for 90 days). The ledger is the final guarantee.

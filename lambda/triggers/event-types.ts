@@ -1,5 +1,5 @@
 /**
- * S3 event type names (SPEC §6). Triggers' `if_event_type` uses the names of
+ * S3 event type names (docs/triggers.md §5). Triggers' `if_event_type` uses the names of
  * S3 event notifications (`ObjectCreated:Put`), so EventBridge events are given
  * the same names, as AWS maps them in the S3 user guide: "Amazon EventBridge
  * mapping and troubleshooting" (detail-type → S3 event type) and "EventBridge

@@ -1,6 +1,6 @@
 /**
  * Shell-style globs with Python's `fnmatch.fnmatchcase` semantics, which is
- * what lava's trigger conditions use (SPEC §6):
+ * what lava's trigger conditions use (docs/triggers.md §3):
  *
  * - `*` matches any run of characters, `/` included;
  * - `?` matches exactly one character;

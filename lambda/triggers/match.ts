@@ -1,5 +1,5 @@
 /**
- * Which jobs an object event starts, with what (SPEC §6).
+ * Which jobs an object event starts, with what (docs/triggers.md §2).
  *
  * For `a/b/c.csv` in `mybucket`, the triggers of `mybucket` with prefix
  * `a/b/c.csv`, else `a/b`, else `a`, else `*`: only the first level that has

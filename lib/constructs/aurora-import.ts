@@ -1,5 +1,5 @@
 /**
- * The realm's Aurora S3-import role (SPEC §2, `aurora_clusters[].s3_import`):
+ * The realm's Aurora S3-import role (docs/realm-files.md §2, `aurora_clusters[].s3_import`; docs/db-from-s3.md §8.1):
  * `rds.amazonaws.com` may read the realm's source prefixes and its temporary
  * prefix (GZIP copies are imported from there), and the role is associated with
  * each importing cluster for feature `s3Import`.

@@ -1,6 +1,7 @@
 /**
  * State machine `lava-<realm>-jobs` (STANDARD: execution names deduplicate
- * dispatches). Input `{job_id, parameters?, globals?, delay?}`:
+ * dispatches). Input `{job_id, parameters?, globals?, literal_parameters?, delay?}`
+ * (docs/state-machine.md §1):
  * resolve → (disabled: done) → delay → attempts of the job, each with
  * retries on retryable error names only → result, or a notice and a failure.
  */

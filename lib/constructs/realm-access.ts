@@ -1,5 +1,5 @@
 /**
- * What the runner may touch, and nothing more (SPEC §2, §3.3): the realm's
+ * What the runner may touch, and nothing more (docs/realm-files.md §6): the realm's
  * SSM parameters and secrets, rds-db:connect for its IAM database users, S3
  * reads on its sources (prefix-scoped), reads and writes on its temporary
  * location. Every resource is an ARN of the realm; no `*`.
@@ -132,6 +132,28 @@ export function realmAccessStatements(stack: Stack, realm: Realm): iam.PolicySta
         resources: [s3Arn(temp.bucket, `${temp.prefix ? `${temp.prefix}/` : ""}*`)],
       }),
     );
+  }
+  // aws connections with role_arn: assume exactly those roles (and tag the session where asked).
+  const roles = realm.connections.flatMap((c) =>
+    c.type === "aws" && c.role_arn ? [{ arn: c.role_arn, tags: c.tags !== undefined }] : [],
+  );
+  if (roles.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: "AssumeConnectionRoles",
+        actions: ["sts:AssumeRole"],
+        resources: [...new Set(roles.map((r) => r.arn))],
+      }),
+    );
+    const tagged = [...new Set(roles.filter((r) => r.tags).map((r) => r.arn))];
+    if (tagged.length > 0)
+      statements.push(
+        new iam.PolicyStatement({
+          sid: "TagConnectionSessions",
+          actions: ["sts:TagSession"],
+          resources: tagged,
+        }),
+      );
   }
   return statements;
 }

@@ -82,7 +82,7 @@ export function functionRuntimeSettings(
     environment: {
       POWERTOOLS_SERVICE_NAME: functionName,
       NODE_OPTIONS: "--enable-source-maps",
-      // On Lambda the RDS CAs are in the runtime's bundle (SPEC §3.3).
+      // On Lambda the RDS CAs are in the runtime's bundle (docs/connections.md §5).
       ...(vpc ? { NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem" } : {}),
       ...extraEnvironment,
     },

@@ -1,5 +1,5 @@
 /**
- * The realm's network (SPEC §2 `vpc`): the VPC, subnets and security groups are
+ * The realm's network (docs/realm-files.md §2 `vpc`): the VPC, subnets and security groups are
  * given as ids, so `cdk synth` imports them without lookups. With
  * `create_endpoints`, {@link RealmVpcEndpoints} gives the functions private
  * routes to the AWS APIs they call, and Aurora's `aws_s3` its S3 route.

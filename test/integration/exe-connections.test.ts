@@ -1,5 +1,5 @@
 /**
- * Payload connections (SPEC §7): `$LAVA_CONN_<L>` runs psql connected, with the
+ * Payload connections (docs/exe-pkg.md §5): `$LAVA_CONN_<L>` runs psql connected, with the
  * password (or a fresh IAM token) only in psql's own environment, asked from
  * the runner's broker over a private socket — never in the payload's env or a file.
  * For an aws connection it runs the AWS CLI (the runner's, found on its PATH)

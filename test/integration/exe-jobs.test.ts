@@ -1,5 +1,5 @@
 /**
- * exe and pkg jobs against s3rver (SPEC §7): payload-line and rendered
+ * exe and pkg jobs against s3rver (docs/exe-pkg.md): payload-line and rendered
  * arguments, the environment, outputs streamed to s3_temp, exit codes,
  * timeouts that kill the whole process group, tar and zip packages, payload
  * prefixes, literal dispatched parameters. The psql connections have their

@@ -1,5 +1,5 @@
 /**
- * exe jobs end to end with real connections (SPEC §7, §3.5): a payload script uses
+ * exe jobs end to end with real connections (docs/exe-pkg.md §5; docs/connections.md §9): a payload script uses
  * `$LAVA_CONN_<L>` — SSM password with `:` and `\`, and an IAM token — and its
  * own environment holds no secret.
  */

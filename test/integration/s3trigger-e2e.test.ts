@@ -1,5 +1,5 @@
 /**
- * s3trigger end to end, locally (SPEC §6, §5.6): objects put into s3rver, their
+ * s3trigger end to end, locally (docs/triggers.md; docs/db-from-s3.md §11): objects put into s3rver, their
  * S3 notifications (keys URL-encoded as S3 does) handed to the real s3trigger
  * handler, which starts executions through the real SFN client on the Step
  * Functions stub (AWS's name uniqueness); every execution runs the SYNTHESIZED
@@ -258,7 +258,7 @@ const sqsBatch = (records: S3Record[]) => ({
   })),
 });
 
-/** The execution name the handler must use for a record (SPEC §6). */
+/** The execution name the handler must use for a record (docs/triggers.md §7). */
 function executionNameOf(record: S3Record): string {
   const [decoded] = decodeEvent(direct(record)).records;
   if (!decoded) throw new Error("the record does not decode");

@@ -1,5 +1,5 @@
 /**
- * Aurora / RDS loads (SPEC §5.5): the database pulls each object itself with
+ * Aurora / RDS loads (docs/db-from-s3.md §8.1): the database pulls each object itself with
  * `aws_s3.table_import_from_s3`, every argument a query parameter except the
  * `s3_conn_id` credentials, which reach it as COPY data (import-credentials.ts):
  * lava pastes the keys into the SQL text, and bind parameters are logged too. Each import

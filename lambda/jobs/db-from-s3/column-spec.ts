@@ -1,5 +1,5 @@
 /**
- * Column specs of a db_from_s3 job (`parameters.columns`, SPEC §5.1), e.g.
+ * Column specs of a db_from_s3 job (`parameters.columns`, docs/db-from-s3.md §5), e.g.
  * `id INTEGER PRIMARY KEY`: parsed by a small grammar and rendered back to
  * SQL from the parsed parts only, so the raw text never reaches
  * `CREATE TABLE … (…)`.

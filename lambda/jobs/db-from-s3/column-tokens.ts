@@ -1,6 +1,6 @@
 /**
  * The lexical layer of a db_from_s3 column spec (`parameters.columns`,
- * SPEC §5.1): plain words, double-quoted names, unsigned numbers, plain
+ * docs/db-from-s3.md §5): plain words, double-quoted names, unsigned numbers, plain
  * `'…'` strings and `( ) [ ] , . + -`, read as PostgreSQL's scanner reads
  * them. Everything else PostgreSQL's scanner knows — comments, `;`, casts,
  * operators, dollar quotes, `E'…'`/`U&'…'`/`B'…'`/`X'…'`/`N'…'` strings,

@@ -1,5 +1,5 @@
 /**
- * COPY options of a db_from_s3 job (`parameters.args`, SPEC §5.4): parsed and
+ * COPY options of a db_from_s3 job (`parameters.args`, docs/db-from-s3.md §6): parsed and
  * checked before touching the database, then rendered back to SQL from the
  * parsed values only — the raw text of an option never reaches the SQL.
  */

@@ -1,5 +1,5 @@
 /**
- * The lexical layer of lava's COPY options (`parameters.args`, SPEC §5.4):
+ * The lexical layer of lava's COPY options (`parameters.args`, docs/db-from-s3.md §6):
  * one `args` entry split into words, SQL string literals (`'…'`, `E'…'`),
  * double-quoted names and `( ) ,`, read as PostgreSQL reads them.
  */

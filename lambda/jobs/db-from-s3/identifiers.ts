@@ -1,7 +1,7 @@
 /**
- * PostgreSQL identifier safety for db_from_s3 (SPEC §5.2).
+ * PostgreSQL identifier safety for db_from_s3 (docs/db-from-s3.md §3).
  *
- * Schema and table names may come from S3 keys (§5.3), so they are hostile
+ * Schema and table names may come from S3 keys (docs/db-from-s3.md §4), so they are hostile
  * input: they are checked, then always double-quoted with every `"` doubled.
  * Values never go into SQL text — they are query parameters; only names do,
  * and only through {@link quoteIdent}.

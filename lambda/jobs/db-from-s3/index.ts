@@ -1,5 +1,5 @@
 /**
- * Job type db_from_s3 (SPEC §5): S3 object(s) into a PostgreSQL table, one
+ * Job type db_from_s3 (docs/db-from-s3.md): S3 object(s) into a PostgreSQL table, one
  * transaction per run — table preparation, every file, the ledger — under a
  * per-table advisory lock and a statement_timeout below the deadline.
  */

@@ -1,5 +1,5 @@
 /**
- * The load ledger (SPEC §5.6): one row per object loaded into a logical table,
+ * The load ledger (docs/db-from-s3.md §11): one row per object loaded into a logical table,
  * written in the same transaction as the data, so duplicate S3 events and
  * retried runs are harmless and late (stale) objects cannot overwrite newer data.
  */

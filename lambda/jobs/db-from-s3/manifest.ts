@@ -1,5 +1,5 @@
 /**
- * The objects a manifest load reads (SPEC §5.4): every entry is checked before
+ * The objects a manifest load reads (docs/db-from-s3.md §7): every entry is checked before
  * anything loads — inside the realm's `s3_sources` (when it has them), not under
  * its `s3_temp` (other jobs' outputs and temporary copies), listed once, not the
  * manifest itself — then each is found (only `"mandatory": false` entries may be

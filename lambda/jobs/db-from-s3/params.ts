@@ -1,6 +1,6 @@
 /**
  * db_from_s3 parameters after the dispatch merge, validated before any S3 or
- * database work (SPEC §5.1): unknown or mistyped parameters, missing required
+ * database work (docs/db-from-s3.md §1): unknown or mistyped parameters, missing required
  * ones, bad COPY options and column specs, regex names that do not compile or
  * come with `columns`, and columns a dispatch may not set.
  */
@@ -37,8 +37,8 @@ export interface LoadParams {
 }
 
 /**
- * What a dispatch may not do to a job's parameters (SPEC §1: dispatch
- * parameters are merged over the job's). Column specs are SQL, so they come
+ * What a dispatch may not do to a job's parameters (docs/db-from-s3.md §2:
+ * dispatch parameters are merged over the job's). Column specs are SQL, so they come
  * from the job spec; a dispatch may set them only when the job itself says
  * `allow_dispatch_columns: true` — which in turn only the job spec can say.
  * Merged values equal to the job's own are not an override.

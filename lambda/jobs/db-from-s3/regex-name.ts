@@ -1,5 +1,5 @@
 /**
- * Schema and table names taken from the S3 key (SPEC §5.3): a rendered
+ * Schema and table names taken from the S3 key (docs/db-from-s3.md §4): a rendered
  * `schema` or `table` that starts with `/` is a regular expression with one
  * capture group, searched in the key without its suffixes.
  *

@@ -1,6 +1,6 @@
 /**
  * S3 side of a load: object identity (HeadObject), reads pinned to the
- * version seen first, manifests (SPEC §5.4), and the end-of-load check that
+ * version seen first, manifests (docs/db-from-s3.md §7), and the end-of-load check that
  * the object was not replaced meanwhile.
  */
 

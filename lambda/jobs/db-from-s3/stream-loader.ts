@@ -1,5 +1,5 @@
 /**
- * Plain PostgreSQL loads (SPEC §5.5): the object streams from S3, through
+ * Plain PostgreSQL loads (docs/db-from-s3.md §8.3): the object streams from S3, through
  * gunzip when GZIP, into `COPY … FROM STDIN` in this process, with
  * backpressure end to end and bounded memory. Lava downloads to disk and runs
  * psql; we stream.

@@ -1,5 +1,5 @@
 /**
- * Preparing the target table for each mode (SPEC §5.6), inside the load
+ * Preparing the target table for each mode (docs/db-from-s3.md §9), inside the load
  * transaction: nothing here commits on its own, so a failed load leaves the
  * table exactly as it was.
  */

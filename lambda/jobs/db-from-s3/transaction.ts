@@ -1,5 +1,5 @@
 /**
- * The db_from_s3 transaction (SPEC §5.6): advisory lock, ledger checks
+ * The db_from_s3 transaction (docs/db-from-s3.md §10): advisory lock, ledger checks
  * (duplicate, stale), table preparation, every object, the ledger rows —
  * committed together or not at all, under a statement_timeout below the deadline.
  */

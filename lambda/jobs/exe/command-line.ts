@@ -1,5 +1,5 @@
 /**
- * Command lines of exe/pkg jobs (SPEC §7): the `payload` field (key then
+ * Command lines of exe/pkg jobs (docs/exe-pkg.md §2): the `payload` field (key then
  * arguments) and pkg's `command` (program then arguments) are split like a
  * shell splits words — quotes and backslashes — but nothing runs through a
  * shell: operators, globs, variables and comments are refused, not

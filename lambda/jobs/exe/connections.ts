@@ -1,5 +1,5 @@
 /**
- * Connections for exe/pkg payloads (SPEC §7, §3.5): for each label L,
+ * Connections for exe/pkg payloads (docs/exe-pkg.md §5; docs/connections.md §9): for each label L,
  * `LAVA_CONN_<L>` is an executable that runs psql already connected (a
  * PostgreSQL connection) or the AWS CLI with the connection's credentials (an
  * aws connection), extra arguments passed through. The payload's environment

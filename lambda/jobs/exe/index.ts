@@ -1,5 +1,5 @@
 /**
- * Job types exe and pkg (SPEC §7): fetch the payload (one object, or every
+ * Job types exe and pkg (docs/exe-pkg.md): fetch the payload (one object, or every
  * object under a prefix, in order) into a private directory, unpack pkg
  * archives, and run each with the payload line's and `args` arguments, the
  * LAVA_* environment and, with `connections`, the psql connectors; stdout and

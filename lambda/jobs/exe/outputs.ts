@@ -1,5 +1,5 @@
 /**
- * A payload's stdout or stderr, streamed to one S3 object (SPEC §7): the
+ * A payload's stdout or stderr, streamed to one S3 object (docs/exe-pkg.md §6): the
  * upload starts on the first byte, so an empty stream leaves no object, and
  * memory holds at most a few multipart parts, never the whole output. Several
  * processes (a payload prefix) write one after the other into the same object.

@@ -1,6 +1,6 @@
 /**
  * exe/pkg parameters after the dispatch merge, and the payload line, checked
- * before any S3 work (SPEC §7); then the payload line's and the command's
+ * before any S3 work (docs/exe-pkg.md §3); then the payload line's and the command's
  * arguments, `args` and `env` rendered, as lava renders them (unless `jinja:
  * false`, or the dispatch lists them in `literal_parameters`).
  */

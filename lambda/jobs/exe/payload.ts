@@ -1,5 +1,5 @@
 /**
- * Payload objects (SPEC §7): one key, or every object under a prefix in
+ * Payload objects (docs/exe-pkg.md §1): one key, or every object under a prefix in
  * lexicographic (byte) order; downloaded into the run's private directory and
  * made executable, or, for pkg, unpacked (tar in any compression, or zip).
  */

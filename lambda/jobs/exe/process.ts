@@ -1,5 +1,5 @@
 /**
- * One payload process (SPEC §7): stdin /dev/null, stdout and stderr into
+ * One payload process (docs/exe-pkg.md §6): stdin /dev/null, stdout and stderr into
  * their sinks, its own process group (spawned detached) so a timeout — and
  * the end of the run — kills every process it started: SIGTERM to the group,
  * SIGKILL after a grace period.

@@ -1,5 +1,5 @@
 /**
- * Unpacking zip packages (SPEC §7) with yauzl, refusing entries that would
+ * Unpacking zip packages (docs/exe-pkg.md §1) with yauzl, refusing entries that would
  * land outside the target directory: absolute paths, `..` components,
  * backslashes, and symlinks resolving outside. A link is judged by where it
  * resolves once every link of the archive exists (chains such as `a -> .`,

@@ -26,7 +26,7 @@ export interface TemplateScope {
 const JINJA_GLOBALS = ["range", "dict", "namespace"];
 const DICT_METHODS = ["items", "keys", "values", "get", "copy", "pop", "setdefault", "update"];
 
-/** Variables the job templates of every type see (SPEC §4). */
+/** Variables the job templates of every type see (docs/templates.md §3). */
 export const JOB_TEMPLATE_NAMES: readonly string[] = [
   "realm",
   "job",

@@ -54,7 +54,7 @@ function realmDict(realm: TemplateRealm | string, env: DtEnv): PyDict {
 }
 
 /**
- * The variables every job template sees (SPEC §4), as lava builds them:
+ * The variables every job template sees (docs/templates.md §3), as lava builds them:
  * `realm` (lava's realm dict), `job` (the spec plus `run_id`, `realm`,
  * `ts_start`, `ts_ustart`, `globals`), `globals`, `vars` (missing: `{}`),
  * `start` (local, aware with `tzlocal()`, whole seconds as lava's

@@ -1,5 +1,5 @@
 /**
- * Jinja templating for job and trigger specs (SPEC §4, §6), rendering as
+ * Jinja templating for job and trigger specs (docs/templates.md), rendering as
  * lava's Python Jinja2 does (see `render.ts`), with lava's variables and
  * `utils`.
  */

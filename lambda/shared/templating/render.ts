@@ -151,7 +151,7 @@ export function renderDeep(
 }
 
 /**
- * Evaluate an `enabled` field (SPEC §4): a boolean as it is; a string is
+ * Evaluate an `enabled` field (docs/templates.md §6): a boolean as it is; a string is
  * rendered and enables only if the result, trimmed and lower-cased, is `true`.
  *
  * @throws TemplateError as {@link renderTemplate}

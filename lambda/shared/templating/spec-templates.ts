@@ -8,7 +8,7 @@ type Raw = Record<string, unknown>;
 
 const isRecord = (v: unknown): v is Raw => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** The template variables of a trigger (SPEC §6). */
+/** The template variables of a trigger (docs/templates.md §5). */
 const TRIGGER_NAMES = ["bucket", "key", "info", "event", "utils", "realm"];
 /** Trigger variables lava's job specs use as placeholders for what a dispatch supplies. */
 const PLACEHOLDERS = ["bucket", "key", "info", "event"];

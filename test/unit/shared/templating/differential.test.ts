@@ -1,5 +1,5 @@
 /**
- * The yardstick (SPEC §4): every template of the corpus renders here exactly
+ * The yardstick (docs/templates.md §1): every template of the corpus renders here exactly
  * as real Python Jinja2 renders it with lava's context, or fails in both.
  * Python runs once for the whole corpus (JSON in, JSON out).
  */

@@ -133,6 +133,28 @@ export function realmAccessStatements(stack: Stack, realm: Realm): iam.PolicySta
       }),
     );
   }
+  // aws connections with role_arn: assume exactly those roles (and tag the session where asked).
+  const roles = realm.connections.flatMap((c) =>
+    c.type === "aws" && c.role_arn ? [{ arn: c.role_arn, tags: c.tags !== undefined }] : [],
+  );
+  if (roles.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: "AssumeConnectionRoles",
+        actions: ["sts:AssumeRole"],
+        resources: [...new Set(roles.map((r) => r.arn))],
+      }),
+    );
+    const tagged = [...new Set(roles.filter((r) => r.tags).map((r) => r.arn))];
+    if (tagged.length > 0)
+      statements.push(
+        new iam.PolicyStatement({
+          sid: "TagConnectionSessions",
+          actions: ["sts:TagSession"],
+          resources: tagged,
+        }),
+      );
+  }
   return statements;
 }
 

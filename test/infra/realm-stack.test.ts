@@ -107,6 +107,19 @@ describe("stack lava-example", () => {
     });
   });
 
+  it("lets the runner assume exactly the roles of the realm's aws connections, and no other", () => {
+    const assume = identityStatements().filter(({ statement }) =>
+      ([] as string[]).concat(statement.Action).includes("sts:AssumeRole"),
+    );
+    expect(assume.length).toBeGreaterThan(0);
+    for (const { statement } of assume)
+      expect(statement).toMatchObject({
+        Sid: "AssumeConnectionRoles",
+        Effect: "Allow",
+        Resource: "arn:aws:iam::210987654321:role/partner-read",
+      });
+  });
+
   it("grants the runner exactly the realm's parameters, secrets, database users and S3 prefixes", () => {
     const arn = (rest: string) => ({ "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, rest]] });
     const runnerPolicy = identityStatements()

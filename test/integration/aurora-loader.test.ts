@@ -7,9 +7,9 @@
 import { gzipSync } from "node:zlib";
 import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
+import { installAwsS3Standin } from "../../bin/cli/local-world/aws-s3-standin";
 import { runJob } from "../../lambda/jobs/run-job";
 import { LOAD_MODES } from "../../lambda/spec/job";
-import { installAwsS3Standin } from "../support/aws-s3-standin";
 import { STUB_ACCESS_KEY_ID, STUB_ASSUMED_ACCESS_KEY_ID } from "../support/index";
 import { BUCKET, DATABASE, loadJob, useLoadWorld } from "../support/load-world";
 

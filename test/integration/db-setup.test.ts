@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { installAwsS3Standin } from "../../bin/cli/local-world/aws-s3-standin";
 import type { ResolvedDb } from "../../lambda/connectors/types";
 import { checkDatabaseSetup, targetSchemas } from "../../lambda/jobs/db-from-s3/db-setup";
-import { installAwsS3Standin } from "../support/aws-s3-standin";
 import { runCli } from "../support/cli";
 import { DATABASE, LOADER_PASSWORD, loadJob, useLoadWorld } from "../support/load-world";
 

@@ -6,6 +6,9 @@
 import { Signer } from "@aws-sdk/rds-signer";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, vi } from "vitest";
+import { type AwsStub, startAwsStub } from "../../bin/cli/local-world/aws-stubs.js";
+import { type PgCluster, startPgCluster } from "../../bin/cli/local-world/pg-cluster.js";
+import { type LocalS3, startS3 } from "../../bin/cli/local-world/s3.js";
 import { rdsTokenSigner } from "../../lambda/connectors/iam-token";
 import { AwsSecretStore } from "../../lambda/connectors/secret-store";
 import { runJob } from "../../lambda/jobs/run-job";
@@ -13,9 +16,6 @@ import type { Dispatch, JobDeps, JobResult, RunOptions } from "../../lambda/jobs
 import { s3ClientFactory } from "../../lambda/shared/s3-clients";
 import type { Realm } from "../../lambda/spec/realm";
 import { validateRealm } from "../../lambda/spec/validate";
-import { type AwsStub, startAwsStub } from "./aws-stubs.js";
-import { type PgCluster, startPgCluster } from "./pg-cluster.js";
-import { type LocalS3, startS3 } from "./s3.js";
 
 /** The loader role's password: holds characters that break naive quoting. */
 export const LOADER_PASSWORD = "l0ad:er\\pw'\"x";

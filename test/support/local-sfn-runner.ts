@@ -4,7 +4,7 @@
  * most `concurrency` at a time (like a runner's reserved concurrency), and
  * gets its status and output, or error and cause, when the local run ends.
  */
-import type { SfnState, StubExecution } from "./aws-stub-sfn.js";
+import type { SfnState, StubExecution } from "../../bin/cli/local-world/aws-stub-sfn.js";
 import {
   type JsonValue,
   type LocalHandler,

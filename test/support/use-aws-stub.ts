@@ -1,6 +1,6 @@
 /** One AWS stub per test file, with clean state and the SDK pointed at it before each test. */
 import { afterAll, beforeAll, beforeEach, vi } from "vitest";
-import { type AwsStub, startAwsStub } from "./aws-stubs.js";
+import { type AwsStub, startAwsStub } from "../../bin/cli/local-world/aws-stubs.js";
 
 /**
  * Registers hooks that start the stub before the file's tests, stop it after,

@@ -5,9 +5,9 @@
  */
 import { statSync } from "node:fs";
 import { dirname } from "node:path";
-import { usePgBin } from "../../../test/support/pg-process";
 import { defaultJobDeps } from "../deps";
 import { EXIT } from "../errors";
+import { usePgBin } from "../local-world/pg-process";
 import { keepInstructions } from "./keep";
 import { preflight } from "./preflight";
 import { Printer, useColour } from "./print";

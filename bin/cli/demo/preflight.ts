@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
-import { findPgBin, pgBinHint } from "../../../test/support/pg-bin";
+import { findPgBin, pgBinHint } from "../local-world/pg-bin";
 
 /** The machine is fit (with the server binaries' directory), or what to do about it. */
 export type Preflight = { ok: true; pgBin: string } | { ok: false; problems: string[] };

@@ -9,7 +9,7 @@ import { runJob } from "../../../lambda/jobs/run-job";
 import type { JobDeps, JobResult } from "../../../lambda/jobs/types";
 import { loadRealmFile } from "../../../lambda/spec/load";
 import type { Realm } from "../../../lambda/spec/realm";
-import { pgBinDir } from "../../../test/support/pg-process";
+import { pgBinDir } from "../local-world/pg-process";
 import { storePassword } from "../put-password";
 import { BAD_LINE, KEYS, LANDING, MEMBERS_JULY, SAMPLE_FILES, TEMP_BUCKET } from "./data";
 import type { Printer } from "./print";

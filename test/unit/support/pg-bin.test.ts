@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { findPgBin, type PgBinSearch, pgBinHint } from "../../support/pg-bin";
+import { findPgBin, type PgBinSearch, pgBinHint } from "../../../bin/cli/local-world/pg-bin";
 
 let root: string;
 let search: PgBinSearch;

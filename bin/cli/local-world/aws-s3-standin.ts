@@ -1,6 +1,6 @@
 /** Installs the aws_s3 stand-in (test/fixtures/aws-s3-standin-sql.ts) into a test or demo database. */
 import pg from "pg";
-import { AWS_S3_STANDIN_SQL } from "../fixtures/aws-s3-standin-sql.js";
+import { AWS_S3_STANDIN_SQL } from "./aws-s3-standin-sql.js";
 import type { PgCluster } from "./pg-cluster.js";
 import { S3RVER_CREDENTIALS } from "./s3.js";
 

@@ -29,6 +29,12 @@ export function parseS3Location(location: string): { bucket: string; prefix: str
   return { bucket: m[1], prefix: (m[2] ?? "").replace(/\/+$/, "") };
 }
 
+/** Whether `s3://bucket/key` lies under an `s3://bucket[/prefix]` location (the prefix as a folder). */
+export function isUnderLocation(location: string, bucket: string, key: string): boolean {
+  const loc = parseS3Location(location);
+  return bucket === loc.bucket && (loc.prefix === "" || key.startsWith(`${loc.prefix}/`));
+}
+
 /** `s3://bucket/key`. */
 export function s3Url(bucket: string, key: string): string {
   return `s3://${bucket}/${key}`;

@@ -12,7 +12,7 @@
  * `if_event_type` names them. A trigger whose templates fail is reported and
  * dispatches nothing; the other triggers of the object dispatch all the same.
  */
-import { parseS3Location } from "../shared/s3-objects";
+import { isUnderLocation } from "../shared/s3-objects";
 import { dtEnv, renderDeep, renderTemplate, templateUtils } from "../shared/templating";
 import type { Realm } from "../spec/realm";
 import type { TriggerSpec } from "../spec/trigger";
@@ -63,10 +63,7 @@ export function prefixLevels(key: string): string[] {
  */
 export function inTemp(realm: Realm, bucket: string, key: string): boolean {
   const location = realm.top.s3_temp;
-  if (location === undefined) return false;
-  const temp = parseS3Location(location);
-  if (temp.bucket !== bucket) return false;
-  return temp.prefix === "" || key.startsWith(`${temp.prefix}/`);
+  return location !== undefined && isUnderLocation(location, bucket, key);
 }
 
 function sizeLimit(trigger: TriggerSpec, value: string | number): number {

@@ -7,15 +7,10 @@
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import { ManifestError, ObjectMissingError } from "../../shared/errors";
-import { headObject, parseS3Location, type SourceObject, s3Url } from "../../shared/s3-objects";
+import { headObject, isUnderLocation, type SourceObject, s3Url } from "../../shared/s3-objects";
 import type { Realm } from "../../spec/realm";
 import type { EventLog } from "../event-log";
 import { type ManifestEntry, readManifest } from "./s3-objects";
-
-/** Whether `key` in `bucket` lies under `s3://bucket/prefix` (prefix without trailing slash: a folder). */
-function under(loc: { bucket: string; prefix: string }, bucket: string, key: string): boolean {
-  return bucket === loc.bucket && (loc.prefix === "" || key.startsWith(`${loc.prefix}/`));
-}
 
 /** Refuse, naming the entry, what a manifest may not list. */
 export function checkManifestEntries(
@@ -24,7 +19,6 @@ export function checkManifestEntries(
   realm: Pick<Realm["top"], "s3_sources" | "s3_temp">,
 ): void {
   const where = `manifest ${s3Url(manifest.bucket, manifest.key)}`;
-  const temp = realm.s3_temp ? parseS3Location(realm.s3_temp) : undefined;
   const seen = new Map<string, number>();
   entries.forEach((e, i) => {
     const url = s3Url(e.bucket, e.key);
@@ -35,7 +29,8 @@ export function checkManifestEntries(
     const first = seen.get(url);
     if (first !== undefined) refuse(`is listed twice (also entries[${first}])`);
     seen.set(url, i);
-    if (temp && under(temp, e.bucket, e.key)) refuse("is under the realm's s3_temp");
+    if (realm.s3_temp && isUnderLocation(realm.s3_temp, e.bucket, e.key))
+      refuse("is under the realm's s3_temp");
     const sources = realm.s3_sources;
     if (sources && !sources.some((s) => s.bucket === e.bucket && e.key.startsWith(s.prefix ?? "")))
       refuse("is outside the realm's s3_sources");

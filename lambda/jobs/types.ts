@@ -81,7 +81,7 @@ export interface JobRun {
   /** The job's parameters with the dispatch's merged over them. */
   readonly params: Record<string, unknown>;
   /**
-   * Parameters the dispatch supplied: taken literally, never rendered again. A trigger
+   * The dispatch's `literal_parameters`: taken literally, never rendered again. A trigger
    * has already rendered them, and what it rendered may hold an S3 key — hostile
    * input (docs/templates.md §7) that must not run as a template.
    */

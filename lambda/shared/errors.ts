@@ -151,13 +151,16 @@ export class LoadTimeoutError extends LavaError {
   }
 }
 
-/** Any other database failure; SQLSTATE kept in `code`. */
-export class DatabaseError extends LavaError {
+/**
+ * Any other error the database server reported; SQLSTATE kept in `code`. Named
+ * apart from pg's own `DatabaseError` (the driver's class it wraps).
+ */
+export class DatabaseServerError extends LavaError {
   readonly code: string | undefined;
 
   constructor(message: string, options: { cause?: unknown; code?: string; retryable: boolean }) {
     super(message, options);
-    this.name = "DatabaseError";
+    this.name = "DatabaseServerError";
     this.code = options.code;
   }
 }
@@ -187,7 +190,7 @@ export function isRetryableSqlState(code: string | undefined): boolean {
  * A raw driver error (pg's `error` with a SQLSTATE) as the project's own class, so
  * results never carry the bare name `error`: 42501 becomes a
  * {@link DatabasePermissionError} naming what `db-setup` checks; anything else a
- * {@link DatabaseError} with its SQLSTATE. LavaErrors pass through unchanged.
+ * {@link DatabaseServerError} with its SQLSTATE. LavaErrors pass through unchanged.
  */
 export function asLavaError(err: unknown, connId: string): unknown {
   if (err instanceof LavaError || !(err instanceof Error)) return err;
@@ -198,7 +201,7 @@ export function asLavaError(err: unknown, connId: string): unknown {
       `${err.message} (SQLSTATE 42501): "lava-aurora db-setup ${connId}" shows what a load needs and the GRANTs`,
       { cause: err, code },
     );
-  return new DatabaseError(`${err.message} (SQLSTATE ${code})`, {
+  return new DatabaseServerError(`${err.message} (SQLSTATE ${code})`, {
     cause: err,
     code,
     retryable: isRetryableSqlState(code),
@@ -245,7 +248,7 @@ export class PayloadTimeoutError extends LavaError {
 export const ERROR_HANDLING = {
   LavaError: "retry",
   DatabaseConnectError: "retry",
-  DatabaseError: "retry",
+  DatabaseServerError: "retry",
   SecretAccessError: "retry",
   LoadTimeoutError: "retry",
   ObjectMissingError: "attempt",

@@ -4,14 +4,15 @@
  * prefix (GZIP copies are imported from there), and the role is associated with
  * each importing cluster for feature `s3Import`.
  */
-import { ArnFormat, RemovalPolicy, Stack, Token, Validations } from "aws-cdk-lib";
+import { ArnFormat, RemovalPolicy, Stack, Token } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
-import * as s3 from "aws-cdk-lib/aws-s3";
 import * as cr from "aws-cdk-lib/custom-resources";
 import { Construct } from "constructs";
 import { REALM_NAME } from "../../lambda/spec/realm";
+import { acknowledge, acknowledgeWildcard } from "../nag";
+import { type PrefixRead, prefixReadStatements, s3ArnOf } from "./s3-prefix-read";
 
 /** Aurora's feature name for `aws_s3.table_import_from_s3`. */
 export const S3_IMPORT_FEATURE = "s3Import";
@@ -109,7 +110,7 @@ export class AuroraS3Import extends Construct {
       }),
     });
 
-    const reads: { bucket: string; keyPrefix: string }[] = props.sources.map((s) => ({
+    const reads: PrefixRead[] = props.sources.map((s) => ({
       bucket: s.bucket,
       keyPrefix: s.prefix ?? "",
     }));
@@ -137,56 +138,20 @@ export class AuroraS3Import extends Construct {
     acknowledgeProvider(stack);
   }
 
-  /**
-   * `s3:GetObject` on `<bucket>/<prefix>*` and `s3:ListBucket` limited by `s3:prefix`.
-   * Hand-written because `Bucket.grantRead` also grants `s3:List*`/`s3:GetBucket*` on the
-   * whole bucket with no prefix condition, which would let the role list other realms' keys.
-   */
-  private grantReads(reads: readonly { bucket: string; keyPrefix: string }[]): void {
-    const byBucket = new Map<string, Set<string>>();
-    for (const r of reads) {
-      const prefixes = byBucket.get(r.bucket) ?? new Set<string>();
-      prefixes.add(r.keyPrefix);
-      byBucket.set(r.bucket, prefixes);
-    }
-    const objectArns: string[] = [];
-    const acknowledged: { nagArn: string; location: string }[] = [];
-    let i = 0;
-    for (const [name, prefixes] of byBucket) {
-      const bucket = s3.Bucket.fromBucketName(this, `Bucket${i++}`, name);
-      // "" (whole bucket) subsumes every other prefix.
-      const keyPrefixes = prefixes.has("") ? [""] : [...prefixes];
-      objectArns.push(...keyPrefixes.map((p) => bucket.arnForObjects(`${p}*`)));
-      // cdk-nag prints the ARN this way; a token bucket name cannot be named, so its finding stays.
-      if (!Token.isUnresolved(name)) {
-        acknowledged.push(
-          ...keyPrefixes.map((p) => ({
-            nagArn: `arn:<AWS::Partition>:s3:::${name}/${p}*`,
-            location: `s3://${name}/${p}`,
-          })),
+  /** Prefix-scoped reads (./s3-prefix-read.ts), with the wildcard findings cdk-nag raises acknowledged by name. */
+  private grantReads(reads: readonly PrefixRead[]): void {
+    if (reads.length === 0) return;
+    const read = prefixReadStatements(Stack.of(this), reads, { objectActions: ["s3:GetObject"] });
+    for (const list of read.lists) this.role.addToPrincipalPolicy(list);
+    this.role.addToPrincipalPolicy(read.objects);
+    for (const [name, prefixes] of read.prefixes)
+      for (const p of prefixes)
+        acknowledgeWildcard(
+          this.role,
+          Stack.of(this),
+          s3ArnOf(Stack.of(this), name, `${p}*`),
+          `Aurora may import any object under s3://${name}/${p} (a realm source or s3_temp); a prefix wildcard is the narrowest ARN for that.`,
         );
-      }
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ["s3:ListBucket"],
-          resources: [bucket.bucketArn],
-          ...(keyPrefixes[0] === ""
-            ? {}
-            : { conditions: { StringLike: { "s3:prefix": keyPrefixes.map((p) => `${p}*`) } } }),
-        }),
-      );
-    }
-    if (objectArns.length > 0) {
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ["s3:GetObject"], resources: objectArns }),
-      );
-      for (const { nagArn, location } of acknowledged) {
-        Validations.of(this.role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::${nagArn}]`,
-          reason: `Aurora may import any object under ${location} (a realm source or s3_temp); a prefix wildcard is the narrowest ARN for that.`,
-        });
-      }
-    }
   }
 
   /** `rds:AddRoleToDBCluster` on create/update, `rds:RemoveRoleFromDBCluster` on delete. */
@@ -307,9 +272,9 @@ function validate(props: AuroraS3ImportProps): void {
 function acknowledgeProvider(stack: Stack): void {
   const provider = stack.node.tryFindChild(PROVIDER_ID);
   if (!provider) return;
-  Validations.of(provider).acknowledge({
-    id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-    reason:
-      "CDK's AwsCustomResource provider Lambda attaches AWSLambdaBasicExecutionRole (log writing only); the role is not configurable.",
-  });
+  acknowledge(
+    provider,
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+    "CDK's AwsCustomResource provider Lambda attaches AWSLambdaBasicExecutionRole (log writing only); the role is not configurable.",
+  );
 }

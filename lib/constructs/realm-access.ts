@@ -4,12 +4,13 @@
  * reads on its sources (prefix-scoped), reads and writes on its temporary
  * location. Every resource is an ARN of the realm; no `*`.
  */
-import { Arn, ArnFormat, type Stack } from "aws-cdk-lib";
+import { ArnFormat, type Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { parseS3Location } from "../../lambda/shared/s3-objects";
 import { isAuroraType } from "../../lambda/spec/connection";
 import type { Realm } from "../../lambda/spec/realm";
 import { secretName } from "../../lambda/spec/validate";
+import { prefixReadStatements, s3ArnOf } from "./s3-prefix-read";
 
 /** Database users that authenticate with IAM tokens: Aurora connections with neither password nor secret, plus `iam_users`. */
 export function iamDatabaseUsers(realm: Realm): string[] {
@@ -22,17 +23,6 @@ export function iamDatabaseUsers(realm: Realm): string[] {
   for (const cluster of realm.top.aurora_clusters ?? [])
     for (const u of cluster.iam_users ?? []) users.add(u);
   return [...users].sort();
-}
-
-/** `arn:<partition>:s3:::bucket[/key]`. */
-function s3ArnOf(stack: Stack, bucket: string, key?: string): string {
-  return Arn.format({
-    partition: stack.partition,
-    service: "s3",
-    region: "",
-    account: "",
-    resource: key === undefined ? bucket : `${bucket}/${key}`,
-  });
 }
 
 /** Statements for a principal that runs the realm's jobs. */
@@ -91,27 +81,15 @@ export function realmAccessStatements(stack: Stack, realm: Realm): iam.PolicySta
       }),
     );
   }
-  const s3Arn = (bucket: string, key?: string) => s3ArnOf(stack, bucket, key);
   const sources = realm.top.s3_sources ?? [];
   if (sources.length > 0) {
-    statements.push(
-      new iam.PolicyStatement({
-        sid: "ReadSources",
-        actions: ["s3:GetObject", "s3:GetObjectVersion"],
-        resources: sources.map((s) => s3Arn(s.bucket, `${s.prefix ?? ""}*`)),
-      }),
+    const read = prefixReadStatements(
+      stack,
+      sources.map((src) => ({ bucket: src.bucket, keyPrefix: src.prefix ?? "" })),
+      { objectActions: ["s3:GetObject", "s3:GetObjectVersion"], sid: "Sources" },
     );
-    // Without ListBucket S3 answers 403 instead of 404 for a missing object (skip_missing needs the 404).
-    for (const [i, s] of sources.entries()) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: `ListSource${i}`,
-          actions: ["s3:ListBucket"],
-          resources: [s3Arn(s.bucket)],
-          ...(s.prefix ? { conditions: { StringLike: { "s3:prefix": [`${s.prefix}*`] } } } : {}),
-        }),
-      );
-    }
+    // ListBucket: skip_missing needs S3's 404, which it answers with 403 without it.
+    statements.push(read.objects, ...read.lists);
     const keys = sources.flatMap((s) => (s.kms_key_arn ? [s.kms_key_arn] : []));
     if (keys.length > 0) {
       statements.push(
@@ -129,7 +107,7 @@ export function realmAccessStatements(stack: Stack, realm: Realm): iam.PolicySta
       new iam.PolicyStatement({
         sid: "UseTemp",
         actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-        resources: [s3Arn(temp.bucket, `${temp.prefix ? `${temp.prefix}/` : ""}*`)],
+        resources: [s3ArnOf(stack, temp.bucket, `${temp.prefix ? `${temp.prefix}/` : ""}*`)],
       }),
     );
   }
@@ -162,18 +140,9 @@ export function realmAccessStatements(stack: Stack, realm: Realm): iam.PolicySta
 export function payloadStatements(stack: Stack, realm: Realm): iam.PolicyStatement[] {
   if (!realm.top.s3_payloads) return [];
   const { bucket, prefix } = parseS3Location(realm.top.s3_payloads);
-  const objects = `${prefix ? `${prefix}/` : ""}*`;
-  return [
-    new iam.PolicyStatement({
-      sid: "ReadPayloads",
-      actions: ["s3:GetObject"],
-      resources: [s3ArnOf(stack, bucket, objects)],
-    }),
-    new iam.PolicyStatement({
-      sid: "ListPayloads",
-      actions: ["s3:ListBucket"],
-      resources: [s3ArnOf(stack, bucket)],
-      conditions: { StringLike: { "s3:prefix": [objects] } },
-    }),
-  ];
+  const read = prefixReadStatements(stack, [{ bucket, keyPrefix: prefix ? `${prefix}/` : "" }], {
+    objectActions: ["s3:GetObject"],
+    sid: "Payloads",
+  });
+  return [read.objects, ...read.lists];
 }

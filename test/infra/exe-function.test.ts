@@ -62,7 +62,7 @@ describe("exe.enabled", () => {
     const sids = statements.map((s) => s.Sid).filter(Boolean);
     for (const sid of [
       "ReadPayloads",
-      "ListPayloads",
+      "ListPayloads0",
       "RealmParameters",
       "RealmSecrets",
       "UseTemp",

@@ -153,7 +153,7 @@ describe("stack lava-example", () => {
           Resource: [arn(":s3:::example-landing/sales/*"), arn(":s3:::example-partner-drop/*")],
         }),
         expect.objectContaining({
-          Sid: "ListSource0",
+          Sid: "ListSources0",
           Action: "s3:ListBucket",
           Resource: arn(":s3:::example-landing"),
           Condition: { StringLike: { "s3:prefix": ["sales/*"] } },

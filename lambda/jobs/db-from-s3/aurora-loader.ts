@@ -9,7 +9,7 @@
 import { basename } from "node:path/posix";
 import type { AwsCredentials } from "../../connectors/types";
 import {
-  DatabaseError,
+  DatabaseServerError,
   LavaError,
   ObjectChangedError,
   ObjectMissingError,
@@ -39,7 +39,7 @@ const SAVEPOINT = "lava_import";
 export function importedRows(result: unknown): number {
   const m = typeof result === "string" ? /^(\d+) rows? imported/.exec(result) : null;
   if (!m?.[1])
-    throw new DatabaseError(
+    throw new DatabaseServerError(
       `unexpected answer from aws_s3.table_import_from_s3: ${JSON.stringify(result)}`,
       { retryable: false },
     );

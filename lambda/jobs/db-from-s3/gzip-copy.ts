@@ -16,6 +16,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { isTransient, LavaError, ObjectChangedError } from "../../shared/errors";
 import { headObject, type SourceObject, s3Url } from "../../shared/s3-objects";
+import { checkUnchanged } from "./s3-objects";
 
 /** CopyObject's limit; bigger objects are copied in parts. */
 export const SINGLE_COPY_MAX = 5 * 1024 ** 3;
@@ -134,9 +135,6 @@ export async function gzipEncodedCopy(
   return {
     object: seen,
     remove,
-    async check() {
-      const now = await headObject(s3, target.Bucket, target.Key);
-      if (!now || now.identity !== seen.identity) throw replaced(now);
-    },
+    check: () => checkUnchanged(s3, seen, replaced),
   };
 }

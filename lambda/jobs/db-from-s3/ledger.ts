@@ -4,7 +4,11 @@
  * retried runs are harmless and late (stale) objects cannot overwrite newer data.
  */
 import type { ClientBase } from "pg";
-import { DatabaseError, DatabasePermissionError, isRetryableSqlState } from "../../shared/errors";
+import {
+  DatabasePermissionError,
+  DatabaseServerError,
+  isRetryableSqlState,
+} from "../../shared/errors";
 import type { SourceObject } from "../../shared/s3-objects";
 import { quoteIdent } from "./identifiers";
 
@@ -115,7 +119,7 @@ export async function ensureLedger(
         `${detail}: ${setup}, or have a DBA run the DDL that "lava-aurora db-setup ${connId}" prints`,
         { cause: err, code },
       );
-    throw new DatabaseError(`${detail}; "lava-aurora db-setup ${connId}" prints the DDL`, {
+    throw new DatabaseServerError(`${detail}; "lava-aurora db-setup ${connId}" prints the DDL`, {
       cause: err,
       code,
       retryable: isRetryableSqlState(code),

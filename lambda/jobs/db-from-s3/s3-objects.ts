@@ -8,18 +8,24 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { LavaError, ObjectChangedError } from "../../shared/errors";
 import { headObject, openObject, type SourceObject, s3Url } from "../../shared/s3-objects";
 
+/** The load's error for an object deleted or replaced (`now`) since it was first seen. */
+function changedError(obj: SourceObject, now: SourceObject | undefined): ObjectChangedError {
+  const url = s3Url(obj.bucket, obj.key);
+  return new ObjectChangedError(
+    now
+      ? `${url} was replaced during the load (ETag ${obj.etag} → ${now.etag}); nothing loaded`
+      : `${url} was deleted during the load; nothing loaded`,
+  );
+}
+
 /** Fail if the object now differs from what was loaded (checked before commit). */
-export async function checkUnchanged(s3: S3Client, obj: SourceObject): Promise<void> {
+export async function checkUnchanged(
+  s3: S3Client,
+  obj: SourceObject,
+  changed: (now: SourceObject | undefined) => Error = (now) => changedError(obj, now),
+): Promise<void> {
   const now = await headObject(s3, obj.bucket, obj.key);
-  if (!now)
-    throw new ObjectChangedError(
-      `${s3Url(obj.bucket, obj.key)} was deleted during the load; nothing loaded`,
-    );
-  if (now.identity !== obj.identity) {
-    throw new ObjectChangedError(
-      `${s3Url(obj.bucket, obj.key)} was replaced during the load (ETag ${obj.etag} → ${now.etag}); nothing loaded`,
-    );
-  }
+  if (!now || now.identity !== obj.identity) throw changed(now);
 }
 
 /** Largest manifest read (they list URLs; a bigger one is not a manifest). */

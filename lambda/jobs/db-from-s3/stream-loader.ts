@@ -10,7 +10,7 @@ import { createGunzip } from "node:zlib";
 import { from as copyFrom } from "pg-copy-streams";
 import {
   BadDataError,
-  DatabaseError,
+  DatabaseServerError,
   isRetryableSqlState,
   LoadTimeoutError,
 } from "../../shared/errors";
@@ -59,7 +59,7 @@ export function copyError(err: unknown, url: string): Error {
     });
   }
   if (code && /^[0-9A-Z]{5}$/.test(code)) {
-    return new DatabaseError(`${url}: COPY failed: ${e.message}`, {
+    return new DatabaseServerError(`${url}: COPY failed: ${e.message}`, {
       cause: err,
       code,
       retryable: isRetryableSqlState(code),

@@ -1,5 +1,6 @@
 /** The variables every job template sees, as lava's `jinja_render_vars` builds them. */
 import { type DtEnv, fromInstant } from "./jinja/py-datetime";
+import { makeDtEnv } from "./jinja/py-datetime-classes";
 import { processZone, UTC, ZoneTz } from "./jinja/py-tz";
 import { PyDict, type PyValue, toPy } from "./jinja/values";
 import { templateUtils } from "./utils";
@@ -30,7 +31,7 @@ const ENVS = new Map<string, DtEnv>();
 export function dtEnv(timeZone: string = processZone()): DtEnv {
   let env = ENVS.get(timeZone);
   if (!env) {
-    env = { local: new ZoneTz(timeZone, "tzlocal"), nowUs: () => Date.now() * 1000 };
+    env = makeDtEnv(new ZoneTz(timeZone, "tzlocal"), () => Date.now() * 1000);
     ENVS.set(timeZone, env);
   }
   return env;

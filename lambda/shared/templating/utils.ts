@@ -9,7 +9,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { PyError, valueError } from "./jinja/errors";
-import { classesOf, type DtEnv, fromInstant } from "./jinja/py-datetime";
+import { type DtEnv, fromInstant } from "./jinja/py-datetime";
+import { classesOf } from "./jinja/py-datetime-classes";
 import { dateutilModules } from "./jinja/py-dateutil";
 import { RE_MODULE } from "./jinja/py-re";
 import { UTC } from "./jinja/py-tz";

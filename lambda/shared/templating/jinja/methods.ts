@@ -1,6 +1,5 @@
 /** Attributes of Python's built-in types: list, tuple, dict (and its views), int, float, str. */
 import { PyError, valueError } from "./errors";
-import { pyGetAttr } from "./ops";
 import { strMethod } from "./str-methods";
 import {
   bind,
@@ -16,6 +15,7 @@ import {
   repr,
   truthy,
   typeName,
+  Undefined,
 } from "./values";
 
 /** `dict_items`, `dict_keys`, `dict_values`. */
@@ -216,4 +216,11 @@ export function builtinAttr(obj: PyValue, name: string): PyValue | undefined {
   if (typeof obj === "bigint" || typeof obj === "number") return numberAttr(obj, name);
   if (typeof obj === "boolean") return numberAttr(obj ? 1n : 0n, name);
   return undefined;
+}
+
+/** Python `getattr(obj, name)`; undefined when it has no such attribute. */
+export function pyGetAttr(obj: PyValue, name: string): PyValue | undefined {
+  if (obj instanceof Undefined) return obj.fail();
+  if (obj instanceof PyObject) return obj.getAttr(name);
+  return builtinAttr(obj, name);
 }

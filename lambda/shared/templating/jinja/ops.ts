@@ -1,7 +1,7 @@
 /** Python's operators, subscripts and Jinja2's attribute lookup over {@link PyValue}s. */
 import { PyError, typeError } from "./errors";
 import { percentFormat } from "./format";
-import { builtinAttr } from "./methods";
+import { pyGetAttr } from "./methods";
 import {
   compare,
   equals,
@@ -248,13 +248,6 @@ export function pyGetItem(obj: PyValue, key: PyValue): PyValue {
   }
   if (obj instanceof PyObject && obj.getItem) return obj.getItem(key);
   throw typeError(`'${typeName(obj)}' object is not subscriptable`);
-}
-
-/** Python `getattr(obj, name)`; undefined when it has no such attribute. */
-export function pyGetAttr(obj: PyValue, name: string): PyValue | undefined {
-  if (obj instanceof Undefined) return obj.fail();
-  if (obj instanceof PyObject) return obj.getAttr(name);
-  return builtinAttr(obj, name);
 }
 
 const LOOKUP_ERRORS = new Set(["TypeError", "KeyError", "IndexError", "AttributeError"]);

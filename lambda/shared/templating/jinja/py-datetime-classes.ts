@@ -19,7 +19,7 @@ import {
   tzArg,
 } from "./py-datetime";
 import { roundHalfEven, TIMEDELTA_CLASS } from "./py-timedelta";
-import { FixedTz, US_PER_DAY, UTC } from "./py-tz";
+import { FixedTz, US_PER_DAY, UTC, type ZoneTz } from "./py-tz";
 import { strptime } from "./strptime";
 import { asStr, bind, type Kwargs, numeric, PyFunction, type PyValue, typeName } from "./values";
 
@@ -56,6 +56,16 @@ export interface DtClasses {
 }
 
 const CLASSES = new WeakMap<DtEnv, DtClasses>();
+
+/** A datetime environment: the local zone and clock, and the classes its instances reach. */
+export function makeDtEnv(local: ZoneTz, nowUs: () => number): DtEnv {
+  const env: DtEnv = {
+    local,
+    nowUs,
+    classAttr: (cls, name) => classesOf(env)[cls].getAttr(name),
+  };
+  return env;
+}
 
 /** The `date`, `time`, `datetime` and `timedelta` classes for an env (made once). */
 export function classesOf(env: DtEnv): DtClasses {

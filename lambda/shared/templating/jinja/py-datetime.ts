@@ -7,7 +7,6 @@
 import { strftime } from "../strftime";
 import { formatOffset, pad, type TimeFields } from "../time-fields";
 import { PyError, typeError, valueError } from "./errors";
-import { classesOf } from "./py-datetime-classes";
 import { makeTimeDelta, PyTimeDelta } from "./py-timedelta";
 import {
   civilFromDays,
@@ -35,6 +34,8 @@ export interface DtEnv {
   readonly local: ZoneTz;
   /** Now, in µs since the epoch. */
   readonly nowUs: () => number;
+  /** A class attribute reached through an instance (`start.fromtimestamp`, `d.today`). */
+  readonly classAttr: (cls: "date" | "datetime", name: string) => PyValue | undefined;
 }
 
 export const int = (v: PyValue | undefined, what: string): number => {
@@ -154,7 +155,7 @@ export class PyDate extends PyObject {
           return makeDate(this.env, int(b.year, "year"), int(b.month, "month"), int(b.day, "day"));
         });
       default:
-        return classesOf(this.env).date.getAttr(name);
+        return this.env.classAttr("date", name);
     }
   }
   override str(): string {
@@ -406,7 +407,7 @@ export class PyDateTime extends PyDate {
       case "__format__":
         return super.getAttr(name);
       default:
-        return classesOf(this.env).datetime.getAttr(name);
+        return this.env.classAttr("datetime", name);
     }
   }
   astimezone(tz: PyTzInfo | null): PyDateTime {
@@ -502,5 +503,4 @@ export function fromInstant(env: DtEnv, utcUs: number, tz: PyTzInfo | null): PyD
   return dt;
 }
 
-export { classesOf, type DtClasses, fromIsoFormat } from "./py-datetime-classes";
 export { makeTimeDelta, ZoneTz };

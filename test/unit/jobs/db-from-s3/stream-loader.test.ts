@@ -57,12 +57,12 @@ describe("copyError", () => {
 
   it("keeps other SQLSTATEs, retryable where transient", () => {
     expect(copyError(pgError("57P01", "terminating connection"), "s3://b/k")).toMatchObject({
-      name: "DatabaseError",
+      name: "DatabaseServerError",
       code: "57P01",
       retryable: true,
     });
     expect(copyError(pgError("42501", "permission denied"), "s3://b/k")).toMatchObject({
-      name: "DatabaseError",
+      name: "DatabaseServerError",
       retryable: false,
     });
   });

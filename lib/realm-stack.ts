@@ -106,7 +106,12 @@ export class RealmStack extends Stack {
       reservedConcurrency: runnerSettings.reserved_concurrency ?? 5,
       ...(vpc ? { vpc } : {}),
     });
-    this.grantRealmAccess(name, this.runner, this.runner.fn, realmAccessStatements(this, realm));
+    // sql jobs read their files from s3_payloads in the runner; without one it reads none.
+    const runnerReadsPayloads = realm.jobs.some((j) => j.type === "sql");
+    this.grantRealmAccess(name, this.runner, this.runner.fn, [
+      ...realmAccessStatements(this, realm),
+      ...(runnerReadsPayloads ? payloadStatements(this, realm) : []),
+    ]);
 
     this.notices = new RealmNotices(this, "Notices", { realmName: name, key: this.realmKey });
     this.resolver = new RealmFunction(this, "Resolve", {

@@ -28,12 +28,12 @@ export function missingTools(has: (cmd: string) => boolean = onPath): string[] {
     (t) => `${t.cmd} (for ${t.why}): apt-get install ${t.apt}`,
   );
   const python = "/usr/bin/python3";
+  const imports = "import jinja2, dateutil, sqlparse";
   const oracle =
-    existsSync(python) &&
-    spawnSync(python, ["-c", "import jinja2, dateutil"], { stdio: "ignore" }).status === 0;
+    existsSync(python) && spawnSync(python, ["-c", imports], { stdio: "ignore" }).status === 0;
   if (!oracle)
     lines.push(
-      "Jinja2 and dateutil for /usr/bin/python3 (the template tests' oracle): apt-get install python3-jinja2 python3-dateutil",
+      "Jinja2, dateutil and sqlparse for /usr/bin/python3 (the template and SQL-splitter tests' oracles): apt-get install python3-jinja2 python3-dateutil python3-sqlparse",
     );
   return lines;
 }

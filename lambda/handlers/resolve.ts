@@ -6,6 +6,7 @@
 import { checkJob, planDispatch } from "../jobs/dispatch";
 import type { Dispatch } from "../jobs/types";
 import { SpecError } from "../shared/errors";
+import type { JobSpec } from "../spec/job";
 import type { Realm } from "../spec/realm";
 import { parseDuration } from "../spec/units";
 import { bundledRealm } from "./bundled-realm";
@@ -19,7 +20,7 @@ export interface JobsInput extends Dispatch {
 /** What the flow needs to run the dispatch. */
 export interface ResolvedDispatch {
   readonly job_id: string;
-  readonly type: "db_from_s3" | "exe" | "pkg";
+  readonly type: JobSpec["type"];
   readonly enabled: boolean;
   readonly iteration_limit: number;
   readonly iteration_delay_seconds: number;

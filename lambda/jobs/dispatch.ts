@@ -10,6 +10,7 @@ import type { JobSpec } from "../spec/job";
 import type { Realm } from "../spec/realm";
 import { checkLoadParams } from "./db-from-s3/params";
 import { checkExeParams } from "./exe/params";
+import { checkSqlcParams, checkSqlParams } from "./sql/params";
 import type { Dispatch } from "./types";
 
 /** The dispatch's `literal_parameters` (names of parameters never rendered again), checked. */
@@ -78,6 +79,14 @@ export function checkJob(realm: Realm, plan: PlannedDispatch, runId: string): vo
     case "exe":
     case "pkg":
       checkExeParams({ realm, job, params, runId });
+      return;
+    case "sql":
+    case "sqli":
+    case "sqlv":
+      checkSqlParams({ realm, job, params, runId });
+      return;
+    case "sqlc":
+      checkSqlcParams({ realm, job, params, runId });
       return;
   }
 }

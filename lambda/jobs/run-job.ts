@@ -9,6 +9,8 @@ import { runDbFromS3 } from "./db-from-s3/index";
 import { planDispatch } from "./dispatch";
 import { EventLog } from "./event-log";
 import { runExe } from "./exe/index";
+import { runSql } from "./sql/index";
+import { runSqlc } from "./sql/sqlc";
 import type { Dispatch, JobDeps, JobOutcome, JobResult, RunOptions } from "./types";
 
 /** The error part of a failed result: name, message, whether a retry may help. */
@@ -65,6 +67,12 @@ export async function runJob(
       case "exe":
       case "pkg":
         return result(await runExe({ ...run, job }));
+      case "sql":
+      case "sqli":
+      case "sqlv":
+        return result(await runSql({ ...run, job }));
+      case "sqlc":
+        return result(await runSqlc({ ...run, job }));
     }
   } catch (err) {
     const error = errorInfo(err);

@@ -43,8 +43,28 @@ export interface JobResult {
   loaded_table?: string;
   rows?: number;
   exit_code?: number;
+  /** SQL jobs: each statement run, in order. */
+  statements?: StatementResult[];
+  /** SQL jobs: the S3 objects written (result tuples, sqlc/sqlv outputs). */
+  outputs?: string[];
   /** Human-readable step log; never holds a secret. */
   events: string[];
+}
+
+/** One statement of a SQL job. */
+export interface StatementResult {
+  /** sqli: `payload[<m>]`; otherwise the SQL file's S3 URL. */
+  source: string;
+  /** The statement's number within its source, from 0 (lava's `<n>`). */
+  statement: number;
+  /** Line of the source where the statement starts. */
+  line: number;
+  /** PostgreSQL's command tag word (`SELECT`, `INSERT`, …). */
+  command: string;
+  /** Rows affected or returned, where PostgreSQL reports them. */
+  rows: number | null;
+  /** Where its result tuples went. */
+  output?: string;
 }
 
 /** What a job type returns; the runner adds job_id, run_id and the events. */

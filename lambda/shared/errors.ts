@@ -192,16 +192,17 @@ export function isRetryableSqlState(code: string | undefined): boolean {
  * {@link DatabasePermissionError} naming what `db-setup` checks; anything else a
  * {@link DatabaseServerError} with its SQLSTATE. LavaErrors pass through unchanged.
  */
-export function asLavaError(err: unknown, connId: string): unknown {
+export function asLavaError(err: unknown, connId: string, where?: string): unknown {
   if (err instanceof LavaError || !(err instanceof Error)) return err;
   const code = (err as { code?: unknown }).code;
   if (typeof code !== "string" || !/^[0-9A-Z]{5}$/.test(code)) return err;
+  const at = where ? `${where}: ` : "";
   if (code === "42501")
     return new DatabasePermissionError(
-      `${err.message} (SQLSTATE 42501): "lava-aurora db-setup ${connId}" shows what a load needs and the GRANTs`,
+      `${at}${err.message} (SQLSTATE 42501): "lava-aurora db-setup ${connId}" shows what a load needs and the GRANTs`,
       { cause: err, code },
     );
-  return new DatabaseServerError(`${err.message} (SQLSTATE ${code})`, {
+  return new DatabaseServerError(`${at}${err.message} (SQLSTATE ${code})`, {
     cause: err,
     code,
     retryable: isRetryableSqlState(code),
@@ -233,6 +234,18 @@ export class PayloadTimeoutError extends LavaError {
 }
 
 /**
+ * A SQL job's statement outlived the job's `timeout` or the run's deadline: it
+ * was cancelled (`pg_cancel_backend`, then `pg_terminate_backend`) and the
+ * session closed. In a transaction nothing was committed.
+ */
+export class SqlTimeoutError extends LavaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, retryable: false });
+    this.name = "SqlTimeoutError";
+  }
+}
+
+/**
  * How a failed run is handled, by error name — the one table the runner function
  * and the state machine read:
  * - `retry`: may be transient. When the error says `retryable` (throttling, a
@@ -254,6 +267,7 @@ export const ERROR_HANDLING = {
   ObjectMissingError: "attempt",
   PayloadError: "attempt",
   PayloadTimeoutError: "attempt",
+  SqlTimeoutError: "attempt",
   SpecError: "final",
   TemplateError: "final",
   ConnectionConfigError: "final",

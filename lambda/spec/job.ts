@@ -15,6 +15,7 @@ import {
   size,
   text,
   textList,
+  textOrList,
 } from "./fields";
 
 /** Job fields lava has that mean nothing here: accepted with a warning. */
@@ -99,6 +100,70 @@ export const pkgParamsSchema = z.strictObject({
   command: text("the command to run inside the package").optional(),
 });
 
+const CSV_QUOTING = ["all", "minimal", "nonnumeric", "none"] as const;
+const CSV_DIALECTS = ["excel", "excel-tab", "unix"] as const;
+const oneChar = (what: string) =>
+  z.string({ error: `expected ${what}: one character` }).length(1, {
+    error: `expected ${what}: one character`,
+  });
+
+/** lava's csv.writer parameters for SELECT results (lava/handlers/sql.py), case-insensitive quoting. */
+const csvParams = {
+  delimiter: oneChar("a delimiter").optional(),
+  dialect: z.enum(CSV_DIALECTS, { error: `expected one of ${CSV_DIALECTS.join(", ")}` }).optional(),
+  doublequote: bool().optional(),
+  escapechar: oneChar("an escape character").nullable().optional(),
+  quotechar: oneChar("a quote character").nullable().optional(),
+  quoting: z
+    .string({ error: `expected one of ${CSV_QUOTING.join(", ")}` })
+    .transform((q) => q.toLowerCase())
+    .pipe(z.enum(CSV_QUOTING, { error: `expected one of ${CSV_QUOTING.join(", ")}` }))
+    .optional(),
+  header: bool().optional(),
+};
+
+const sqlCommon = {
+  conn_id: objectId("connection id").optional(),
+  batch_size: intIn(1, 1_000_000).optional(),
+  jinja: bool().optional(),
+  raw: bool().optional(),
+  transaction: bool().optional(),
+  vars: mapping().optional(),
+  ...csvParams,
+};
+
+/** sql and sqli parameters (lava's, docs/sql-jobs.md §2), plus `timeout` (ours: the whole run). */
+export const sqlParamsSchema = z.strictObject({
+  ...sqlCommon,
+  output: z
+    .string({ error: "expected letters, digits and _" })
+    .regex(/^\w+$/, { error: "expected letters, digits and _" })
+    .optional(),
+  timeout: duration().optional(),
+});
+
+export const SQLV_FORMATS = ["csv", "jsonl", "html"] as const;
+
+/** sqlv parameters (lava's, docs/sql-jobs.md §4). */
+export const sqlvParamsSchema = z.strictObject({
+  ...sqlCommon,
+  format: z.enum(SQLV_FORMATS, { error: `expected one of ${SQLV_FORMATS.join(", ")}` }).optional(),
+  level: z.string({ error: "expected a log level name" }).optional(),
+  timeout: duration().optional(),
+});
+
+/** sqlc parameters (lava's, docs/sql-jobs.md §3). */
+export const sqlcParamsSchema = z.strictObject({
+  conn_id: objectId("connection id").optional(),
+  args: argList().optional(),
+  jinja: bool().optional(),
+  timeout: duration().optional(),
+  vars: mapping().optional(),
+});
+
+/** The SQL job types. */
+export const SQL_JOB_TYPES = ["sql", "sqli", "sqlc", "sqlv"] as const;
+
 const jobCommon = {
   job_id: objectId("job id"),
   // Omitted means false, as in lava (lava/lavacore.py get_job_spec): the job is skipped.
@@ -141,8 +206,30 @@ export const jobSchema = z.discriminatedUnion(
       type: z.literal("pkg"),
       parameters: pkgParamsSchema.optional(),
     }),
+    z.strictObject({
+      ...jobCommon,
+      type: z.literal("sql"),
+      parameters: sqlParamsSchema.optional(),
+    }),
+    z.strictObject({
+      ...jobCommon,
+      type: z.literal("sqli"),
+      // The SQL itself: a string or a list of them, each one or more statements.
+      payload: z.preprocess((p) => p ?? undefined, textOrList("SQL statements").optional()),
+      parameters: sqlParamsSchema.optional(),
+    }),
+    z.strictObject({
+      ...jobCommon,
+      type: z.literal("sqlc"),
+      parameters: sqlcParamsSchema.optional(),
+    }),
+    z.strictObject({
+      ...jobCommon,
+      type: z.literal("sqlv"),
+      parameters: sqlvParamsSchema.optional(),
+    }),
   ],
-  { error: "expected one of db_from_s3, exe, pkg" },
+  { error: "expected one of db_from_s3, exe, pkg, sql, sqli, sqlc, sqlv" },
 );
 
 export type JobSpec = z.infer<typeof jobSchema>;

@@ -14,7 +14,7 @@ import { specTemplateProblems, splitTemplateProblems } from "../shared/templatin
 import { type ConnectionSpec, connectionSchema, isAuroraType, POSTGRES_TYPES } from "./connection";
 import { checkDbFromS3Values } from "./db-from-s3-checks";
 import { formatIssues, showValue } from "./format";
-import { type JobSpec, jobSchema, LAVA_ONLY_JOB_FIELDS } from "./job";
+import { type JobSpec, jobSchema, LAVA_ONLY_JOB_FIELDS, SQL_JOB_TYPES } from "./job";
 import { type Realm, realmTopSchema } from "./realm";
 import { isTemplated } from "./template-syntax";
 import { type TriggerSpec, triggerSchema } from "./trigger";
@@ -233,6 +233,11 @@ function checkReferences(items: readonly Item[]): void {
         (t) => t === "aws",
         "an aws connection",
       );
+    } else if (
+      item.kind === "job" &&
+      (SQL_JOB_TYPES as readonly unknown[]).includes(item.raw.type)
+    ) {
+      ref(item, "parameters.conn_id", params.conn_id, isPostgres, "a PostgreSQL connection");
     } else if (item.kind === "job" && isRecord(params.connections)) {
       for (const [label, id] of Object.entries(params.connections)) {
         ref(

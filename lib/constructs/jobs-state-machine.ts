@@ -23,13 +23,16 @@ export const LAMBDA_SERVICE_ERRORS = [
   "Lambda.TooManyRequestsException",
 ] as const;
 
+/** Job types the runner function runs; the others go to the exe function. */
+export const RUNNER_JOB_TYPES = ["db_from_s3", "sql", "sqli"] as const;
+
 export interface JobsStateMachineProps {
   readonly realmName: string;
   /** Validates the dispatch (`lambda/handlers/resolve.ts`). */
   readonly resolve: lambda.IFunction;
   /** Runs db_from_s3 jobs. */
   readonly runner: lambda.IFunction;
-  /** Runs exe and pkg jobs. @default - exe and pkg jobs fail with a clear error */
+  /** Runs exe, pkg, sqlc and sqlv jobs. @default - those jobs fail with a clear error */
   readonly exe?: lambda.IFunction;
   /** Where failures are announced. */
   readonly notices: sns.ITopic;
@@ -123,13 +126,20 @@ export class JobsStateMachine extends Construct {
       : new sfn.Pass(this, "No exe function", {
           parameters: {
             Error: "ExeNotEnabled",
-            Cause: `exe and pkg jobs need exe.enabled in realm ${props.realmName}`,
+            Cause: `exe, pkg, sqlc and sqlv jobs need exe.enabled in realm ${props.realmName}`,
           },
           resultPath: "$.error",
         }).next(notify);
 
+    // The runner runs what needs only Node; exe, pkg and the psql-side SQL types
+    // (sqlc, and sqlv as lava runs it, outside the worker) run where psql is.
     const route = new sfn.Choice(this, "Job type?")
-      .when(sfn.Condition.stringEquals("$.plan.type", "db_from_s3"), runJob)
+      .when(
+        sfn.Condition.or(
+          ...RUNNER_JOB_TYPES.map((t) => sfn.Condition.stringEquals("$.plan.type", t)),
+        ),
+        runJob,
+      )
       .otherwise(runExe);
 
     const resultFailed = new sfn.Pass(this, "Run failed", {

@@ -3,8 +3,11 @@
  * server, over verified TLS:
  *  1. the streaming loader (plain PostgreSQL) vs `curl | gunzip | psql \copy`;
  *  2. the Aurora path (aws_s3 import, the stand-in extension) vs one bare psql
- *     call of `aws_s3.table_import_from_s3` on the same gzip object.
- * Prints medians, ratios, rows/s, MB/s and the loader's peak RSS.
+ *     call of `aws_s3.table_import_from_s3` on the same gzip object;
+ *  3. an sqli SELECT of the loaded table streamed to S3 (docs/sql-jobs.md §5) vs
+ *     `psql \copy (SELECT …) TO STDOUT | curl -T -` to the same S3 server, in a
+ *     process of its own: its peak RSS is the SELECT's alone.
+ * Prints medians, ratios, rows/s, MB/s and each job process's peak RSS.
  * Options: BENCH_ROWS (default 2,000,000), BENCH_RUNS (default 5).
  */
 import { execFile, fork } from "node:child_process";
@@ -102,6 +105,9 @@ async function main(): Promise<void> {
       PGSSLMODE: "verify-full",
       PGSSLROOTCERT: cluster.caFile,
     };
+    /** A pipeline, failing if any part fails. */
+    const shell = (command: string) =>
+      run("bash", ["-o", "pipefail", "-c", command], { env: psqlEnv });
     const psql = (...args: string[]) =>
       run("psql", ["-q", "-v", "ON_ERROR_STOP=1", ...args], { env: psqlEnv });
     await psql(
@@ -125,9 +131,17 @@ async function main(): Promise<void> {
         { conn_id: "pg", type: "postgres", ...connection },
         { conn_id: "au", type: "postgres-aurora", ...connection },
       ],
+      s3_temp: "s3://bench/tmp",
       jobs: [
         job("bench/stream", "pg", "orders.csv.gz"),
         job("bench/aurora", "au", "orders-enc.csv.gz"),
+        {
+          job_id: "bench/select",
+          type: "sqli",
+          enabled: true,
+          payload: "SELECT * FROM orders",
+          parameters: { conn_id: "pg" },
+        },
       ],
     };
     console.log(
@@ -150,12 +164,15 @@ async function main(): Promise<void> {
       },
     });
     // No inherited execArgv: the parent runs under tsx, the bundle needs no loader.
-    const child = fork(childJs, [], { env, execArgv: [] });
-    const ask = (msg: unknown) =>
-      new Promise<Record<string, unknown>>((resolve) => {
-        child.once("message", (m) => resolve(m as Record<string, unknown>));
-        child.send(msg as never);
-      });
+    const startChild = () => {
+      const child = fork(childJs, [], { env, execArgv: [] });
+      return (msg: unknown) =>
+        new Promise<Record<string, unknown>>((resolve) => {
+          child.once("message", (m) => resolve(m as Record<string, unknown>));
+          child.send(msg as never);
+        });
+    };
+    const ask = startChild();
 
     /** One untimed warm-up of each side, then RUNS alternating timed runs; prints and returns the medians. */
     const compare = async (
@@ -163,6 +180,8 @@ async function main(): Promise<void> {
       jobId: string,
       baselineName: string,
       baseline: () => Promise<unknown>,
+      via = ask,
+      parameters: Record<string, unknown> = { reload: true },
     ) => {
       console.log(`\n${title}`);
       const loaderMs: number[] = [];
@@ -170,7 +189,7 @@ async function main(): Promise<void> {
       for (let i = -1; i < RUNS; i++) {
         // Each side starts from the same state: the previous run's dirty pages written out.
         await cluster.query("CHECKPOINT");
-        const r = await ask({ realm, jobId });
+        const r = await via({ realm, jobId, parameters });
         if (r.status !== "ok" || r.rows !== ROWS)
           throw new Error(`loader run failed: ${JSON.stringify(r)}`);
         await cluster.query("CHECKPOINT");
@@ -205,15 +224,8 @@ async function main(): Promise<void> {
       "bench/stream",
       "curl|gunzip|psql",
       () =>
-        run(
-          "bash",
-          [
-            "-o",
-            "pipefail",
-            "-c",
-            `curl -sf "${url}" | gunzip | psql -q -1 -v ON_ERROR_STOP=1 -c 'TRUNCATE orders' -c '\\copy orders from pstdin with (format csv, header)'`,
-          ],
-          { env: psqlEnv },
+        shell(
+          `curl -sf "${url}" | gunzip | psql -q -1 -v ON_ERROR_STOP=1 -c 'TRUNCATE orders' -c '\\copy orders from pstdin with (format csv, header)'`,
         ),
     );
     await compare(
@@ -232,6 +244,22 @@ async function main(): Promise<void> {
     const { maxRssKiB } = await ask("exit");
     console.log(
       `\nloader peak RSS over all runs: ${((maxRssKiB as number) / 1024).toFixed(0)} MB (target < 200 MB)`,
+    );
+    const select = startChild();
+    await compare(
+      "3. sqli SELECT * of the table, streamed to S3, vs psql \\copy (SELECT …) TO STDOUT | curl -T - (PUT to the same S3 server)",
+      "bench/select",
+      "psql|curl PUT",
+      () =>
+        shell(
+          `psql -q -v ON_ERROR_STOP=1 -c "\\copy (SELECT * FROM orders) TO STDOUT WITH (FORMAT csv, DELIMITER '|')" | curl -sf -T - "${s3.endpoint}/bench/baseline.out"`,
+        ),
+      select,
+      {},
+    );
+    const selected = await select("exit");
+    console.log(
+      `SELECT process peak RSS over all runs: ${((selected.maxRssKiB as number) / 1024).toFixed(0)} MB (bounded: batches, not the result)`,
     );
   } finally {
     await Promise.all([cluster.stop(), s3.stop(), aws.stop()]);

@@ -1,7 +1,7 @@
 /**
- * The benchmark's loader process: runs db_from_s3 through the real runner when
- * the parent asks (IPC), timing each run in-process (process start excluded),
- * and reports its own peak RSS at the end.
+ * The benchmark's job process: runs a job through the real runner when the
+ * parent asks (IPC), timing each run in-process (process start excluded), and
+ * reports its own peak RSS at the end.
  */
 
 import { rdsTokenSigner } from "../../lambda/connectors/iam-token";
@@ -13,6 +13,7 @@ import { validateRealm } from "../../lambda/spec/validate";
 interface Request {
   readonly realm: unknown;
   readonly jobId: string;
+  readonly parameters?: Record<string, unknown>;
 }
 
 const deps = {
@@ -28,8 +29,11 @@ process.on("message", async (msg: Request | "exit") => {
   }
   const realm = validateRealm(msg.realm, "bench realm");
   const t0 = performance.now();
-  const result = await runJob(realm, { job_id: msg.jobId, parameters: { reload: true } }, deps);
+  const parameters = msg.parameters ?? {};
+  const result = await runJob(realm, { job_id: msg.jobId, parameters }, deps);
   const ms = performance.now() - t0;
   const maxRssMiB = process.resourceUsage().maxRSS / 1024;
-  process.send?.({ ms, status: result.status, rows: result.rows, error: result.error, maxRssMiB });
+  // A load's rows, or a SELECT's (sqli: its one statement's).
+  const rows = result.rows ?? result.statements?.[0]?.rows;
+  process.send?.({ ms, status: result.status, rows, error: result.error, maxRssMiB });
 });

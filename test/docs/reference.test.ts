@@ -9,7 +9,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ERROR_HANDLING } from "../../lambda/shared/errors";
-import { dbFromS3ParamsSchema, pkgParamsSchema } from "../../lambda/spec/job";
+import {
+  dbFromS3ParamsSchema,
+  pkgParamsSchema,
+  sqlcParamsSchema,
+  sqlParamsSchema,
+  sqlvParamsSchema,
+} from "../../lambda/spec/job";
 import { validateRealm } from "../../lambda/spec/validate";
 import { REPO } from "../support/cli";
 
@@ -99,6 +105,12 @@ describe("docs/ reference", () => {
     const text = page("exe-pkg.md");
     for (const name of Object.keys(pkgParamsSchema.shape))
       expect(text, name).toContain(`| \`${name}\` |`);
+  });
+
+  it("lists every sql, sqli, sqlc and sqlv parameter in its tables", () => {
+    const text = page("sql-jobs.md");
+    for (const schema of [sqlParamsSchema, sqlvParamsSchema, sqlcParamsSchema])
+      for (const name of Object.keys(schema.shape)) expect(text, name).toContain(`| \`${name}\` |`);
   });
 
   it("shows realm files that validate", () => {

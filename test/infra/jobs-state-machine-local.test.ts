@@ -581,7 +581,7 @@ describe("an execution of lava-example-jobs", () => {
     expect(r.status).toBe("FAILED");
     expect(r.error).toEqual({
       name: "ExeNotEnabled",
-      cause: "exe and pkg jobs need exe.enabled in realm example",
+      cause: "exe, pkg, sqlc and sqlv jobs need exe.enabled in realm example",
     });
     expect(r.calls).toEqual({ Resolve: 1, "Run job": 0, Notify: 1 });
     expect(r.entered).toContain("No exe function");

@@ -85,7 +85,7 @@ describe("lava-aurora demo", () => {
     expect(out).not.toContain("✗");
     expect(out).not.toContain("\x1b[");
     expect(out).toMatch(/✓ PostgreSQL \d+\.\d+.* on 127\.0\.0\.1:\d+, TLS only/);
-    expect(out).toContain("✓ realm demo: 2 connections, 3 jobs, valid");
+    expect(out).toContain("✓ realm demo: 2 connections, 5 jobs, valid");
     expect(out).toContain("stored /lava/demo/club-loader (SecureString, version 1");
     expect(out).toContain("✓ ok: 6 rows into club.members_a (aws_s3 import)");
     expect(out).toMatch(/✓ over TLSv1\.\d \(server log\), certificate verified/);
@@ -110,9 +110,14 @@ describe("lava-aurora demo", () => {
     expect(out).toContain("✓ the source is untouched: same ETag and Last-Modified");
     expect(out).toContain("✓ ok: 6 rows into club.orders (client COPY)");
     expect(out).toContain("✓ one transaction, one ledger row per file");
+    expect(out).toContain("committed together");
+    expect(out.replace(/\n\s+/g, " ")).toMatch(
+      /✓ failed: DatabaseServerError: payload\[2\] statement 0 \(line 1\): numeric field overflow/,
+    );
+    expect(out).toContain("✓ rolled back: club.order_book unchanged");
     expect(out).toContain("✓ PostgreSQL stopped, S3 server and SSM stub closed");
     expect(out).toMatch(/✓ All \d+ checks held, in \d+\.\d s\.\n$/);
-    expect(out.match(/^\d+\. /gm)).toHaveLength(11);
+    expect(out.match(/^\d+\. /gm)).toHaveLength(13);
     await expectNothingLeft();
   });
 

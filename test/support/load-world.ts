@@ -49,6 +49,8 @@ export interface LoadWorld {
    * set it as the role's password to prove host, port, user and region are signed right.
    */
   iamToken(user: string, region?: string): Promise<string>;
+  /** A Secrets Manager secret `name` holding an RDS-style login to the warehouse database. */
+  putDbSecret(name: string, user: string, password: string): void;
 }
 
 /** A db_from_s3 job spec with defaults that load `key` into `sales.orders` in append mode. */
@@ -148,6 +150,13 @@ export function useLoadWorld(): LoadWorld {
           secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY as string,
         },
       }).getAuthToken();
+    },
+    putDbSecret(name, user, password) {
+      const c = need(cluster);
+      need(aws).secrets.set(
+        name,
+        JSON.stringify({ username: user, password, host: c.host, port: c.port, dbname: DATABASE }),
+      );
     },
     deps() {
       return {

@@ -1,4 +1,4 @@
-/** The demo realm: two connections to one local database (Aurora-style and plain) and three jobs. */
+/** The demo realm: two connections to one local database (Aurora-style and plain), three loads and two sqli merges. */
 import { LANDING, TEMP_BUCKET } from "./data";
 
 /** The realm's name. */
@@ -19,7 +19,18 @@ export const JOBS = {
   members: "club/members",
   tastings: "club/tastings",
   orders: "club/orders",
+  merge: "club/merge-orders",
+  mergeLate: "club/merge-late-order",
 } as const;
+
+/** The table the orders are merged into, and the merge (lava's own sqli example, in one transaction). */
+export const ORDER_BOOK = `${SCHEMA}.order_book`;
+const MERGE = [
+  `DELETE FROM ${ORDER_BOOK}`,
+  `INSERT INTO ${ORDER_BOOK} SELECT * FROM ${SCHEMA}.orders`,
+];
+/** A late order too large for NUMERIC(4,1): the third statement fails. */
+export const LATE_ORDER = `INSERT INTO ${ORDER_BOOK} VALUES (99, 1, 'vanilla', 12345)`;
 
 /** Where the database listens and which CA signed its certificate. */
 export interface DemoServer {
@@ -40,6 +51,17 @@ function connection(connId: string, type: string, description: string, server: D
     user: LOADER,
     password: PASSWORD_PARAM,
     ssl: true,
+  };
+}
+
+function mergeJob(jobId: string, description: string, statements: readonly string[]) {
+  return {
+    job_id: jobId,
+    type: "sqli",
+    enabled: true,
+    description,
+    payload: [...statements],
+    parameters: { conn_id: PG_CONN, transaction: true },
   };
 }
 
@@ -92,6 +114,14 @@ export function demoRealmDoc(server: DemoServer): Record<string, unknown> {
         columns: ["order_id INTEGER", "member_id INTEGER", "custard TEXT", "litres NUMERIC(4,1)"],
         args: ["FORMAT CSV", "HEADER", "MANIFEST"],
       }),
+      mergeJob(JOBS.merge, "the loaded orders merged into the order book", [
+        ...MERGE,
+        `SELECT custard, sum(litres) AS litres FROM ${ORDER_BOOK} GROUP BY custard ORDER BY custard`,
+      ]),
+      mergeJob(JOBS.mergeLate, "the same merge, with a late order that does not fit", [
+        ...MERGE,
+        LATE_ORDER,
+      ]),
     ],
   };
 }

@@ -13,7 +13,16 @@ import { pgBinDir } from "../local-world/pg-process";
 import { storePassword } from "../put-password";
 import { BAD_LINE, KEYS, LANDING, MEMBERS_JULY, SAMPLE_FILES, TEMP_BUCKET } from "./data";
 import type { Printer } from "./print";
-import { DATABASE, DEMO_REALM, JOBS, LOADER, PASSWORD_PARAM, SCHEMA } from "./realm-doc";
+import {
+  DATABASE,
+  DEMO_REALM,
+  JOBS,
+  LATE_ORDER,
+  LOADER,
+  ORDER_BOOK,
+  PASSWORD_PARAM,
+  SCHEMA,
+} from "./realm-doc";
 import type { DemoWorld } from "./world";
 
 const A = `${SCHEMA}.members_a`;
@@ -234,6 +243,43 @@ async function manifest(scene: Scene): Promise<void> {
   print.table(await world.table(`${SCHEMA}.orders`));
 }
 
+async function mergeOrders(scene: Scene): Promise<void> {
+  const { print, world } = scene;
+  if (!scene.realm) throw new Error("the realm was not loaded");
+  print.step(`Merge the orders into ${ORDER_BOOK} with sqli: DELETE + INSERT in one transaction`);
+  await world.rows(`CREATE TABLE ${ORDER_BOOK} (LIKE ${SCHEMA}.orders)`);
+  await world.rows(`ALTER TABLE ${ORDER_BOOK} OWNER TO ${LOADER}`);
+  await world.rows(`INSERT INTO ${ORDER_BOOK} VALUES (1, 1, 'stale', 1.0)`);
+  print.note(`same as: lava-aurora run ${JOBS.merge}`);
+  const r = await runJob(scene.realm, { job_id: JOBS.merge }, scene.deps);
+  const tags = (r.statements ?? []).map((s) => `${s.command} ${s.rows ?? ""}`.trim());
+  print.check(
+    r.status === "ok" && r.events.some((e) => e.includes("committed 3 statement(s)")),
+    `${r.status}: ${tags.join(", ") || r.error?.message} — committed together`,
+  );
+  const summary = r.statements?.[2]?.output;
+  print.check(
+    summary?.endsWith("/2.0.out") === true,
+    `the SELECT's rows, pipe-separated as lava writes them: ${summary ?? "none"}`,
+  );
+  const book = await world.table(ORDER_BOOK);
+  print.table(book);
+
+  print.step("The same merge with a late order that does not fit: the third statement fails");
+  print.note(LATE_ORDER);
+  const before = JSON.stringify(await world.table(ORDER_BOOK));
+  const late = await runJob(scene.realm, { job_id: JOBS.mergeLate }, scene.deps);
+  const message = late.error?.message ?? "";
+  print.check(
+    late.status === "failed" && message.startsWith("payload[2] statement 0 (line 1):"),
+    `${late.status}: ${late.error?.name ?? "no error"}: ${message}`,
+  );
+  print.check(
+    JSON.stringify(await world.table(ORDER_BOOK)) === before,
+    `rolled back: ${ORDER_BOOK} unchanged (its DELETE and INSERT did not commit)`,
+  );
+}
+
 /** Every scene in order; a scene that throws ends the story (the caller reports it). */
 export const SCENES = [
   checkWorld,
@@ -246,6 +292,7 @@ export const SCENES = [
   badRow,
   gzipAurora,
   manifest,
+  mergeOrders,
 ] as const;
 
 /** Tell the story on a started world; checks are counted by `print`. */

@@ -11,7 +11,8 @@ import { resolveDbConnection } from "../../connectors/resolve-connection";
 import type { AwsCredentials, ResolvedDb } from "../../connectors/types";
 import { asLavaError, ConnectionConfigError, ObjectMissingError } from "../../shared/errors";
 import { headObject, parseS3Location, s3Url } from "../../shared/s3-objects";
-import { baseContext, renderTemplate } from "../../shared/templating";
+import { renderTemplate } from "../../shared/templating";
+import { runContext } from "../run-context";
 import type { JobOutcome, JobRun } from "../types";
 import { auroraLoader } from "./aurora-loader";
 import { checkName, foldName, qualifiedName } from "./identifiers";
@@ -25,14 +26,7 @@ import { inTransaction } from "./transaction";
 /** Render bucket/key, then schema/table (with bucket and key), then apply /regex names. */
 function renderNames(run: JobRun, p: LoadParams) {
   const at = `job ${run.job.job_id}: parameters.`;
-  const ctx = baseContext({
-    realm: run.realm,
-    job: run.job,
-    runId: run.runId,
-    globals: run.globals,
-    vars: p.vars,
-    start: run.start,
-  });
+  const ctx = runContext(run, p.vars);
   const render = (v: string, field: string, extra: Record<string, unknown> = {}) =>
     p.jinja && !run.literal.has(field)
       ? renderTemplate(v, { ...ctx, ...extra }, `${at}${field}`)

@@ -77,6 +77,17 @@ export class OutputSink {
     });
   }
 
+  /**
+   * Give the object up: the upload is aborted (a multipart upload's parts are
+   * removed) and nothing is saved. For output that must not be seen partial.
+   */
+  async abort(): Promise<void> {
+    if (!this.#body) return;
+    this.#error ??= new Error("aborted");
+    this.#body.destroy(new Error("aborted"));
+    await this.#done;
+  }
+
   /** End the object and wait for the upload; throws if it failed. No object when nothing came. */
   async finish(): Promise<void> {
     this.#body?.end();

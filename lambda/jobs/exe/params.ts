@@ -6,10 +6,11 @@
  */
 import { SpecError } from "../../shared/errors";
 import { parseS3Location } from "../../shared/s3-objects";
-import { baseContext, renderTemplate } from "../../shared/templating";
+import { renderTemplate } from "../../shared/templating";
 import { formatIssues } from "../../spec/format";
 import { exeParamsSchema, pkgParamsSchema } from "../../spec/job";
 import { parseDuration } from "../../spec/units";
+import { runContext } from "../run-context";
 import type { JobRun } from "../types";
 import { parseCommandLine } from "./command-line";
 
@@ -57,11 +58,13 @@ function payloadRef(
   const at = `job ${run.job.job_id}: payload`;
   const location = run.realm.top.s3_payloads;
   if (!location) problems.push(`${at}: the realm has no s3_payloads to resolve it under`);
-  if (run.job.payload === undefined) problems.push(`${at}: required for ${run.job.type} jobs`);
-  if (!location || run.job.payload === undefined) return undefined;
+  const line = run.job.payload;
+  if (line === undefined) problems.push(`${at}: required for ${run.job.type} jobs`);
+  else if (typeof line !== "string") problems.push(`${at}: expected one payload line`);
+  if (!location || typeof line !== "string") return undefined;
   let words: string[];
   try {
-    words = parseCommandLine(run.job.payload, at);
+    words = parseCommandLine(line, at);
   } catch (err) {
     problems.push(...(err as SpecError).problems);
     return undefined;
@@ -133,14 +136,7 @@ export function checkExeParams(run: Pick<ExeRun, "realm" | "job" | "params" | "r
 /** Check, then render `args` and `env` values. */
 export function exeParams(run: ExeRun): ExeParams {
   const { rawArgs, rawEnv, jinja, vars, ...checked } = checkExeParams(run);
-  const ctx = baseContext({
-    realm: run.realm,
-    job: run.job,
-    runId: run.runId,
-    globals: run.globals,
-    vars,
-    start: run.start,
-  });
+  const ctx = runContext(run, vars);
   const at = `job ${run.job.job_id}: parameters.`;
   const render = (field: string, value: string, where: string) =>
     jinja && !run.literal.has(field) ? renderTemplate(value, ctx, `${at}${where}`) : value;

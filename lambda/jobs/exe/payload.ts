@@ -19,7 +19,10 @@ import { extractZip } from "./zip";
 const run = promisify(execFile);
 
 /** The payload's keys: the key itself (which must exist), or the objects under the prefix. */
-export async function payloadKeys(s3: S3Client, ref: PayloadRef): Promise<string[]> {
+export async function payloadKeys(
+  s3: S3Client,
+  ref: Pick<PayloadRef, "bucket" | "key" | "isPrefix">,
+): Promise<string[]> {
   if (!ref.isPrefix) {
     if (!(await headObject(s3, ref.bucket, ref.key)))
       throw new ObjectMissingError(`payload ${s3Url(ref.bucket, ref.key)} does not exist`);

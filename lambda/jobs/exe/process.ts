@@ -4,8 +4,9 @@
  * the end of the run — kills every process it started: SIGTERM to the group,
  * SIGKILL after a grace period.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { OutputSink } from "./outputs";
 
@@ -26,6 +27,8 @@ export interface ProcessSpec {
   readonly timeoutMs: number;
   readonly stdout: OutputSink;
   readonly stderr: OutputSink;
+  /** Open descriptors the process inherits as 3, 4, … (a psql's pgpass); default none. */
+  readonly fds?: readonly number[];
 }
 
 export type ProcessOutcome =
@@ -87,12 +90,13 @@ export async function killGroup(pgid: number): Promise<void> {
 
 /** Run one process to its end (and its group's); never throws for what the process does. */
 export async function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
+  // Typed by hand: spawn's overloads only know three-element stdio tuples.
   const child = spawn(spec.program, [...spec.args], {
     cwd: spec.cwd,
     env: spec.env,
     detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+    stdio: ["ignore", "pipe", "pipe", ...(spec.fds ?? [])],
+  }) as ChildProcessByStdio<null, Readable, Readable>;
   const spawned = new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
     child.once("spawn", () => resolve(undefined));
     child.once("error", (err) => resolve(err));

@@ -2,6 +2,7 @@
  * Which fields of a job or trigger spec are templates, and what each one can
  * see, for `check`: every problem is `<field>: <what is wrong>`.
  */
+import { codeLine, splitSql } from "../sql-split";
 import { JOB_ADDED_KEYS, JOB_TEMPLATE_NAMES, type TemplateScope, templateProblems } from "./check";
 
 type Raw = Record<string, unknown>;
@@ -86,6 +87,17 @@ export function specTemplateProblems(
     // Rendered word by word after splitting, so only the names are checked here.
     check(out, "payload", raw.payload, scope, false);
     check(out, "parameters.command", params.command, scope, false);
+  } else if (raw.type === "sqli") {
+    // As lava: split first (unless raw), then each statement rendered on its own.
+    const elements = typeof raw.payload === "string" ? [raw.payload] : raw.payload;
+    if (!Array.isArray(elements)) return out;
+    for (const [m, element] of elements.entries()) {
+      if (typeof element !== "string") continue;
+      if (params.raw === true) check(out, `payload[${m}]`, element, scope);
+      else
+        for (const [n, piece] of splitSql(element).entries())
+          check(out, `payload[${m}] statement ${n} (line ${codeLine(piece)})`, piece.text, scope);
+    }
   }
   return out;
 }

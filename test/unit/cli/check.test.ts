@@ -18,7 +18,7 @@ describe("lava-aurora check", () => {
   it("exits 0 on the example realm, which uses every connection kind", async () => {
     const r = await runCli(["check", "--realm", "example"]);
     expect(r.stdout).toBe(
-      "realms/example.yaml: ok (realm example: 8 connections, 4 jobs, 2 triggers)\n",
+      "realms/example.yaml: ok (realm example: 8 connections, 6 jobs, 2 triggers)\n",
     );
     expect(r.stderr).toContain(
       "warning: realms/example.yaml: job ops/vacuum: schedule: lava field",

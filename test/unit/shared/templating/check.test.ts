@@ -67,6 +67,28 @@ describe("specTemplateProblems", () => {
     ]);
   });
 
+  it("checks an sqli payload statement by statement, as lava renders it after the split", () => {
+    const job = {
+      job_id: "m",
+      type: "sqli",
+      enabled: true,
+      payload: [
+        "DELETE FROM t WHERE d = '{{ vars.day }}';\nINSERT INTO t SELECT * FROM s WHERE x = {{ nope }}",
+        "{% if vars.day %}DELETE FROM a; DELETE FROM b;{% endif %}",
+      ],
+      parameters: { conn_id: "pg", vars: { day: "2026-01-01" } },
+    };
+    expect(specTemplateProblems("job", job, ["realm"])).toEqual([
+      "payload[0] statement 1 (line 2): template uses 'nope', which is not defined here (defined: bucket, event, globals, info, job, key, realm, start, ustart, utils, vars)",
+      "payload[1] statement 0 (line 1): template error: TemplateSyntaxError: Unexpected end of template. Expected one of elif, else, endif (line 1)",
+      "payload[1] statement 2 (line 1): template error: TemplateSyntaxError: Encountered unknown tag 'endif'. (line 1)",
+    ]);
+    expect(specTemplateProblems("job", { ...job, parameters: { jinja: false } }, [])).toEqual([]);
+    expect(
+      specTemplateProblems("job", { ...job, parameters: { ...job.parameters, raw: true } }, []),
+    ).toHaveLength(1);
+  });
+
   it("checks a trigger's job_id, parameters and globals with the trigger's variables, unless jinja is false", () => {
     const trigger = {
       trigger_id: "t",

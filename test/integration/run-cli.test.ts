@@ -14,15 +14,30 @@ let realmFile: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "lava-run-"));
   realmFile = join(dir, "dev.yaml");
-  const realm = world.realmDoc([
-    loadJob("sales/cli", {
-      key: "cli/{{ globals.day }}.csv",
-      table: "cli",
-      mode: "truncate",
-      columns: ["id INTEGER", "name TEXT"],
-      args: ["FORMAT CSV", "HEADER"],
-    }),
-  ]);
+  const realm = world.realmDoc(
+    [
+      loadJob("sales/cli", {
+        key: "cli/{{ globals.day }}.csv",
+        table: "cli",
+        mode: "truncate",
+        columns: ["id INTEGER", "name TEXT"],
+        args: ["FORMAT CSV", "HEADER"],
+      }),
+      {
+        job_id: "sales/cli-merge",
+        type: "sqli",
+        enabled: true,
+        payload: [
+          "CREATE TABLE IF NOT EXISTS sales.cli_book (id INTEGER, name TEXT)",
+          "DELETE FROM sales.cli_book; INSERT INTO sales.cli_book SELECT * FROM sales.cli",
+          "SELECT count(*) AS n FROM sales.cli_book",
+        ],
+        parameters: { conn_id: "pg", transaction: true },
+      },
+    ],
+    {},
+    { s3_temp: `s3://${BUCKET}/tmp` },
+  );
   await writeFile(realmFile, JSON.stringify(realm));
   await world.s3.put(BUCKET, "cli/2026-01-02.csv", "id,name\n1,a\n2,b\n");
 });
@@ -54,6 +69,20 @@ describe("lava-aurora run", () => {
     expect(r.stderr).toContain(`s3://${BUCKET}/cli/2026-01-02.csv`);
     expect(r.stderr).toContain("(100%");
     expect(r.stdout + r.stderr).not.toContain(LOADER_PASSWORD);
+  });
+
+  it("runs an sqli job after the load, as the same runner, and exits 0", async () => {
+    const r = await runCli(["run", "sales/cli-merge", "--realm-file", realmFile], { env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.statements.map((s: { command: string }) => s.command)).toEqual([
+      "CREATE",
+      "DELETE",
+      "INSERT",
+      "SELECT",
+    ]);
+    expect(result.outputs).toEqual([`s3://${BUCKET}/tmp/sales/cli-merge/${result.run_id}/2.0.out`]);
+    expect(await world.rows("SELECT count(*)::int AS n FROM sales.cli_book")).toEqual([{ n: 2 }]);
   });
 
   it("exits 0 with a skipped result for a duplicate", async () => {

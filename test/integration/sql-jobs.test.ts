@@ -208,6 +208,25 @@ describe("sql: statements from files under s3_payloads", () => {
     );
   });
 
+  it("renders lava's template idioms in each statement", async () => {
+    const r = realm([
+      sqli(
+        "idioms",
+        [
+          "SELECT '{{ ustart.strftime('%Y-%m-%d') }}' AS d, '{{ (ustart - utils.timedelta(days=1)).strftime('%Y%m%d') }}' AS y",
+          "SELECT '{{ (ustart + utils.dateutil.relativedelta.relativedelta(months=1)).strftime('%b') }}' AS m, '{{ realm.realm }}' AS r, '{{ job.job_id }}' AS j, '{{ globals.region | default('none') }}' AS g",
+        ],
+        { vars: { n: 3 } },
+      ),
+    ]);
+    const start = new Date("2026-03-04T05:06:07Z");
+    ok(
+      await world.run(r, { job_id: "idioms", globals: { region: "apac" } }, { runId: "r8", start }),
+    );
+    expect(await text("tmp/idioms/r8/0.0.out")).toBe("2026-03-04|20260303\r\n");
+    expect(await text("tmp/idioms/r8/1.0.out")).toBe("Apr|dev|idioms|apac\r\n");
+  });
+
   it("leaves the SQL as it is with jinja: false", async () => {
     await world.s3.put(BUCKET, "payloads/raw.sql", "SELECT '{{ x }}' AS t");
     const r = realm([
@@ -298,12 +317,25 @@ describe("connections", () => {
     vi.setSystemTime(new Date(Math.floor(Date.now() / 1000) * 1000));
     const token = await world.iamToken("iamuser");
     await world.rows(`ALTER ROLE iamuser PASSWORD '${token.replace(/'/g, "''")}'`);
+    await world.s3.put(BUCKET, "payloads/who.sql", "SELECT current_user");
+    const file = (jobId: string, type: string, conn: string) => ({
+      job_id: jobId,
+      type,
+      enabled: true,
+      payload: "who.sql",
+      parameters: { conn_id: conn },
+    });
+    const kinds = [
+      ["pw", "pg"],
+      ["sec", "sec"],
+      ["iam", "iam"],
+    ] as const;
     const r = realm(
-      [
-        sqli("who-pw", "SELECT current_user"),
-        sqli("who-sec", "SELECT current_user", { conn_id: "sec" }),
-        sqli("who-iam", "SELECT current_user", { conn_id: "iam" }),
-      ],
+      kinds.flatMap(([kind, conn]) => [
+        sqli(`who-${kind}`, "SELECT current_user", { conn_id: conn }),
+        file(`who-sql-${kind}`, "sql", conn),
+        file(`who-sqlv-${kind}`, "sqlv", conn),
+      ]),
       [
         {
           conn_id: "sec",
@@ -325,16 +357,20 @@ describe("connections", () => {
         },
       ],
     );
-    for (const [job, user] of [
-      ["who-pw", "loader"],
-      ["who-sec", "secuser"],
-      ["who-iam", "iamuser"],
-    ] as const) {
-      const res = ok(await world.run(r, { job_id: job }, { runId: `c-${job}` }));
-      expect(await text(`tmp/${job}/c-${job}/0.0.out`)).toBe(`${user}\r\n`);
-      const shown = JSON.stringify(res);
-      for (const secret of [LOADER_PASSWORD, SECRET_PASSWORD, token.slice(-40)])
-        expect(shown).not.toContain(secret);
+    const users = { pw: "loader", sec: "secuser", iam: "iamuser" } as const;
+    for (const [kind] of kinds) {
+      const runs = [
+        [`who-${kind}`, "0.0.out"],
+        [`who-sql-${kind}`, "who.sql.0.out"],
+        [`who-sqlv-${kind}`, "stdout"],
+      ] as const;
+      for (const [job, out] of runs) {
+        const res = ok(await world.run(r, { job_id: job }, { runId: `c-${job}` }));
+        expect(await text(`tmp/${job}/c-${job}/${out}`)).toBe(`${users[kind]}\r\n`);
+        const shown = JSON.stringify(res);
+        for (const secret of [LOADER_PASSWORD, SECRET_PASSWORD, token.slice(-40)])
+          expect(shown).not.toContain(secret);
+      }
     }
   });
 });

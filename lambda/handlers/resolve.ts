@@ -3,7 +3,9 @@
  * Validates a dispatch against the bundled realm and returns what the flow
  * needs; an unknown job or invalid parameters fail here, before any attempt.
  */
-import { checkJob, planDispatch } from "../jobs/dispatch";
+import { randomUUID } from "node:crypto";
+import { type ChainChild, planChain } from "../jobs/chain";
+import { checkJob, planDispatch, runIdOf } from "../jobs/dispatch";
 import type { Dispatch } from "../jobs/types";
 import { SpecError } from "../shared/errors";
 import type { JobSpec } from "../spec/job";
@@ -25,9 +27,11 @@ export interface ResolvedDispatch {
   readonly iteration_limit: number;
   readonly iteration_delay_seconds: number;
   readonly delay_seconds: number;
+  /** chain: the children, in order, each its own execution (docs/pipelines.md §1). */
+  readonly children?: readonly ChainChild[];
   /** The dispatch for the runner, parameters and globals defaulted to `{}`. */
-  readonly dispatch: Required<Omit<Dispatch, "literal_parameters">> &
-    Pick<Dispatch, "literal_parameters">;
+  readonly dispatch: Required<Omit<Dispatch, "literal_parameters" | "run_id">> &
+    Pick<Dispatch, "literal_parameters" | "run_id">;
 }
 
 const MAX_DELAY_MS = 15 * 60_000;
@@ -58,6 +62,11 @@ export function resolveDispatch(
   // A disabled job is skipped whatever its parameters (docs/state-machine.md §2): they are checked only for a run.
   if (enabled) checkJob(realm, plan, "resolve");
   const literal = [...plan.literal];
+  const runId = runIdOf(input);
+  const chain =
+    enabled && job.type === "chain"
+      ? { children: planChain(realm, job, plan, { runId: runId ?? randomUUID(), start }) }
+      : {};
   return {
     job_id: job.job_id,
     type: job.type,
@@ -65,11 +74,13 @@ export function resolveDispatch(
     iteration_limit: job.iteration_limit ?? 1,
     iteration_delay_seconds: seconds(job.iteration_delay, `job ${job.job_id}: iteration_delay`),
     delay_seconds: seconds(input.delay, "delay", MAX_DELAY_MS),
+    ...chain,
     dispatch: {
       job_id: job.job_id,
       parameters: input.parameters ?? {},
       globals: input.globals ?? {},
       ...(literal.length > 0 ? { literal_parameters: literal } : {}),
+      ...(runId ? { run_id: runId } : {}),
     },
   };
 }

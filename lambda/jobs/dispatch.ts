@@ -8,6 +8,7 @@ import { SpecError } from "../shared/errors";
 import { baseContext, renderEnabled } from "../shared/templating";
 import type { JobSpec } from "../spec/job";
 import type { Realm } from "../spec/realm";
+import { planChain } from "./chain";
 import { checkLoadParams } from "./db-from-s3/params";
 import { checkExeParams } from "./exe/params";
 import { checkSqlcParams, checkSqlParams } from "./sql/params";
@@ -22,6 +23,16 @@ export function literalParameters(dispatch: Dispatch): ReadonlySet<string> {
       `dispatch: literal_parameters: expected a list of parameter names, got ${JSON.stringify(names)}`,
     ]);
   return new Set(names as string[]);
+}
+
+/** The dispatch's `run_id`, checked: a chain hands its own to its children. */
+export function runIdOf(dispatch: Dispatch): string | undefined {
+  const id: unknown = dispatch.run_id;
+  if (id === undefined) return undefined;
+  if (typeof id === "string" && /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}$/.test(id)) return id;
+  throw new SpecError([
+    `dispatch: run_id: expected letters, digits and _ . : -, got ${JSON.stringify(id)}`,
+  ]);
 }
 
 function asMap(value: unknown, what: string): Record<string, unknown> {
@@ -87,6 +98,9 @@ export function checkJob(realm: Realm, plan: PlannedDispatch, runId: string): vo
       return;
     case "sqlc":
       checkSqlcParams({ realm, job, params, runId });
+      return;
+    case "chain":
+      planChain(realm, job, plan, { runId, start: new Date() });
       return;
   }
 }

@@ -3,10 +3,11 @@
  * and the CLI both call `runJob`; it does not know which one called.
  */
 import { randomUUID } from "node:crypto";
-import { LavaError, PayloadError } from "../shared/errors";
+import { ChildJobError, LavaError, PayloadError } from "../shared/errors";
 import type { Realm } from "../spec/realm";
+import { planChain, runChainHere } from "./chain";
 import { runDbFromS3 } from "./db-from-s3/index";
-import { planDispatch } from "./dispatch";
+import { planDispatch, runIdOf } from "./dispatch";
 import { EventLog } from "./event-log";
 import { runExe } from "./exe/index";
 import { runSql } from "./sql/index";
@@ -32,7 +33,7 @@ export async function runJob(
   deps: JobDeps,
   options: RunOptions = {},
 ): Promise<JobResult> {
-  const runId = options.runId ?? randomUUID();
+  let runId = options.runId ?? randomUUID();
   const start = options.start ?? new Date();
   const events = new EventLog();
   const result = (outcome: JobOutcome): JobResult => ({
@@ -42,6 +43,7 @@ export async function runJob(
     events: events.lines,
   });
   try {
+    runId = options.runId ?? runIdOf(dispatch) ?? runId;
     const plan = planDispatch(realm, dispatch, { runId, start });
     const { job } = plan;
     events.add(`run ${runId} of ${job.type} job ${job.job_id} in realm ${realm.name}`);
@@ -73,6 +75,15 @@ export async function runJob(
         return result(await runSql({ ...run, job }));
       case "sqlc":
         return result(await runSqlc({ ...run, job }));
+      case "chain": {
+        const children = planChain(realm, job, plan, { runId, start });
+        events.add(
+          `chain of ${children.length}: ${children.map((c) => c.input.job_id).join(", ")}`,
+        );
+        return result(
+          await runChainHere(children, (input) => runJob(realm, input, deps, options), events),
+        );
+      }
     }
   } catch (err) {
     const error = errorInfo(err);
@@ -82,6 +93,7 @@ export async function runJob(
       status: "failed",
       error,
       ...(exitCode === undefined ? {} : { exit_code: exitCode }),
+      ...(err instanceof ChildJobError ? { children: err.children as JobResult["children"] } : {}),
     });
   }
 }

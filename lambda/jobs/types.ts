@@ -17,6 +17,8 @@ export interface Dispatch {
    * again. Other dispatched parameters are rendered like the job's own, as lava does.
    */
   readonly literal_parameters?: readonly string[];
+  /** A run id to run under: a chain's children run under the chain's, as in lava. */
+  readonly run_id?: string;
 }
 
 export const SKIP_REASONS = [
@@ -47,6 +49,8 @@ export interface JobResult {
   statements?: StatementResult[];
   /** SQL jobs: the S3 objects written (result tuples, sqlc/sqlv outputs). */
   outputs?: string[];
+  /** Pipelines: what each child run said. */
+  children?: Pick<JobResult, "job_id" | "status" | "reason" | "error">[];
   /** Human-readable step log; never holds a secret. */
   events: string[];
 }

@@ -246,6 +246,22 @@ export class SqlTimeoutError extends LavaError {
 }
 
 /**
+ * A pipeline's child job failed and nothing allows it to (a chain's `can_fail`):
+ * the pipeline stops. The child had its own attempts; the pipeline makes none
+ * (resume it with `start`, or redrive its execution).
+ */
+export class ChildJobError extends LavaError {
+  /** What each child run so far said (job_id, status, reason, error). */
+  readonly children: readonly unknown[];
+
+  constructor(message: string, children: readonly unknown[]) {
+    super(message, { retryable: false });
+    this.name = "ChildJobError";
+    this.children = children;
+  }
+}
+
+/**
  * How a failed run is handled, by error name — the one table the runner function
  * and the state machine read:
  * - `retry`: may be transient. When the error says `retryable` (throttling, a
@@ -276,6 +292,7 @@ export const ERROR_HANDLING = {
   ObjectChangedError: "final",
   ManifestError: "final",
   DatabasePermissionError: "final",
+  ChildJobError: "final",
 } as const satisfies Record<string, "retry" | "attempt" | "final">;
 
 export type ErrorName = keyof typeof ERROR_HANDLING;

@@ -161,6 +161,13 @@ export const sqlcParamsSchema = z.strictObject({
   vars: mapping().optional(),
 });
 
+/** chain parameters (lava's, docs/pipelines.md §1). */
+export const chainParamsSchema = z.strictObject({
+  can_fail: textOrList("a glob of child job ids").optional(),
+  job_prefix: z.string({ error: "expected a string" }).optional(),
+  start: text("a child job id").optional(),
+});
+
 /** The SQL job types. */
 export const SQL_JOB_TYPES = ["sql", "sqli", "sqlc", "sqlv"] as const;
 
@@ -220,6 +227,15 @@ export const jobSchema = z.discriminatedUnion(
     }),
     z.strictObject({
       ...jobCommon,
+      type: z.literal("chain"),
+      // Child job ids: a list, or lava's comma-separated string.
+      payload: z.preprocess((p) => p ?? undefined, textOrList("child job ids").optional()),
+      // lava's docs show job_prefix beside parameters too; either place works here.
+      job_prefix: z.string({ error: "expected a string" }).optional(),
+      parameters: chainParamsSchema.optional(),
+    }),
+    z.strictObject({
+      ...jobCommon,
       type: z.literal("sqlc"),
       parameters: sqlcParamsSchema.optional(),
     }),
@@ -229,7 +245,7 @@ export const jobSchema = z.discriminatedUnion(
       parameters: sqlvParamsSchema.optional(),
     }),
   ],
-  { error: "expected one of db_from_s3, exe, pkg, sql, sqli, sqlc, sqlv" },
+  { error: "expected one of db_from_s3, exe, pkg, sql, sqli, sqlc, sqlv, chain" },
 );
 
 export type JobSpec = z.infer<typeof jobSchema>;

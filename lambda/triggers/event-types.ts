@@ -10,8 +10,9 @@
  * Removal events (`ObjectRemoved:*`, `LifecycleExpiration:*`) dispatch only
  * for triggers whose `if_event_type` names them.
  */
+
+import { fnmatchAny } from "../shared/fnmatch";
 import type { TriggerSpec } from "../spec/trigger";
-import { fnmatchAny } from "./fnmatch";
 
 /** "Object Created": `detail.reason` → S3 event type. */
 const CREATED_BY_REASON: ReadonlyMap<string, string> = new Map([

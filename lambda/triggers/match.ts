@@ -12,6 +12,8 @@
  * `if_event_type` names them. A trigger whose templates fail is reported and
  * dispatches nothing; the other triggers of the object dispatch all the same.
  */
+
+import { fnmatchAny } from "../shared/fnmatch";
 import { isUnderLocation } from "../shared/s3-objects";
 import { dtEnv, renderDeep, renderTemplate, templateUtils } from "../shared/templating";
 import type { Realm } from "../spec/realm";
@@ -19,7 +21,6 @@ import type { TriggerSpec } from "../spec/trigger";
 import { parseDuration, parseSize } from "../spec/units";
 import type { ObjectEvent } from "./decode-event";
 import { isRemovalEventType } from "./event-types";
-import { fnmatchAny } from "./fnmatch";
 
 /** One job to start for one object event. */
 export interface TriggerDispatch {

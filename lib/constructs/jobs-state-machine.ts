@@ -5,7 +5,7 @@
  * resolve → (disabled: done) → delay → attempts of the job, each with
  * retries on retryable error names only → result, or a notice and a failure.
  */
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { ArnFormat, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
@@ -13,7 +13,7 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { PERMANENT_ERROR_NAMES, RETRYABLE_ERROR_NAMES } from "../../lambda/shared/errors";
-import { acknowledge, nagNotation } from "../nag";
+import { acknowledge, acknowledgeWildcard, nagNotation } from "../nag";
 
 /** Lambda service errors worth retrying for any task. */
 export const LAMBDA_SERVICE_ERRORS = [
@@ -131,6 +131,8 @@ export class JobsStateMachine extends Construct {
           resultPath: "$.error",
         }).next(notify);
 
+    const runChain = this.chain(props.realmName, attemptsLeft);
+
     // The runner runs what needs only Node; exe, pkg and the psql-side SQL types
     // (sqlc, and sqlv as lava runs it, outside the worker) run where psql is.
     const route = new sfn.Choice(this, "Job type?")
@@ -140,6 +142,7 @@ export class JobsStateMachine extends Construct {
         ),
         runJob,
       )
+      .when(sfn.Condition.stringEquals("$.plan.type", "chain"), runChain)
       .otherwise(runExe);
 
     const resultFailed = new sfn.Pass(this, "Run failed", {
@@ -150,6 +153,7 @@ export class JobsStateMachine extends Construct {
       .when(sfn.Condition.stringEquals("$.result.status", "failed"), resultFailed)
       .otherwise(new sfn.Succeed(this, "Done", { outputPath: "$.result" }));
     runJob.next(checkResult);
+    runChain.next(checkResult);
     if (runExe instanceof tasks.LambdaInvoke) runExe.next(checkResult);
 
     const nextAttempt = new sfn.Wait(this, "Iteration delay", {
@@ -216,6 +220,18 @@ export class JobsStateMachine extends Construct {
       "AwsSolutions-IAM5[Resource::*]",
       "X-Ray tracing and CloudWatch Logs delivery have no resource-level permissions",
     );
+    // A chain's children are executions of this state machine, named when they start.
+    acknowledgeWildcard(
+      role,
+      Stack.of(this),
+      Stack.of(this).formatArn({
+        service: "states",
+        resource: "execution",
+        resourceName: `lava-${props.realmName}-jobs*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+      "a chain waits on and may stop its children: executions of this state machine, whose names are made when they start",
+    );
     for (const fn of [props.resolve, props.runner, ...(props.exe ? [props.exe] : [])]) {
       acknowledge(
         role,
@@ -223,5 +239,92 @@ export class JobsStateMachine extends Construct {
         "invoking a realm function: CDK also grants its versions and aliases (…:*), of that one function only",
       );
     }
+  }
+
+  /**
+   * A chain (docs/pipelines.md §1): Resolve's children, one at a time, each its own
+   * execution of this state machine (`startExecution.sync:2`, linked to this one),
+   * so each child has its own attempts, retries and notices, and a redrive of a
+   * failed chain re-runs only from the failed child. A child that `can_fail`
+   * matches may fail; any other failure stops the chain with ChildJobError.
+   */
+  private chain(realmName: string, onError: sfn.IChainable): sfn.Chain {
+    const stack = Stack.of(this);
+    // Its own ARN by name: a token reference would make the definition depend on itself.
+    const self = sfn.StateMachine.fromStateMachineArn(
+      this,
+      "Self",
+      stack.formatArn({
+        service: "states",
+        resource: "stateMachine",
+        resourceName: `lava-${realmName}-jobs`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
+    const runChild = new tasks.StepFunctionsStartExecution(this, "Run child", {
+      stateMachine: self,
+      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+      input: sfn.TaskInput.fromObject({
+        job_id: sfn.JsonPath.stringAt("$.input.job_id"),
+        globals: sfn.JsonPath.objectAt("$.input.globals"),
+        run_id: sfn.JsonPath.stringAt("$.input.run_id"),
+      }),
+      // The child's input names this execution (AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID).
+      associateWithParent: true,
+      resultSelector: { "execution.$": "$.ExecutionArn", "status.$": "$.Status" },
+      resultPath: "$.run",
+    });
+    const childDone = new sfn.Pass(this, "Child done", {
+      parameters: {
+        "job_id.$": "$.input.job_id",
+        "execution.$": "$.run.execution",
+        status: "succeeded",
+      },
+    });
+    const mayFail = new sfn.Choice(this, "May fail?")
+      .when(
+        sfn.Condition.booleanEquals("$.can_fail", true),
+        new sfn.Pass(this, "Child failed, chain goes on", {
+          parameters: {
+            "job_id.$": "$.input.job_id",
+            status: "failed",
+            "error.$": "$.error.Error",
+          },
+        }),
+      )
+      .otherwise(
+        new sfn.Pass(this, "Child failed", {
+          parameters: {
+            Error: "ChildJobError",
+            "Cause.$": "States.Format('child {} failed: {}', $.input.job_id, $.error.Cause)",
+          },
+          resultPath: "$.failure",
+        }).next(
+          new sfn.Fail(this, "Chain stopped", {
+            errorPath: "$.failure.Error",
+            causePath: "$.failure.Cause",
+          }),
+        ),
+      );
+    runChild.addCatch(mayFail, { errors: ["States.ALL"], resultPath: "$.error" });
+    const map = new sfn.Map(this, "Run chain", {
+      itemsPath: "$.plan.children",
+      // In order, one at a time: a chain.
+      maxConcurrency: 1,
+      resultPath: "$.children",
+    });
+    map.itemProcessor(runChild.next(childDone));
+    map.addCatch(onError, { errors: ["States.ALL"], resultPath: "$.error" });
+    return map.next(
+      new sfn.Pass(this, "Chain result", {
+        parameters: {
+          status: "ok",
+          "job_id.$": "$.job_id",
+          "run_id.$": "$.plan.children[0].input.run_id",
+          "children.$": "$.children",
+        },
+        resultPath: "$.result",
+      }),
+    );
   }
 }

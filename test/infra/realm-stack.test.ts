@@ -183,15 +183,24 @@ describe("stack lava-example", () => {
     }
   });
 
-  it("lets only the s3trigger start executions, of the realm's state machine only", () => {
+  it("lets only the s3trigger and the state machine itself (a chain's children) start executions, of the realm's state machine only", () => {
     const sm = logicalId("AWS::StepFunctions::StateMachine", {
       StateMachineName: "lava-example-jobs",
     });
     const starts = identityStatements().filter(({ statement }) =>
       ([] as string[]).concat(statement.Action).includes("states:StartExecution"),
     );
-    expect(starts).toHaveLength(1);
-    expect(starts[0]?.statement.Resource).toEqual({ Ref: sm });
+    expect(starts.map((s) => s.policy).sort()).toEqual(
+      [
+        expect.stringMatching(/^JobsStateMachineRoleDefaultPolicy/),
+        expect.stringMatching(/^S3Trigger/),
+      ].sort(),
+    );
+    const resources = starts.map((s) => JSON.stringify(s.statement.Resource));
+    expect(resources).toContain(JSON.stringify({ Ref: sm }));
+    expect(resources.find((r) => r !== JSON.stringify({ Ref: sm }))).toMatch(
+      /:states:ap-southeast-2:123456789012:stateMachine:lava-example-jobs"/,
+    );
   });
 
   it("runs jobs in a STANDARD state machine lava-example-jobs logging every event but no execution data, found through SSM", () => {

@@ -129,6 +129,22 @@ export interface LocalRun {
 }
 
 let executions = 0;
+
+type States = StateMachineDefinition["States"];
+
+/** Every state, those inside Map and Parallel states too (their names are unique in a definition). */
+function* allStates(states: States): Generator<[string, States[string]]> {
+  for (const [name, state] of Object.entries(states)) {
+    yield [name, state];
+    const nested = state as {
+      ItemProcessor?: { States: States };
+      Iterator?: { States: States };
+      Branches?: { States: States }[];
+    };
+    for (const inner of [nested.ItemProcessor, nested.Iterator, ...(nested.Branches ?? [])])
+      if (inner) yield* allStates(inner.States);
+  }
+}
 const machines = new WeakMap<StateMachineDefinition, StateMachine>();
 
 /**
@@ -145,7 +161,7 @@ export async function runLocally(
   const taskResourceLocalHandlers: Record<string, (input: JsonValue) => Promise<JsonValue>> = {};
   const waitTimeOverrides: Record<string, number> = {};
   const retryIntervalOverrides: Record<string, number> = {};
-  for (const [name, state] of Object.entries(definition.States)) {
+  for (const [name, state] of allStates(definition.States)) {
     if (state.Type === "Task") {
       const handler = options.handlers[name];
       calls[name] = 0;

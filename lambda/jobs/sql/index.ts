@@ -48,7 +48,7 @@ interface Piece {
 function* pieces(run: JobRun, p: SqlParams, source: SqlSource): Generator<Piece> {
   const ctx = runContext(run, p.vars);
   const render = (text: string, where: string) =>
-    p.jinja ? renderTemplate(text, ctx, `${where}: template`) : text;
+    p.jinja ? renderTemplate(text, ctx, where) : text;
   // sqlv (lava-sql) gets the file rendered whole; sql and sqli render each statement.
   const text = p.kind === "sqlv" ? render(source.text, source.url) : source.text;
   const split = p.raw ? [{ text, line: 1 }] : splitSql(text);

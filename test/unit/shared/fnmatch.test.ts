@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compileGlob, fnmatchAny, fnmatchcase } from "../../../lambda/triggers/fnmatch";
+import { compileGlob, fnmatchAny, fnmatchcase } from "../../../lambda/shared/fnmatch";
 
 // Expected values checked against CPython's fnmatch.fnmatchcase.
 describe("fnmatchcase", () => {

@@ -1,0 +1,200 @@
+/**
+ * chain jobs (docs/pipelines.md §1) against real PostgreSQL: through the runner
+ * (`lava-aurora run`), and through the SYNTHESIZED state machine executed locally,
+ * where each child is its own execution (`startExecution.sync:2`, answered here by
+ * running the same definition again) with the real resolve handler and runner.
+ */
+import { App } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type JobsInput, makeResolveHandler } from "../../lambda/handlers/resolve";
+import { makeRunnerHandler } from "../../lambda/handlers/runner";
+import type { Dispatch, JobResult } from "../../lambda/jobs/types";
+import type { Realm } from "../../lambda/spec/realm";
+import { buildApp } from "../../lib/app";
+import { BUCKET, loadJob, useLoadWorld } from "../support/load-world";
+import {
+  definitionOf,
+  type LocalRun,
+  runLocally,
+  type StateMachineDefinition,
+} from "../support/local-state-machine";
+
+const world = useLoadWorld();
+const repo = new URL("../..", import.meta.url).pathname;
+let definition: StateMachineDefinition;
+let realm: Realm;
+
+const sqli = (jobId: string, payload: unknown, extra: Record<string, unknown> = {}) => ({
+  job_id: jobId,
+  type: "sqli",
+  enabled: true,
+  payload,
+  parameters: { conn_id: "pg", transaction: true },
+  ...extra,
+});
+const chain = (jobId: string, payload: unknown, parameters: Record<string, unknown> = {}) => ({
+  job_id: jobId,
+  type: "chain",
+  enabled: true,
+  payload,
+  parameters,
+});
+
+beforeAll(async () => {
+  const { stack } = await buildApp(new App({ context: { realm: "example" } }), repo);
+  definition = definitionOf(Template.fromStack(stack));
+  await world.rows("CREATE TABLE sales.nightly (id INTEGER, name TEXT)");
+  await world.rows("CREATE TABLE sales.steps (step TEXT, run_id TEXT, parent TEXT)");
+  await world.rows("ALTER TABLE sales.nightly OWNER TO loader");
+  await world.rows("ALTER TABLE sales.steps OWNER TO loader");
+  realm = world.realm(
+    [
+      loadJob("stage", {
+        key: "nightly/1.csv",
+        table: "nightly_staging",
+        mode: "truncate",
+        columns: ["id INTEGER", "name TEXT"],
+        args: ["FORMAT CSV"],
+        reload: true,
+      }),
+      sqli("merge", [
+        "DELETE FROM sales.nightly",
+        "INSERT INTO sales.nightly SELECT * FROM sales.nightly_staging",
+      ]),
+      sqli("step/a", [
+        "INSERT INTO sales.steps VALUES ('a', '{{ job.run_id }}', '{{ globals.lava.parent_job_id }}')",
+      ]),
+      sqli("step/b", [
+        "INSERT INTO sales.steps VALUES ('b', '{{ job.run_id }}', '{{ globals.who }}')",
+      ]),
+      sqli("step/broken", ["SELECT 1/0"]),
+      sqli("step/off", ["SELECT 1"], { enabled: false }),
+      chain("nightly", ["stage", "merge"]),
+      chain("tolerant", "step/a, step/broken, step/b", { can_fail: "step/broke*" }),
+      chain("strict", ["step/a", "step/broken", "step/b"]),
+      chain("resume", ["a", "broken", "b"], { job_prefix: "step/", start: "b" }),
+      chain("with-off", ["step/off", "step/a"]),
+    ],
+    {},
+    { s3_temp: "s3://landing/tmp" },
+  );
+  await world.s3.put(BUCKET, "nightly/1.csv", "1,one\n2,two\n");
+}, 120_000);
+
+beforeEach(async () => {
+  await world.rows("TRUNCATE sales.steps");
+});
+
+const steps = () =>
+  world.rows<{ step: string; run_id: string; parent: string }>(
+    "SELECT * FROM sales.steps ORDER BY step",
+  );
+
+/** Run an execution of the synthesized definition; "Run child" runs the child's own. */
+async function execute(input: JobsInput, log: string[] = []): Promise<LocalRun> {
+  const runner = makeRunnerHandler(realm, world.deps());
+  return runLocally(definition, input as never, {
+    handlers: {
+      Resolve: (i) => makeResolveHandler(realm)(i as JobsInput),
+      "Run job": (i) => runner(i as Dispatch, { getRemainingTimeInMillis: () => 60_000 }),
+      "Run child": async (i) => {
+        // The task's parameters: StartExecution's request, the child's input in `Input`.
+        const request = i as { StateMachineArn: string; Input: JobsInput };
+        expect(request.StateMachineArn).toMatch(/:stateMachine:lava-example-jobs$/);
+        const child = request.Input;
+        log.push(child.job_id);
+        const r = await execute(child, log);
+        const arn = `arn:aws:states:ap-southeast-2:123456789012:execution:lava-example-jobs:${child.job_id}`;
+        if (r.status === "SUCCEEDED")
+          return { ExecutionArn: arn, Status: "SUCCEEDED", Output: r.output };
+        // What startExecution.sync reports for a failed child.
+        throw Object.assign(
+          new Error(JSON.stringify({ Error: r.error?.name, Cause: r.error?.cause })),
+          {
+            name: "States.TaskFailed",
+          },
+        );
+      },
+      Notify: () => ({ MessageId: "m" }),
+    },
+  });
+}
+
+describe("a chain through the state machine", () => {
+  it("loads then merges, each child its own execution, under the chain's run id", async () => {
+    const log: string[] = [];
+    const r = await execute({ job_id: "nightly" }, log);
+    expect(r.status, JSON.stringify(r.error)).toBe("SUCCEEDED");
+    expect(log).toEqual(["stage", "merge"]);
+    expect(r.entered).toContain("Run chain");
+    const result = r.output as unknown as JobResult & {
+      children: { job_id: string; status: string }[];
+    };
+    expect(result.status).toBe("ok");
+    expect(result.children.map((c) => [c.job_id, c.status])).toEqual([
+      ["stage", "succeeded"],
+      ["merge", "succeeded"],
+    ]);
+    expect(await world.rows("SELECT * FROM sales.nightly ORDER BY id")).toEqual([
+      { id: 1, name: "one" },
+      { id: 2, name: "two" },
+    ]);
+  });
+
+  it("goes on past a child that can_fail allows, and every child shares the run id", async () => {
+    const r = await execute({ job_id: "tolerant", globals: { who: "ops" } });
+    expect(r.status, JSON.stringify(r.error)).toBe("SUCCEEDED");
+    const rows = await steps();
+    expect(rows.map((x) => [x.step, x.parent])).toEqual([
+      ["a", "tolerant"],
+      ["b", "ops"],
+    ]);
+    expect(rows[0]?.run_id).toBe(rows[1]?.run_id);
+    const result = r.output as unknown as { children: { job_id: string; status: string }[] };
+    expect(result.children.map((c) => c.status)).toEqual(["succeeded", "failed", "succeeded"]);
+  });
+
+  it("stops at a child that may not fail, with ChildJobError naming it, after a notice", async () => {
+    const r = await execute({ job_id: "strict" });
+    expect(r.status).toBe("FAILED");
+    expect(r.error?.name).toBe("ChildJobError");
+    expect(r.error?.cause).toContain("child step/broken failed");
+    expect(r.entered).toContain("Notify");
+    expect((await steps()).map((x) => x.step)).toEqual(["a"]);
+  });
+
+  it("resumes at start, with job_prefix", async () => {
+    const log: string[] = [];
+    const r = await execute({ job_id: "resume", globals: { who: "ops" } }, log);
+    expect(r.status, JSON.stringify(r.error)).toBe("SUCCEEDED");
+    expect(log).toEqual(["step/b"]);
+  });
+
+  it("refuses a chain naming an unknown child at Resolve, before any child runs", async () => {
+    const r = await execute({ job_id: "resume", parameters: { start: "nope" } });
+    expect(r.status).toBe("FAILED");
+    expect(r.error?.name).toBe("SpecError");
+    expect(r.error?.cause).toContain("parameters.start: step/nope is not a job of the chain");
+  });
+});
+
+describe("a chain through the runner (lava-aurora run)", () => {
+  it("runs the children in order, skipping a disabled one", async () => {
+    const r = await world.run(realm, { job_id: "with-off" }, { runId: "chain-1" });
+    expect(r.status, JSON.stringify(r.events)).toBe("ok");
+    expect(r.children?.map((c) => [c.job_id, c.status, c.reason])).toEqual([
+      ["step/off", "skipped", "disabled"],
+      ["step/a", "ok", undefined],
+    ]);
+    expect(await steps()).toEqual([{ step: "a", run_id: "chain-1", parent: "with-off" }]);
+  });
+
+  it("fails with ChildJobError and the children so far when one may not fail", async () => {
+    const r = await world.run(realm, { job_id: "strict" });
+    expect(r.status).toBe("failed");
+    expect(r.error?.name).toBe("ChildJobError");
+    expect(r.error?.message).toMatch(/^child step\/broken failed: DatabaseServerError: /);
+    expect(r.children?.map((c) => c.status)).toEqual(["ok", "failed"]);
+  });
+});

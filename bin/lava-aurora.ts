@@ -94,6 +94,18 @@ realmOptions(
 
 realmOptions(
   program
+    .command("redrive")
+    .description(
+      "redrive a failed execution of the deployed realm's state machine: it resumes where it failed (a chain at its failed child)",
+    )
+    .argument("<execution>", "the execution's ARN or name"),
+).action(async (execution: string, flags: RealmFlags) => {
+  const { redriveCommand } = await import("./cli/redrive");
+  process.exitCode = await redriveCommand(execution, flags);
+});
+
+realmOptions(
+  program
     .command("db-setup")
     .description(
       "check what loads need in a connection's database (aws_s3, ledger, rds_iam, schemas); create the ledger if allowed; --admin CONN --apply fixes the rest",

@@ -1,7 +1,8 @@
 /**
  * A Step Functions stub (JSON 1.0, `AWSStepFunctions.<Op>`): StartExecution
  * with AWS's name rule (a name is used once per state machine; the same name
- * and input again while it runs returns the same execution), DescribeExecution.
+ * and input again while it runs returns the same execution), DescribeExecution,
+ * RedriveExecution (AWS's rule: only a FAILED, TIMED_OUT or ABORTED execution).
  * What an execution does is up to the test: `onStart` decides its outcome.
  */
 import { ApiError, type JsonHandler, textField } from "./aws-stub-common.js";
@@ -14,6 +15,8 @@ export interface StubExecution {
   readonly input: string;
   readonly startDate: Date;
   status: "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
+  /** How many times it was redriven. */
+  redriveCount?: number;
   output?: string;
   error?: string;
   cause?: string;
@@ -24,9 +27,11 @@ export interface SfnState {
   executions: Map<string, StubExecution>;
   /** Called on each new execution; may finish it right away (set status/output/error). */
   onStart?: (execution: StubExecution) => void;
+  /** Called on each redrive, after the execution is RUNNING again. */
+  onRedrive?: (execution: StubExecution) => void;
 }
 
-/** StartExecution and DescribeExecution over the given state. */
+/** StartExecution, DescribeExecution and RedriveExecution over the given state. */
 export function sfnHandlers(state: SfnState): Record<string, JsonHandler> {
   return {
     StartExecution(body) {
@@ -56,6 +61,22 @@ export function sfnHandlers(state: SfnState): Record<string, JsonHandler> {
       state.onStart?.(execution);
       return { executionArn, startDate: execution.startDate.getTime() / 1000 };
     },
+    RedriveExecution(body) {
+      const arn = textField(body, "executionArn");
+      const e = state.executions.get(arn);
+      if (!e) throw new ApiError("ExecutionDoesNotExist", `Execution Does Not Exist: '${arn}'`);
+      if (e.status === "RUNNING" || e.status === "SUCCEEDED")
+        throw new ApiError(
+          "ExecutionNotRedrivable",
+          `Execution is ${e.status} and cannot be redriven: '${arn}'`,
+        );
+      e.status = "RUNNING";
+      e.redriveCount = (e.redriveCount ?? 0) + 1;
+      delete e.error;
+      delete e.cause;
+      state.onRedrive?.(e);
+      return { redriveDate: Date.now() / 1000 };
+    },
     DescribeExecution(body) {
       const arn = textField(body, "executionArn");
       const e = state.executions.get(arn);
@@ -71,6 +92,7 @@ export function sfnHandlers(state: SfnState): Record<string, JsonHandler> {
         ...(e.error === undefined ? {} : { error: e.error }),
         ...(e.cause === undefined ? {} : { cause: e.cause }),
         ...(e.status === "RUNNING" ? {} : { stopDate: Date.now() / 1000 }),
+        ...(e.redriveCount === undefined ? {} : { redriveCount: e.redriveCount }),
       };
     },
   };

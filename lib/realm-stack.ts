@@ -4,7 +4,7 @@
  * parameters tools use to find them.
  */
 import { readFileSync } from "node:fs";
-import { Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
@@ -22,7 +22,11 @@ import { JobsStateMachine } from "./constructs/jobs-state-machine";
 import { grantProducerKeyUse, viaService } from "./constructs/key-grants";
 import { RealmNotices } from "./constructs/notices";
 import { EncryptedQueueDestination } from "./constructs/queue-destination";
-import { payloadStatements, realmAccessStatements } from "./constructs/realm-access";
+import {
+  actionStatements,
+  payloadStatements,
+  realmAccessStatements,
+} from "./constructs/realm-access";
 import { RealmFunction } from "./constructs/realm-function";
 import { S3Events } from "./constructs/s3-events";
 import { type RealmVpc, RealmVpcEndpoints, realmVpc } from "./constructs/vpc-endpoints";
@@ -95,6 +99,12 @@ export class RealmStack extends Stack {
       ...(caFile ? { caPem: readFileSync(caFile, "utf8") } : {}),
     });
     const runnerSettings = realm.top.runner ?? {};
+    const jobsArn = this.formatArn({
+      service: "states",
+      resource: "stateMachine",
+      resourceName: `lava-${name}-jobs`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     this.runner = new RealmFunction(this, "Runner", {
       realmName: name,
       name: "runner",
@@ -105,11 +115,14 @@ export class RealmStack extends Stack {
       // A burst of files must not exhaust the database's connections.
       reservedConcurrency: runnerSettings.reserved_concurrency ?? 5,
       ...(vpc ? { vpc } : {}),
+      // The dispatch action starts executions of it (by name: no dependency on the machine).
+      environment: { LAVA_STATE_MACHINE_ARN: jobsArn },
     });
     // sql jobs read their files from s3_payloads in the runner; without one it reads none.
     const runnerReadsPayloads = realm.jobs.some((j) => j.type === "sql");
     this.grantRealmAccess(name, this.runner, this.runner.fn, [
       ...realmAccessStatements(this, realm),
+      ...actionStatements(this, realm, jobsArn),
       ...(runnerReadsPayloads ? payloadStatements(this, realm) : []),
     ]);
 

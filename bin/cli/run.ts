@@ -1,5 +1,7 @@
 /** `lava-aurora run JOB_ID`: run a job locally through the same runner as the Lambda function. */
+import { awsActionSenders } from "../../lambda/jobs/action-senders";
 import { runJob } from "../../lambda/jobs/run-job";
+import type { RunOptions } from "../../lambda/jobs/types";
 import { defaultJobDeps } from "./deps";
 import { EXIT, reportError, UsageError } from "./errors";
 import { progressReporter } from "./progress";
@@ -55,9 +57,20 @@ export async function runCommand(jobId: string, flags: RunFlags): Promise<number
     }
     if (flags.wait) throw new UsageError("--wait goes with --remote");
     const progress = progressReporter();
-    const result = await runJob(realm, { job_id: jobId, parameters, globals }, defaultJobDeps(), {
+    const deps = defaultJobDeps();
+    // Actions run here too: sns/sqs/event with your AWS credentials (or local endpoints),
+    // log on stderr, and a dispatch action runs its job here, after this one.
+    const options: RunOptions = {
       onProgress: progress.report,
-    });
+      actions: awsActionSenders({
+        log: (message) => process.stderr.write(`action log: ${message}\n`),
+        runHere: async (d) => {
+          const r = await runJob(realm, d, deps, options);
+          process.stderr.write(`dispatched ${d.job_id}: ${r.status}\n`);
+        },
+      }),
+    };
+    const result = await runJob(realm, { job_id: jobId, parameters, globals }, deps, options);
     progress.done();
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     if (result.status !== "failed") return EXIT.ok;

@@ -4,10 +4,12 @@
  * needs; an unknown job or invalid parameters fail here, before any attempt.
  */
 import { randomUUID } from "node:crypto";
+import { actionCounts } from "../jobs/actions";
 import { type ChainChild, planChain } from "../jobs/chain";
 import { checkJob, planDispatch, runIdOf } from "../jobs/dispatch";
 import type { Dispatch } from "../jobs/types";
 import { SpecError } from "../shared/errors";
+import type { ActionEvent } from "../spec/actions";
 import type { JobSpec } from "../spec/job";
 import type { Realm } from "../spec/realm";
 import { parseDuration } from "../spec/units";
@@ -27,6 +29,8 @@ export interface ResolvedDispatch {
   readonly iteration_limit: number;
   readonly iteration_delay_seconds: number;
   readonly delay_seconds: number;
+  /** How many actions each event has: the state machine runs them (docs/actions.md §4). */
+  readonly actions: Record<ActionEvent, number>;
   /** chain: the children, in order, each its own execution (docs/pipelines.md §1). */
   readonly children?: readonly ChainChild[];
   /** The dispatch for the runner, parameters and globals defaulted to `{}`. */
@@ -74,6 +78,7 @@ export function resolveDispatch(
     iteration_limit: job.iteration_limit ?? 1,
     iteration_delay_seconds: seconds(job.iteration_delay, `job ${job.job_id}: iteration_delay`),
     delay_seconds: seconds(input.delay, "delay", MAX_DELAY_MS),
+    actions: actionCounts(realm, job),
     ...chain,
     dispatch: {
       job_id: job.job_id,

@@ -7,9 +7,12 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { rdsTokenSigner } from "../connectors/iam-token";
 import { AwsSecretStore } from "../connectors/secret-store";
+import { awsActionSenders } from "../jobs/action-senders";
+import { type ActionSenders, runActions } from "../jobs/actions";
 import { runJob } from "../jobs/run-job";
 import type { Dispatch, JobDeps, JobResult } from "../jobs/types";
 import { s3ClientFactory } from "../shared/s3-clients";
+import type { ActionEvent } from "../spec/actions";
 import type { Realm } from "../spec/realm";
 import { bundledRealm } from "./bundled-realm";
 
@@ -23,6 +26,61 @@ export interface RunnerContext {
 export interface RunnerTelemetry {
   readonly logger?: Pick<Logger, "info" | "error">;
   readonly metrics?: Pick<Metrics, "addMetric" | "addDimension" | "publishStoredMetrics">;
+}
+
+/**
+ * The state machine's request to run a job's actions for an event, after the run
+ * (docs/actions.md §4): its whole state — the plan's dispatch, and the run's
+ * result, or the error a thrown failure left.
+ */
+export interface ActionsRequest {
+  readonly action_event: ActionEvent;
+  readonly state: {
+    readonly plan?: { readonly dispatch?: Dispatch };
+    readonly result?: JobResult;
+    readonly error?: { readonly Error?: string; readonly Cause?: string };
+  };
+}
+
+/** The run's result from the state: the result, else the one a thrown failure carries in its cause. */
+function resultOf(state: ActionsRequest["state"], jobId: string): JobResult {
+  if (state.result?.status) return { ...state.result, events: state.result.events ?? [] };
+  const cause = state.error?.Cause ?? "";
+  try {
+    const parsed = JSON.parse(cause) as JobResult;
+    if (parsed?.status) return { ...parsed, events: parsed.events ?? [] };
+  } catch {
+    // Not a result: a Lambda or Step Functions error.
+  }
+  const name = state.error?.Error ?? "Error";
+  return {
+    job_id: jobId,
+    run_id: "",
+    status: "failed",
+    error: { name, message: cause, retryable: false },
+    events: [],
+  };
+}
+
+/** Run the actions of a request; returns what each did. Never throws: actions are best effort. */
+export async function runActionsRequest(
+  realm: Realm,
+  request: ActionsRequest,
+  send: ActionSenders,
+): Promise<{ actions: string[] }> {
+  const dispatch = request.state.plan?.dispatch;
+  const job = realm.jobs.find((j) => j.job_id === dispatch?.job_id);
+  if (!dispatch || !job) return { actions: [`job ${dispatch?.job_id ?? "?"}: not defined`] };
+  const result = resultOf(request.state, job.job_id);
+  const run = {
+    realm,
+    job,
+    runId: result.run_id || dispatch.run_id || "",
+    globals: { ...(job.globals ?? {}), ...(dispatch.globals ?? {}) },
+    start: new Date(),
+    result,
+  };
+  return { actions: await runActions(request.action_event, run, send) };
 }
 
 /** A runner handler for a realm and services; the deadline is the function's remaining time. */
@@ -69,8 +127,23 @@ export class JobRunError extends Error {
 
 let handle: ReturnType<typeof makeRunnerHandler> | undefined;
 
+let senders: ActionSenders | undefined;
+
 /** The Lambda entry point; realm, clients and telemetry are set up once per execution environment. */
-export async function handler(event: Dispatch, context: RunnerContext): Promise<JobResult> {
+export async function handler(
+  event: Dispatch | ActionsRequest,
+  context: RunnerContext,
+): Promise<JobResult | { actions: string[] }> {
+  if ("action_event" in event) {
+    const logger = new Logger();
+    senders ??= awsActionSenders({
+      ...(process.env.LAVA_STATE_MACHINE_ARN
+        ? { stateMachineArn: process.env.LAVA_STATE_MACHINE_ARN }
+        : {}),
+      log: (message) => logger.info(message, { action: "log" }),
+    });
+    return runActionsRequest(bundledRealm(), event, senders);
+  }
   handle ??= makeRunnerHandler(
     bundledRealm(),
     {

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { ChildJobError, LavaError, PayloadError } from "../shared/errors";
 import type { Realm } from "../spec/realm";
+import { runActions } from "./actions";
 import { planChain, runChainHere } from "./chain";
 import { runDbFromS3 } from "./db-from-s3/index";
 import { planDispatch, runIdOf } from "./dispatch";
@@ -26,8 +27,29 @@ export function errorInfo(err: unknown): NonNullable<JobResult["error"]> {
   return { name: "Error", message: String(err), retryable: false };
 }
 
-/** Run one dispatch of a job of the realm. Never throws: failures are results. */
+/**
+ * Run one dispatch of a job of the realm, then (with `options.actions`) its
+ * on_success or on_fail actions. Never throws: failures are results.
+ */
 export async function runJob(
+  realm: Realm,
+  dispatch: Dispatch,
+  deps: JobDeps,
+  options: RunOptions = {},
+): Promise<JobResult> {
+  const start = options.start ?? new Date();
+  const result = await runOnce(realm, dispatch, deps, { ...options, start });
+  const job = realm.jobs.find((j) => j.job_id === dispatch.job_id);
+  if (!options.actions || !job || result.status === "skipped") return result;
+  const event = result.status === "ok" ? "on_success" : "on_fail";
+  const globals = { ...(job.globals ?? {}), ...(dispatch.globals ?? {}) };
+  const run = { realm, job, runId: result.run_id, globals, start, result };
+  for (const line of await runActions(event, run, options.actions)) result.events.push(line);
+  return result;
+}
+
+/** One run of the dispatch, without actions. */
+async function runOnce(
   realm: Realm,
   dispatch: Dispatch,
   deps: JobDeps,

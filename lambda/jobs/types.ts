@@ -4,6 +4,7 @@ import type { ResolveDeps } from "../connectors/resolve-connection";
 import type { S3ClientFactory } from "../shared/s3-clients";
 import type { JobSpec } from "../spec/job";
 import type { Realm } from "../spec/realm";
+import type { ActionSenders } from "./actions";
 import type { EventLog } from "./event-log";
 
 /** A request to run a job. Parameters and globals are merged over the job's (top-level keys replace). */
@@ -96,6 +97,12 @@ export interface RunOptions {
   /** Run start; default now. */
   readonly start?: Date;
   readonly onProgress?: (p: Progress) => void;
+  /**
+   * Run the job's on_success / on_fail actions after the run (`lava-aurora run`). On
+   * AWS the state machine runs them instead, where it knows whether another
+   * attempt follows (on_retry).
+   */
+  readonly actions?: ActionSenders;
 }
 
 /** One run of a job, as the runner hands it to the job type. */

@@ -4,6 +4,7 @@
  * parameters) is checked by the job type at run time with the same schemas.
  */
 import { z } from "zod";
+import { actionFields } from "./actions";
 import {
   argList,
   bool,
@@ -17,17 +18,13 @@ import {
   textList,
   textOrList,
 } from "./fields";
+import { scheduleField } from "./schedule";
 
 /** Job fields lava has that mean nothing here: accepted with a warning. */
 export const LAVA_ONLY_JOB_FIELDS = [
   "worker",
   "dispatcher",
-  "schedule",
-  "on_success",
-  "on_fail",
-  "on_retry",
   "max_tries",
-  "max_run_delay",
   "cw_metrics",
   "event_log",
   "state",
@@ -193,6 +190,11 @@ const jobCommon = {
     .transform((n) => Math.max(n, 1))
     .optional(),
   iteration_delay: duration(15 * 60_000, "15m").optional(),
+  // EventBridge Scheduler schedules, and how late a run may start (docs/schedules.md §1, §5).
+  schedule: scheduleField().optional(),
+  max_run_delay: duration().optional(),
+  // on_success, on_fail, on_retry (docs/actions.md §1).
+  ...actionFields,
 };
 
 export const jobSchema = z.discriminatedUnion(

@@ -1,8 +1,10 @@
 /** The realm file's top level (docs/realm-files.md §2). Spec objects are parsed one by one by `validate.ts`. */
 import { z } from "zod";
+import { actionFields } from "./actions";
 import type { ConnectionSpec } from "./connection";
 import { bool, bucketName, duration, intIn, s3Location, text, textList } from "./fields";
 import type { JobSpec } from "./job";
+import { timeZoneField } from "./schedule";
 import type { TriggerSpec } from "./trigger";
 
 export const REALM_NAME = /^[a-z0-9][a-z0-9-]*$/;
@@ -36,7 +38,11 @@ export const realmTopSchema = z.strictObject({
     .pipe(z.string().regex(/^\d{12}$/, { error: "expected a 12-digit account id (quote it)" }))
     .optional(),
   s3_payloads: s3Location().optional(),
+  // Realm-level actions: a job's own list replaces these for that event (docs/actions.md §1).
+  ...actionFields,
   s3_temp: s3Location().optional(),
+  // Jobs' schedules run in it, as lava's in its dispatcher's CRON_TZ (docs/schedules.md §4).
+  timezone: timeZoneField().optional(),
   s3_sources: z
     .array(
       z.strictObject({

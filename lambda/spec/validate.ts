@@ -11,6 +11,7 @@
 import type { z } from "zod";
 import { SpecError } from "../shared/errors";
 import { specTemplateProblems, splitTemplateProblems } from "../shared/templating/spec-templates";
+import { unsupportedActionWarnings } from "./actions";
 import { type ConnectionSpec, connectionSchema, isAuroraType, POSTGRES_TYPES } from "./connection";
 import { checkDbFromS3Values } from "./db-from-s3-checks";
 import { formatIssues, showValue } from "./format";
@@ -113,6 +114,7 @@ function collect(kind: Kind, doc: Raw, file: string, out: Problems): Item[] {
       );
       for (const k of lavaOnly)
         out.warnings.push(`${at}${k}: lava field with no meaning here, ignored`);
+      out.warnings.push(...unsupportedActionWarnings(at, raw));
       raw = Object.fromEntries(Object.entries(raw).filter(([k]) => !lavaOnly.includes(k)));
       // Lava's meanings kept, or changed, where a pasted spec may surprise.
       if (raw.enabled === undefined)
@@ -281,6 +283,7 @@ export function validateRealm(doc: unknown, source: string, options: ValidateOpt
     { reportInput: true },
   );
   if (!top.success) out.top.push(...formatIssues(file, top.error.issues));
+  out.warnings.push(...unsupportedActionWarnings(file, doc));
   const realm = str(doc.realm) ?? "";
   if (options.expectedRealm !== undefined && realm !== options.expectedRealm) {
     out.top.push(

@@ -90,6 +90,8 @@ export class JobsStateMachine extends Construct {
     resolve.addCatch(notify, { errors: ["States.ALL"], resultPath: "$.error" });
 
     const attemptsLeft = new sfn.Choice(this, "Attempts left?");
+    // A run that failed for good: its on_fail actions, then the notice.
+    const onFail = this.actions("on_fail", props.runner, notify);
     const onFailure = (task: tasks.LambdaInvoke) => {
       task.addRetry({
         errors: [...RETRYABLE_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS],
@@ -149,9 +151,10 @@ export class JobsStateMachine extends Construct {
       parameters: { "Error.$": "$.result.error.name", "Cause.$": "States.JsonToString($.result)" },
       resultPath: "$.error",
     }).next(attemptsLeft);
+    const done = new sfn.Succeed(this, "Done", { outputPath: "$.result" });
     const checkResult = new sfn.Choice(this, "Run ok?")
       .when(sfn.Condition.stringEquals("$.result.status", "failed"), resultFailed)
-      .otherwise(new sfn.Succeed(this, "Done", { outputPath: "$.result" }));
+      .otherwise(this.actions("on_success", props.runner, done));
     runJob.next(checkResult);
     runChain.next(checkResult);
     if (runExe instanceof tasks.LambdaInvoke) runExe.next(checkResult);
@@ -171,13 +174,13 @@ export class JobsStateMachine extends Construct {
         sfn.Condition.or(
           ...PERMANENT_ERROR_NAMES.map((n) => sfn.Condition.stringEquals("$.error.Error", n)),
         ),
-        notify,
+        onFail,
       )
       .when(
         sfn.Condition.numberLessThanJsonPath("$.attempt.value", "$.plan.iteration_limit"),
-        nextAttempt,
+        this.actions("on_retry", props.runner, nextAttempt),
       )
-      .otherwise(notify);
+      .otherwise(onFail);
 
     const definition = resolve.next(
       new sfn.Choice(this, "Enabled?")
@@ -326,5 +329,34 @@ export class JobsStateMachine extends Construct {
         resultPath: "$.result",
       }),
     );
+  }
+
+  /**
+   * The job's actions for an event (docs/actions.md §4), when it has any: the
+   * runner function renders and sends them with the whole state (plan, result or
+   * error). Best effort: a failure here is caught and the flow goes on to `next`.
+   */
+  private actions(
+    event: "on_success" | "on_fail" | "on_retry",
+    runner: lambda.IFunction,
+    next: sfn.IChainable,
+  ): sfn.Choice {
+    const run = new tasks.LambdaInvoke(this, `${event} actions`, {
+      lambdaFunction: runner,
+      payload: sfn.TaskInput.fromObject({ action_event: event, state: sfn.JsonPath.entirePayload }),
+      payloadResponseOnly: true,
+      resultPath: sfn.JsonPath.DISCARD,
+      retryOnServiceExceptions: true,
+    });
+    run.addCatch(next, { errors: ["States.ALL"], resultPath: sfn.JsonPath.DISCARD });
+    return new sfn.Choice(this, `${event} actions?`)
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent(`$.plan.actions.${event}`),
+          sfn.Condition.numberGreaterThan(`$.plan.actions.${event}`, 0),
+        ),
+        run.next(next),
+      )
+      .otherwise(next);
   }
 }

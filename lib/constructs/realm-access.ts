@@ -7,6 +7,7 @@
 import { ArnFormat, type Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { parseS3Location } from "../../lambda/shared/s3-objects";
+import type { ActionSpec } from "../../lambda/spec/actions";
 import { isAuroraType } from "../../lambda/spec/connection";
 import type { Realm } from "../../lambda/spec/realm";
 import { secretName } from "../../lambda/spec/validate";
@@ -145,4 +146,83 @@ export function payloadStatements(stack: Stack, realm: Realm): iam.PolicyStateme
     sid: "Payloads",
   });
   return [read.objects, ...read.lists];
+}
+
+/** The realm's and its jobs' actions of one type (docs/actions.md §5). */
+function actionsOfType<T extends ActionSpec["action"]>(realm: Realm, type: T) {
+  const lists = [realm.top, ...realm.jobs].flatMap((o) => [
+    ...(o.on_success ?? []),
+    ...(o.on_fail ?? []),
+    ...(o.on_retry ?? []),
+  ]);
+  return lists.filter((a): a is Extract<ActionSpec, { action: T }> => a.action === type);
+}
+
+/**
+ * What the runner may send for the realm's actions, and nothing more: Publish on
+ * the topics they name, SendMessage on their queues, PutEvents on their buses,
+ * StartExecution of the realm's state machine for `dispatch`. A templated bus or
+ * queue cannot be named here: it gets no grant (and the action fails, reported).
+ */
+export function actionStatements(
+  stack: Stack,
+  realm: Realm,
+  stateMachineArn: string,
+): iam.PolicyStatement[] {
+  const out: iam.PolicyStatement[] = [];
+  const unique = (xs: string[]) => [...new Set(xs)].sort();
+  const isTemplate = (v: string) => /\{\{|\{%/.test(v);
+  const topics = unique(actionsOfType(realm, "sns").map((a) => a.topic));
+  if (topics.length > 0)
+    out.push(
+      new iam.PolicyStatement({ sid: "ActionTopics", actions: ["sns:Publish"], resources: topics }),
+    );
+  const queueArn = (q: string) => {
+    // A URL https://sqs.<region>.amazonaws.com/<account>/<name>, or a name in this account.
+    const url = /^https?:\/\/sqs\.([a-z0-9-]+)\.[^/]+\/(\d{12})\/([^/?#]+)$/.exec(q);
+    return url
+      ? stack.formatArn({ service: "sqs", region: url[1], account: url[2], resource: url[3] ?? "" })
+      : stack.formatArn({ service: "sqs", resource: q });
+  };
+  const queues = unique(
+    actionsOfType(realm, "sqs")
+      .map((a) => a.queue)
+      .filter((q) => !isTemplate(q))
+      .map(queueArn),
+  );
+  if (queues.length > 0)
+    out.push(
+      new iam.PolicyStatement({
+        sid: "ActionQueues",
+        actions: ["sqs:SendMessage", "sqs:GetQueueUrl"],
+        resources: queues,
+      }),
+    );
+  const buses = unique(
+    actionsOfType(realm, "event")
+      .map((a) => a.event_bus ?? "default")
+      .filter((b) => !isTemplate(b))
+      .map((b) =>
+        b.startsWith("arn:")
+          ? b
+          : stack.formatArn({ service: "events", resource: "event-bus", resourceName: b }),
+      ),
+  );
+  if (buses.length > 0)
+    out.push(
+      new iam.PolicyStatement({
+        sid: "ActionEvents",
+        actions: ["events:PutEvents"],
+        resources: buses,
+      }),
+    );
+  if (actionsOfType(realm, "dispatch").length > 0)
+    out.push(
+      new iam.PolicyStatement({
+        sid: "ActionDispatch",
+        actions: ["states:StartExecution"],
+        resources: [stateMachineArn],
+      }),
+    );
+  return out;
 }

@@ -233,6 +233,7 @@ describe("an execution of lava-example-jobs", () => {
       "Job type?",
       "Run job",
       "Run ok?",
+      "on_success actions?",
       "Done",
     ]);
     // The runner is given the dispatch, not the whole state.
@@ -355,10 +356,11 @@ describe("an execution of lava-example-jobs", () => {
     expect(r.error?.name).toBe("BadDataError");
     expect(JSON.parse(r.error?.cause ?? "{}")).toMatchObject({ run_id: "run-bad" });
     expect(r.calls).toEqual({ Resolve: 1, "Run job": 1, Notify: 1 });
-    expect(r.entered.slice(-5)).toEqual([
+    expect(r.entered.slice(-6)).toEqual([
       "Run ok?",
       "Run failed",
       "Attempts left?",
+      "on_fail actions?",
       "Notify",
       "Job failed",
     ]);

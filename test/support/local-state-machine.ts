@@ -164,10 +164,14 @@ export async function runLocally(
   for (const [name, state] of allStates(definition.States)) {
     if (state.Type === "Task") {
       const handler = options.handlers[name];
-      calls[name] = 0;
-      taskInputs[name] = [];
+      // Counted from 0 for the Tasks the caller answers; any other appears once entered.
+      if (handler) {
+        calls[name] = 0;
+        taskInputs[name] = [];
+      }
       taskResourceLocalHandlers[name] = async (taskInput) => {
         calls[name] = (calls[name] ?? 0) + 1;
+        taskInputs[name] ??= [];
         taskInputs[name]?.push(structuredClone(taskInput));
         if (!handler) {
           throw Object.assign(new Error(`no local handler for Task state ${name}`), {

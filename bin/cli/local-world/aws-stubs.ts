@@ -9,19 +9,32 @@ import {
   STUB_ASSUMED_ACCESS_KEY_ID,
   STUB_REGION,
 } from "./aws-stub-common.js";
+import { eventsHandlers, type StubEvent } from "./aws-stub-events.js";
 import { secretArn, secretsHandlers } from "./aws-stub-secrets.js";
 import { type SfnState, sfnHandlers } from "./aws-stub-sfn.js";
+import { type SnsState, snsError, snsResponse, snsState } from "./aws-stub-sns.js";
+import { type SqsState, sqsError, sqsStub } from "./aws-stub-sqs.js";
 import { type StubParameter, ssmHandlers } from "./aws-stub-ssm.js";
 import { type StsState, stsError, stsResponse } from "./aws-stub-sts.js";
 
-/** Services the stub speaks. */
-export type StubService = "ssm" | "secretsmanager" | "sts" | "states";
+/** Services the stub speaks (as named in SigV4 credential scopes). */
+export type StubService = "ssm" | "secretsmanager" | "sts" | "states" | "sns" | "sqs" | "events";
+
+/** Services in a JSON protocol, by their `x-amz-target` prefix. */
+const JSON_TARGETS = {
+  AmazonSSM: "ssm",
+  secretsmanager: "secretsmanager",
+  AWSStepFunctions: "states",
+  AmazonSQS: "sqs",
+  AWSEvents: "events",
+} as const;
+type JsonService = (typeof JSON_TARGETS)[keyof typeof JSON_TARGETS];
 
 /** One request the stub received, in arrival order. */
 export interface StubCall {
   service: StubService;
   op: string;
-  /** JSON body (SSM, Secrets Manager) or form fields (STS). */
+  /** JSON body (JSON-protocol services) or form fields (STS, SNS). */
   body: Record<string, unknown>;
   headers: Record<string, string | string[] | undefined>;
 }
@@ -37,7 +50,7 @@ export interface StubError {
   times?: number;
 }
 
-/** A running stub of SSM, Secrets Manager and STS on one local HTTP port. */
+/** A running stub of SSM, Secrets Manager, STS, Step Functions, SNS, SQS and EventBridge. */
 export interface AwsStub {
   /** `http://127.0.0.1:<port>`. */
   endpoint: string;
@@ -49,6 +62,12 @@ export interface AwsStub {
   states: SfnState;
   /** STS state: the credentials AssumeRole returns (mutable). */
   sts: StsState;
+  /** SNS topics (create with `sns.createTopic(name)`, which returns the ARN) and their messages. */
+  sns: SnsState;
+  /** SQS queues (create with `sqs.createQueue(name)`, which returns the URL) and their messages. */
+  sqs: SqsState;
+  /** EventBridge events PutEvents accepted, in order. */
+  events: StubEvent[];
   /** Every request received, including failed ones. */
   calls: StubCall[];
   /** Seeds a parameter at version 1 (or bumps the version of an existing one). */
@@ -73,19 +92,47 @@ function readBody(req: NodeJS.ReadableStream): Promise<string> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  payload: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     "content-type": "application/x-amz-json-1.1",
     "x-amzn-requestid": randomUUID(),
+    ...headers,
   });
   res.end(JSON.stringify(payload));
 }
 
+/** A JSON-protocol error; SQS adds the query-protocol code its SDK client reads. */
+function sendJsonError(
+  res: ServerResponse,
+  service: JsonService,
+  error: { status?: number; type: string; message?: string },
+): void {
+  const status = error.status ?? 400;
+  const message = error.message ?? error.type;
+  if (service !== "sqs") {
+    sendJson(res, status, { __type: error.type, message });
+    return;
+  }
+  const { headers, payload } = sqsError(error.type, message, status);
+  sendJson(res, status, payload, { "content-type": "application/x-amz-json-1.0", ...headers });
+}
+
+/** The service a request is signed for (`Credential=<key>/<date>/<region>/<service>/...`). */
+function signingService(headers: IncomingHttpHeaders): string | undefined {
+  return /Credential=[^/]+\/\d+\/[^/]+\/([^/]+)\//.exec(headers.authorization ?? "")?.[1];
+}
+
 /**
  * Starts one HTTP server on 127.0.0.1 that answers SSM (GetParameter, GetParameters,
- * PutParameter) and Secrets Manager (GetSecretValue) in the JSON 1.1 protocol and STS
- * (AssumeRole, GetCallerIdentity) in the query protocol, so the real AWS SDK v3 clients work
- * against it through {@link AwsStub.env}'s endpoint variables.
+ * PutParameter), Secrets Manager (GetSecretValue), Step Functions, SQS (GetQueueUrl,
+ * SendMessage) and EventBridge (PutEvents) in their JSON protocols and STS (AssumeRole,
+ * GetCallerIdentity) and SNS (Publish) in the query protocol, so the real AWS SDK v3 clients
+ * work against it through {@link AwsStub.env}'s endpoint variables.
  */
 export async function startAwsStub(): Promise<AwsStub> {
   const started = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -93,10 +140,15 @@ export async function startAwsStub(): Promise<AwsStub> {
   const ssm = new Map<string, StubParameter>();
   const secrets = new Map<string, string>();
   const states: SfnState = { executions: new Map() };
-  const handlers: Record<"ssm" | "secretsmanager" | "states", Record<string, JsonHandler>> = {
+  const events: StubEvent[] = [];
+  // Queue URLs name the endpoint, known once the server listens (before any request).
+  const sqs = sqsStub(() => endpoint);
+  const handlers: Record<JsonService, Record<string, JsonHandler>> = {
     ssm: ssmHandlers(ssm, started),
     secretsmanager: secretsHandlers(secrets, started),
     states: sfnHandlers(states),
+    sqs: sqs.handlers,
+    events: eventsHandlers(events),
   };
 
   const takeFailure = (service: StubService, op: string): StubError | undefined => {
@@ -118,19 +170,28 @@ export async function startAwsStub(): Promise<AwsStub> {
   const handle = (headers: IncomingHttpHeaders, raw: string, res: ServerResponse): void => {
     const target = headers["x-amz-target"];
     if (typeof target !== "string") {
+      // Query protocol: STS and SNS share the form and the path; the signature names the
+      // service (unsigned calls, like AssumeRoleWithWebIdentity, are STS's).
       const form = Object.fromEntries(new URLSearchParams(raw));
       const op = form.Action ?? "";
-      stub.calls.push({ service: "sts", op, body: form, headers: { ...headers } });
-      const failure = takeFailure("sts", op);
-      const out = failure ? stsError(failure) : stsResponse(op, form, stub.sts);
+      const service = signingService(headers) === "sns" ? "sns" : "sts";
+      stub.calls.push({ service, op, body: form, headers: { ...headers } });
+      const failure = takeFailure(service, op);
+      const out =
+        service === "sns"
+          ? failure
+            ? snsError(failure)
+            : snsResponse(op, form, stub.sns)
+          : failure
+            ? stsError(failure)
+            : stsResponse(op, form, stub.sts);
       res.writeHead(out.status, { "content-type": "text/xml" });
       res.end(out.body);
       return;
     }
     const [prefix = "", op = ""] = target.split(".");
-    const service =
-      ({ AmazonSSM: "ssm", AWSStepFunctions: "states" } as const)[prefix as "AmazonSSM"] ??
-      "secretsmanager";
+    const service: JsonService =
+      JSON_TARGETS[prefix as keyof typeof JSON_TARGETS] ?? "secretsmanager";
     let body: Record<string, unknown> = {};
     try {
       body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
@@ -141,10 +202,7 @@ export async function startAwsStub(): Promise<AwsStub> {
     stub.calls.push({ service, op, body, headers: { ...headers } });
     const failure = takeFailure(service, op);
     if (failure) {
-      sendJson(res, failure.status ?? 400, {
-        __type: failure.type,
-        message: failure.message ?? failure.type,
-      });
+      sendJsonError(res, service, failure);
       return;
     }
     const handler = handlers[service][op];
@@ -159,7 +217,7 @@ export async function startAwsStub(): Promise<AwsStub> {
       sendJson(res, 200, handler(body));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      sendJson(res, error.status, { __type: error.type, message: error.message });
+      sendJsonError(res, service, error);
     }
   };
 
@@ -171,6 +229,9 @@ export async function startAwsStub(): Promise<AwsStub> {
     ssm,
     secrets,
     states,
+    sns: snsState(),
+    sqs: sqs.state,
+    events,
     sts: {
       account: STUB_ACCOUNT,
       credentials: {
@@ -196,6 +257,9 @@ export async function startAwsStub(): Promise<AwsStub> {
       AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
       AWS_ENDPOINT_URL_STS: endpoint,
       AWS_ENDPOINT_URL_SFN: endpoint,
+      AWS_ENDPOINT_URL_SNS: endpoint,
+      AWS_ENDPOINT_URL_SQS: endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
       AWS_REGION: STUB_REGION,
       AWS_ACCESS_KEY_ID: STUB_ACCESS_KEY_ID,
       AWS_SECRET_ACCESS_KEY: "test-secret",

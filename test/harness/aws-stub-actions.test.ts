@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { beforeEach, describe, expect, it } from "vitest";
 import { useAwsStub } from "../support/index.js";
 
@@ -35,6 +36,17 @@ describe("SNS stub with the real SNSClient configured only by env vars", () => {
     ]);
     const [call] = stub.callsTo("sns", "Publish");
     expect(call?.body).toMatchObject({ Action: "Publish", Version: "2010-03-31", TopicArn: arn });
+  });
+
+  it("tells SNS from STS on the shared query-protocol path by the signing service", async () => {
+    const TopicArn = stub.sns.createTopic("t");
+    await new SNSClient({}).send(new PublishCommand({ TopicArn, Message: "m" }));
+    const me = await new STSClient({}).send(new GetCallerIdentityCommand({}));
+    expect(me.Account).toBe("123456789012");
+    expect(stub.calls.map((c) => [c.service, c.op])).toEqual([
+      ["sns", "Publish"],
+      ["sts", "GetCallerIdentity"],
+    ]);
   });
 
   it("fails an unknown topic with NotFound, as SNS does", async () => {
@@ -128,21 +140,11 @@ describe("SQS stub with the real SQSClient configured only by env vars", () => {
     await expect(send({ MessageBody: "m", MessageGroupId: "g" })).rejects.toMatchObject({
       name: "InvalidParameterValue",
     });
-    const first = await send({
-      MessageBody: "a",
-      MessageGroupId: "g",
-      MessageDeduplicationId: "1",
-    });
-    const again = await send({
-      MessageBody: "a",
-      MessageGroupId: "g",
-      MessageDeduplicationId: "1",
-    });
-    const second = await send({
-      MessageBody: "b",
-      MessageGroupId: "g",
-      MessageDeduplicationId: "2",
-    });
+    const inGroup = (MessageBody: string, MessageDeduplicationId: string) =>
+      send({ MessageBody, MessageGroupId: "g", MessageDeduplicationId });
+    const first = await inGroup("a", "1");
+    const again = await inGroup("a, resent with another body", "1");
+    const second = await inGroup("b", "2");
     expect(again.MessageId).toBe(first.MessageId);
     expect(Number(second.SequenceNumber)).toBeGreaterThan(Number(first.SequenceNumber));
     expect(stub.sqs.queues.get("lava-dev-jobs.fifo")).toEqual([

@@ -152,7 +152,11 @@ export function sqsStub(endpoint: () => string): {
       const window = seen.get(log) ?? new Map<string, { answer: object; at: number }>();
       seen.set(log, window);
       const earlier = window.get(key);
-      if (earlier && Date.now() - earlier.at < DEDUP_WINDOW_MS) return earlier.answer;
+      // A duplicate is accepted, not enqueued: the first send's ids, this body's MD5 (the SDK
+      // checks it against what it sent).
+      if (earlier && Date.now() - earlier.at < DEDUP_WINDOW_MS) {
+        return { ...earlier.answer, MD5OfMessageBody: answer.MD5OfMessageBody };
+      }
       sequence += 1;
       const fifoAnswer = { ...answer, SequenceNumber: String(sequence).padStart(20, "0") };
       window.set(key, { answer: fifoAnswer, at: Date.now() });

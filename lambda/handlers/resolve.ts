@@ -10,7 +10,7 @@ import { checkJob, planDispatch, runIdOf } from "../jobs/dispatch";
 import type { Dispatch } from "../jobs/types";
 import { SpecError } from "../shared/errors";
 import type { ActionEvent } from "../spec/actions";
-import type { JobSpec } from "../spec/job";
+import { type JobSpec, MAX_DISPATCH_DELAY_MS } from "../spec/job";
 import type { Realm } from "../spec/realm";
 import { parseDuration } from "../spec/units";
 import { bundledRealm } from "./bundled-realm";
@@ -38,7 +38,8 @@ export interface ResolvedDispatch {
     Pick<Dispatch, "literal_parameters" | "run_id">;
 }
 
-const MAX_DELAY_MS = 15 * 60_000;
+/** A Wait state waits as long as asked, within the execution's day (lava: 15m, SQS's limit). */
+const MAX_DELAY_MS = MAX_DISPATCH_DELAY_MS;
 
 function seconds(
   value: string | number | undefined,
@@ -49,7 +50,7 @@ function seconds(
   const ms = parseDuration(value);
   if (ms === undefined || ms > max) {
     throw new SpecError([
-      `dispatch: ${what}: expected a duration like 30s or 5m${max < Infinity ? " (at most 15m)" : ""}, got ${JSON.stringify(value)}`,
+      `dispatch: ${what}: expected a duration like 30s or 5m${max < Infinity ? " (at most 23h)" : ""}, got ${JSON.stringify(value)}`,
     ]);
   }
   return Math.round(ms / 1000);
@@ -66,7 +67,10 @@ export function resolveDispatch(
   // A disabled job is skipped whatever its parameters (docs/state-machine.md §2): they are checked only for a run.
   if (enabled) checkJob(realm, plan, "resolve");
   const literal = [...plan.literal];
-  const runId = runIdOf(input);
+  // Pipelines run under one run id, fixed here so a retried attempt keeps it
+  // (a dispatch job then starts each child once: its names come from the run id).
+  const runId =
+    runIdOf(input) ?? (job.type === "chain" || job.type === "dispatch" ? randomUUID() : undefined);
   const chain =
     enabled && job.type === "chain"
       ? { children: planChain(realm, job, plan, { runId: runId ?? randomUUID(), start }) }

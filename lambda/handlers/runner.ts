@@ -129,26 +129,30 @@ let handle: ReturnType<typeof makeRunnerHandler> | undefined;
 
 let senders: ActionSenders | undefined;
 
+/** Actions and dispatch jobs start executions of the realm's state machine (its ARN by name). */
+function awsSenders(): ActionSenders {
+  const logger = new Logger();
+  senders ??= awsActionSenders({
+    ...(process.env.LAVA_STATE_MACHINE_ARN
+      ? { stateMachineArn: process.env.LAVA_STATE_MACHINE_ARN }
+      : {}),
+    log: (message) => logger.info(message, { action: "log" }),
+  });
+  return senders;
+}
+
 /** The Lambda entry point; realm, clients and telemetry are set up once per execution environment. */
 export async function handler(
   event: Dispatch | ActionsRequest,
   context: RunnerContext,
 ): Promise<JobResult | { actions: string[] }> {
-  if ("action_event" in event) {
-    const logger = new Logger();
-    senders ??= awsActionSenders({
-      ...(process.env.LAVA_STATE_MACHINE_ARN
-        ? { stateMachineArn: process.env.LAVA_STATE_MACHINE_ARN }
-        : {}),
-      log: (message) => logger.info(message, { action: "log" }),
-    });
-    return runActionsRequest(bundledRealm(), event, senders);
-  }
+  if ("action_event" in event) return runActionsRequest(bundledRealm(), event, awsSenders());
   handle ??= makeRunnerHandler(
     bundledRealm(),
     {
       resolve: { store: new AwsSecretStore(), signToken: rdsTokenSigner() },
       s3: s3ClientFactory(),
+      send: awsSenders(),
     },
     { logger: new Logger(), metrics: new Metrics({ namespace: "lava-aurora" }) },
   );

@@ -10,6 +10,7 @@ import type { JobSpec } from "../spec/job";
 import type { Realm } from "../spec/realm";
 import { planChain } from "./chain";
 import { checkLoadParams } from "./db-from-s3/params";
+import { checkDispatchJob } from "./dispatch-job";
 import { checkExeParams } from "./exe/params";
 import { checkSqlcParams, checkSqlParams } from "./sql/params";
 import type { Dispatch } from "./types";
@@ -101,6 +102,9 @@ export function checkJob(realm: Realm, plan: PlannedDispatch, runId: string): vo
       return;
     case "chain":
       planChain(realm, job, plan, { runId, start: new Date() });
+      return;
+    case "dispatch":
+      checkDispatchJob(realm, job, plan.params);
       return;
   }
 }

@@ -9,6 +9,7 @@ import { runActions } from "./actions";
 import { planChain, runChainHere } from "./chain";
 import { runDbFromS3 } from "./db-from-s3/index";
 import { planDispatch, runIdOf } from "./dispatch";
+import { runDispatchJob } from "./dispatch-job";
 import { EventLog } from "./event-log";
 import { runExe } from "./exe/index";
 import { runSql } from "./sql/index";
@@ -97,6 +98,8 @@ async function runOnce(
         return result(await runSql({ ...run, job }));
       case "sqlc":
         return result(await runSqlc({ ...run, job }));
+      case "dispatch":
+        return result(await runDispatchJob({ ...run, job }, options.actions ?? deps.send));
       case "chain": {
         const children = planChain(realm, job, plan, { runId, start });
         events.add(

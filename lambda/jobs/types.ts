@@ -87,6 +87,8 @@ export interface JobDeps {
   readonly resolve: ResolveDeps;
   readonly s3: S3ClientFactory;
   readonly assumeRole?: RoleAssumer;
+  /** How a dispatch job starts jobs (the runner function: executions of the state machine). */
+  readonly send?: ActionSenders;
 }
 
 /** Per-run settings. */

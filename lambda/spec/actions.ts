@@ -16,8 +16,9 @@ export const UNSUPPORTED_ACTIONS = ["email", "slack", "state"] as const;
 
 const message = () =>
   z.union([z.string(), mapping()], { error: "expected a string or a mapping (sent as JSON)" });
-/** lava's `nnX` delays for messages and dispatches: at most 15 minutes (SQS's limit). */
+/** lava's `nnX` delays: a message's at most 15 minutes (SQS's limit); a dispatch's up to 23h (a Wait state). */
 const delay = () => duration(15 * 60_000, "15m").optional();
+const dispatchDelay = () => duration(23 * 3600_000, "23h").optional();
 
 export const actionSchema = z.discriminatedUnion(
   "action",
@@ -56,7 +57,7 @@ export const actionSchema = z.discriminatedUnion(
     z.strictObject({
       action: z.literal("dispatch"),
       job_id: text("a job id or template"),
-      delay: delay(),
+      delay: dispatchDelay(),
       parameters: mapping().optional(),
     }),
     // lava's other types: kept (a pasted spec validates), never run, warned about.

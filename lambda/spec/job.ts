@@ -165,6 +165,17 @@ export const chainParamsSchema = z.strictObject({
   start: text("a child job id").optional(),
 });
 
+/** A dispatch's delay: lava caps it at 15m (SQS); a Wait state can wait longer, within the execution's day. */
+export const MAX_DISPATCH_DELAY_MS = 23 * 3600_000;
+
+/** dispatch parameters (lava's, docs/pipelines.md §5). */
+export const dispatchParamsSchema = z.strictObject({
+  delay: duration(MAX_DISPATCH_DELAY_MS, "23h").optional(),
+  jinja: bool().optional(),
+  job_prefix: z.string({ error: "expected a string" }).optional(),
+  parameters: mapping().optional(),
+});
+
 /** The SQL job types. */
 export const SQL_JOB_TYPES = ["sql", "sqli", "sqlc", "sqlv"] as const;
 
@@ -238,6 +249,12 @@ export const jobSchema = z.discriminatedUnion(
     }),
     z.strictObject({
       ...jobCommon,
+      type: z.literal("dispatch"),
+      payload: z.preprocess((p) => p ?? undefined, textOrList("job ids to dispatch").optional()),
+      parameters: dispatchParamsSchema.optional(),
+    }),
+    z.strictObject({
+      ...jobCommon,
       type: z.literal("sqlc"),
       parameters: sqlcParamsSchema.optional(),
     }),
@@ -247,7 +264,7 @@ export const jobSchema = z.discriminatedUnion(
       parameters: sqlvParamsSchema.optional(),
     }),
   ],
-  { error: "expected one of db_from_s3, exe, pkg, sql, sqli, sqlc, sqlv, chain" },
+  { error: "expected one of db_from_s3, exe, pkg, sql, sqli, sqlc, sqlv, chain, dispatch" },
 );
 
 export type JobSpec = z.infer<typeof jobSchema>;

@@ -24,7 +24,7 @@ export const LAMBDA_SERVICE_ERRORS = [
 ] as const;
 
 /** Job types the runner function runs; the others go to the exe function. */
-export const RUNNER_JOB_TYPES = ["db_from_s3", "sql", "sqli"] as const;
+export const RUNNER_JOB_TYPES = ["db_from_s3", "sql", "sqli", "dispatch"] as const;
 
 export interface JobsStateMachineProps {
   readonly realmName: string;

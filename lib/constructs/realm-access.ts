@@ -216,7 +216,8 @@ export function actionStatements(
         resources: buses,
       }),
     );
-  if (actionsOfType(realm, "dispatch").length > 0)
+  // dispatch actions, and dispatch jobs, start executions of the realm's state machine.
+  if (actionsOfType(realm, "dispatch").length > 0 || realm.jobs.some((j) => j.type === "dispatch"))
     out.push(
       new iam.PolicyStatement({
         sid: "ActionDispatch",

@@ -22,6 +22,10 @@ export function useAwsStub(): AwsStub {
     stub.calls.length = 0;
     stub.ssm.clear();
     stub.secrets.clear();
+    stub.states.executions.clear();
+    stub.sns.topics.clear();
+    stub.sqs.queues.clear();
+    stub.events.length = 0;
     for (const [key, value] of Object.entries(stub.env())) vi.stubEnv(key, value);
   });
   function started(): AwsStub {

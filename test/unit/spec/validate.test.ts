@@ -88,11 +88,11 @@ describe("validateRealm", () => {
   it("accepts lava-only job fields with a warning", () => {
     const realm = realmOf({
       connections: [pg()],
-      jobs: [job({ worker: "core", schedule: "* * * * *" })],
+      jobs: [job({ worker: "core", dispatcher: "Sydney" })],
     });
     expect(realm.warnings).toEqual([
       "realms/dev.yaml: job sales/load: worker: lava field with no meaning here, ignored",
-      "realms/dev.yaml: job sales/load: schedule: lava field with no meaning here, ignored",
+      "realms/dev.yaml: job sales/load: dispatcher: lava field with no meaning here, ignored",
     ]);
   });
 

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { actionCounts } from "../jobs/actions";
 import { type ChainChild, planChain } from "../jobs/chain";
+import { planDag } from "../jobs/dag";
 import { checkJob, planDispatch, runIdOf } from "../jobs/dispatch";
 import type { Dispatch } from "../jobs/types";
 import { SpecError } from "../shared/errors";
@@ -31,6 +32,9 @@ export interface ResolvedDispatch {
   readonly delay_seconds: number;
   /** How many actions each event has: the state machine runs them (docs/actions.md §4). */
   readonly actions: Record<ActionEvent, number>;
+  /** dag: the layers of children, each its own execution, and the workers (docs/pipelines.md §5). */
+  readonly layers?: readonly (readonly ChainChild[])[];
+  readonly workers?: number;
   /** chain: the children, in order, each its own execution (docs/pipelines.md §1). */
   readonly children?: readonly ChainChild[];
   /** The dispatch for the runner, parameters and globals defaulted to `{}`. */
@@ -70,11 +74,14 @@ export function resolveDispatch(
   // Pipelines run under one run id, fixed here so a retried attempt keeps it
   // (a dispatch job then starts each child once: its names come from the run id).
   const runId =
-    runIdOf(input) ?? (job.type === "chain" || job.type === "dispatch" ? randomUUID() : undefined);
+    runIdOf(input) ?? (["chain", "dag", "dispatch"].includes(job.type) ? randomUUID() : undefined);
+  const run = { runId: runId ?? randomUUID(), start };
   const chain =
     enabled && job.type === "chain"
-      ? { children: planChain(realm, job, plan, { runId: runId ?? randomUUID(), start }) }
-      : {};
+      ? { children: planChain(realm, job, plan, run) }
+      : enabled && job.type === "dag"
+        ? planDag(realm, job, plan, run)
+        : {};
   return {
     job_id: job.job_id,
     type: job.type,

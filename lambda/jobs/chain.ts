@@ -55,18 +55,31 @@ export function planChain(
         `${at}payload: job ${JSON.stringify(id)} is not defined in realm ${realm.name}`,
       );
   if (problems.length > 0) throw new SpecError(problems);
-  const parentLava = merged.globals.lava;
+  return ids.map((id) => childOf(job, id, merged.globals, run, p.can_fail ?? []));
+}
+
+/**
+ * A pipeline's child as lava dispatches it: the parent's globals merged over its
+ * own, `globals.lava` naming the parent, the parent's run id.
+ */
+export function childOf(
+  parent: JobSpec,
+  id: string,
+  globals: Record<string, unknown>,
+  run: { readonly runId: string; readonly start: Date },
+  canFail: string | readonly string[],
+): ChainChild {
+  const parentLava = globals.lava;
   const lava = {
     ...(typeof parentLava === "object" && parentLava !== null ? parentLava : {}),
-    parent_job_id: job.job_id,
+    parent_job_id: parent.job_id,
     parent_start: run.start.toISOString(),
     parent_ustart: run.start.toISOString(),
   };
-  const canFail = p.can_fail ?? [];
-  return ids.map((id) => ({
-    input: { job_id: id, globals: { ...merged.globals, lava }, run_id: run.runId },
+  return {
+    input: { job_id: id, globals: { ...globals, lava }, run_id: run.runId },
     can_fail: fnmatchAny(id, canFail),
-  }));
+  };
 }
 
 /** What a chain's result says of each child. */

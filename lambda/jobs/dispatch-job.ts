@@ -1,5 +1,5 @@
 /**
- * The dispatch job type (docs/pipelines.md §5), as lava's `lava/handlers/dispatch.py`
+ * The dispatch job type (docs/pipelines.md §6), as lava's `lava/handlers/dispatch.py`
  * has it: start other jobs and do not wait for them — each its own execution
  * with its own run id — with the job's globals merged over theirs plus
  * `globals.lava`, `parameters` rendered (unless `jinja: false`), `job_prefix`,

@@ -9,6 +9,7 @@ import { baseContext, renderEnabled } from "../shared/templating";
 import type { JobSpec } from "../spec/job";
 import type { Realm } from "../spec/realm";
 import { planChain } from "./chain";
+import { planDag } from "./dag";
 import { checkLoadParams } from "./db-from-s3/params";
 import { checkDispatchJob } from "./dispatch-job";
 import { checkExeParams } from "./exe/params";
@@ -105,6 +106,9 @@ export function checkJob(realm: Realm, plan: PlannedDispatch, runId: string): vo
       return;
     case "dispatch":
       checkDispatchJob(realm, job, plan.params);
+      return;
+    case "dag":
+      planDag(realm, job, plan, { runId, start: new Date() });
       return;
   }
 }

@@ -7,6 +7,7 @@ import { ChildJobError, LavaError, PayloadError } from "../shared/errors";
 import type { Realm } from "../spec/realm";
 import { runActions } from "./actions";
 import { planChain, runChainHere } from "./chain";
+import { planDag, runDagHere } from "./dag";
 import { runDbFromS3 } from "./db-from-s3/index";
 import { planDispatch, runIdOf } from "./dispatch";
 import { runDispatchJob } from "./dispatch-job";
@@ -98,6 +99,15 @@ async function runOnce(
         return result(await runSql({ ...run, job }));
       case "sqlc":
         return result(await runSqlc({ ...run, job }));
+      case "dag": {
+        const dag = planDag(realm, job, plan, { runId, start });
+        events.add(
+          `dag of ${dag.layers.flat().length} in ${dag.layers.length} layer(s), ${dag.workers} worker(s)`,
+        );
+        return result(
+          await runDagHere(dag, (input) => runJob(realm, input, deps, options), events),
+        );
+      }
       case "dispatch":
         return result(await runDispatchJob({ ...run, job }, options.actions ?? deps.send));
       case "chain": {

@@ -165,10 +165,30 @@ export const chainParamsSchema = z.strictObject({
   start: text("a child job id").optional(),
 });
 
+/** dag: lava's DAG_WORKERS is the worker's CPU count; here a fixed default, and a cap. */
+export const DAG_WORKERS = 4;
+export const DAG_MAX_WORKERS = 40;
+
+/** dag parameters (lava's, docs/pipelines.md §5). */
+export const dagParamsSchema = z.strictObject({
+  can_fail: textOrList("a glob of child job ids").optional(),
+  job_prefix: z.string({ error: "expected a string" }).optional(),
+  workers: intIn(1, DAG_MAX_WORKERS).optional(),
+});
+
+/** dag payload: child → predecessor, list of predecessors, or none (null / []). */
+export const dagPayloadSchema = z.record(
+  z.string().min(1, { error: "expected job ids" }),
+  z.union([z.string().min(1), z.array(z.string().min(1)), z.null()], {
+    error: "expected a predecessor job id, a list of them, or null",
+  }),
+  { error: "expected a mapping of child job ids to their predecessors" },
+);
+
 /** A dispatch's delay: lava caps it at 15m (SQS); a Wait state can wait longer, within the execution's day. */
 export const MAX_DISPATCH_DELAY_MS = 23 * 3600_000;
 
-/** dispatch parameters (lava's, docs/pipelines.md §5). */
+/** dispatch parameters (lava's, docs/pipelines.md §6). */
 export const dispatchParamsSchema = z.strictObject({
   delay: duration(MAX_DISPATCH_DELAY_MS, "23h").optional(),
   jinja: bool().optional(),
@@ -249,6 +269,12 @@ export const jobSchema = z.discriminatedUnion(
     }),
     z.strictObject({
       ...jobCommon,
+      type: z.literal("dag"),
+      payload: z.preprocess((p) => p ?? undefined, dagPayloadSchema.optional()),
+      parameters: dagParamsSchema.optional(),
+    }),
+    z.strictObject({
+      ...jobCommon,
       type: z.literal("dispatch"),
       payload: z.preprocess((p) => p ?? undefined, textOrList("job ids to dispatch").optional()),
       parameters: dispatchParamsSchema.optional(),
@@ -264,7 +290,7 @@ export const jobSchema = z.discriminatedUnion(
       parameters: sqlvParamsSchema.optional(),
     }),
   ],
-  { error: "expected one of db_from_s3, exe, pkg, sql, sqli, sqlc, sqlv, chain, dispatch" },
+  { error: "expected one of db_from_s3, exe, pkg, sql, sqli, sqlc, sqlv, chain, dag, dispatch" },
 );
 
 export type JobSpec = z.infer<typeof jobSchema>;

@@ -19,6 +19,13 @@ import {
 import { fieldPath, showValue } from "./format";
 import { instantOf, instantsOf, offsetAt, timeZoneProblem } from "./zoned";
 
+/**
+ * The field of a scheduled run's state machine input holding the time Scheduler fired
+ * it for (ISO 8601, UTC, `<aws.scheduler.scheduled-time>`): what `max_run_delay` is
+ * measured from (docs/schedules.md §5).
+ */
+export const SCHEDULED_AT = "scheduled_at";
+
 /** One crontab of a job's schedule, with its window and time zone. */
 export interface ScheduleEntry {
   /** Where it is in the job: `schedule`, `schedule[1]`. */

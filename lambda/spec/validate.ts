@@ -13,6 +13,7 @@ import { SpecError } from "../shared/errors";
 import { specTemplateProblems, splitTemplateProblems } from "../shared/templating/spec-templates";
 import { unsupportedActionWarnings } from "./actions";
 import { type ConnectionSpec, connectionSchema, isAuroraType, POSTGRES_TYPES } from "./connection";
+import { dagGraph, dagLayers } from "./dag-graph";
 import { checkDbFromS3Values } from "./db-from-s3-checks";
 import { formatIssues, showValue } from "./format";
 import { type JobSpec, jobSchema, LAVA_ONLY_JOB_FIELDS, SQL_JOB_TYPES } from "./job";
@@ -199,6 +200,26 @@ function checkConnection(item: Item, realm: string, secrets: readonly string[]):
   }
 }
 
+/** A dag names jobs of the realm, without a cycle (what `check` can see before a run). */
+function checkDag(item: Item, jobIds: ReadonlySet<string>): void {
+  const params = isRecord(item.raw.parameters) ? item.raw.parameters : {};
+  const prefix = typeof params.job_prefix === "string" ? params.job_prefix : "";
+  let graph: Map<string, string[]>;
+  try {
+    graph = dagGraph(item.raw.payload as Record<string, string | string[] | null>, prefix);
+  } catch {
+    return; // the schema reports a malformed payload
+  }
+  for (const id of graph.keys())
+    if (!jobIds.has(id))
+      item.problems.push(`${item.at}payload: job ${showValue(id)} is not defined in this realm`);
+  try {
+    dagLayers(graph, item.at);
+  } catch (err) {
+    item.problems.push(...((err as SpecError).problems ?? [String(err)]));
+  }
+}
+
 /** Jobs name existing connections of the right type; triggers name existing jobs. */
 function checkReferences(items: readonly Item[]): void {
   const connTypes = new Map<string, string>();
@@ -235,6 +256,8 @@ function checkReferences(items: readonly Item[]): void {
         (t) => t === "aws",
         "an aws connection",
       );
+    } else if (item.kind === "job" && item.raw.type === "dag" && isRecord(item.raw.payload)) {
+      checkDag(item, jobIds);
     } else if (
       item.kind === "job" &&
       (SQL_JOB_TYPES as readonly unknown[]).includes(item.raw.type)

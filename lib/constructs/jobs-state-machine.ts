@@ -134,6 +134,7 @@ export class JobsStateMachine extends Construct {
         }).next(notify);
 
     const runChain = this.chain(props.realmName, attemptsLeft);
+    const runDag = this.dag(props.realmName, attemptsLeft);
 
     // The runner runs what needs only Node; exe, pkg and the psql-side SQL types
     // (sqlc, and sqlv as lava runs it, outside the worker) run where psql is.
@@ -145,6 +146,7 @@ export class JobsStateMachine extends Construct {
         runJob,
       )
       .when(sfn.Condition.stringEquals("$.plan.type", "chain"), runChain)
+      .when(sfn.Condition.stringEquals("$.plan.type", "dag"), runDag)
       .otherwise(runExe);
 
     const resultFailed = new sfn.Pass(this, "Run failed", {
@@ -157,6 +159,7 @@ export class JobsStateMachine extends Construct {
       .otherwise(this.actions("on_success", props.runner, done));
     runJob.next(checkResult);
     runChain.next(checkResult);
+    runDag.next(checkResult);
     if (runExe instanceof tasks.LambdaInvoke) runExe.next(checkResult);
 
     const nextAttempt = new sfn.Wait(this, "Iteration delay", {
@@ -251,21 +254,27 @@ export class JobsStateMachine extends Construct {
    * failed chain re-runs only from the failed child. A child that `can_fail`
    * matches may fail; any other failure stops the chain with ChildJobError.
    */
-  private chain(realmName: string, onError: sfn.IChainable): sfn.Chain {
-    const stack = Stack.of(this);
-    // Its own ARN by name: a token reference would make the definition depend on itself.
-    const self = sfn.StateMachine.fromStateMachineArn(
+  /** This state machine, by its ARN made from its name: a token would make it depend on itself. */
+  private selfMachine(realmName: string): sfn.IStateMachine {
+    this.self ??= sfn.StateMachine.fromStateMachineArn(
       this,
       "Self",
-      stack.formatArn({
+      Stack.of(this).formatArn({
         service: "states",
         resource: "stateMachine",
         resourceName: `lava-${realmName}-jobs`,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       }),
     );
-    const runChild = new tasks.StepFunctionsStartExecution(this, "Run child", {
-      stateMachine: self,
+    return this.self;
+  }
+
+  private self: sfn.IStateMachine | undefined;
+
+  /** A child job as its own execution (`startExecution.sync:2`, linked to this one). */
+  private childTask(id: string, realmName: string): tasks.StepFunctionsStartExecution {
+    return new tasks.StepFunctionsStartExecution(this, id, {
+      stateMachine: this.selfMachine(realmName),
       integrationPattern: sfn.IntegrationPattern.RUN_JOB,
       input: sfn.TaskInput.fromObject({
         job_id: sfn.JsonPath.stringAt("$.input.job_id"),
@@ -277,6 +286,102 @@ export class JobsStateMachine extends Construct {
       resultSelector: { "execution.$": "$.ExecutionArn", "status.$": "$.Status" },
       resultPath: "$.run",
     });
+  }
+
+  /**
+   * A dag (docs/pipelines.md §5): Resolve's layers in order, each layer's children
+   * in parallel, at most `workers` at once, each its own execution. A failure
+   * `can_fail` does not allow lets the layer's other children finish (as lava
+   * lets them), then stops the dag with ChildJobError before the next layer.
+   */
+  private dag(realmName: string, onError: sfn.IChainable): sfn.Chain {
+    const runChild = this.childTask("Run dag child", realmName);
+    const done = new sfn.Pass(this, "Dag child done", {
+      parameters: {
+        "job_id.$": "$.input.job_id",
+        "execution.$": "$.run.execution",
+        status: "succeeded",
+        stop: false,
+      },
+    });
+    const failed = (id: string, stop: boolean) =>
+      new sfn.Pass(this, id, {
+        parameters: {
+          "job_id.$": "$.input.job_id",
+          status: "failed",
+          "error.$": "$.error.Error",
+          "cause.$": "$.error.Cause",
+          stop,
+        },
+      });
+    runChild.addCatch(
+      new sfn.Choice(this, "Dag child may fail?")
+        .when(
+          sfn.Condition.booleanEquals("$.can_fail", true),
+          failed("Dag child failed, dag goes on", false),
+        )
+        .otherwise(failed("Dag child failed", true)),
+      { errors: ["States.ALL"], resultPath: "$.error" },
+    );
+    const layer = new sfn.Map(this, "Run layer", {
+      itemsPath: "$.children",
+      maxConcurrencyPath: "$.workers",
+      resultPath: "$.results",
+    });
+    layer.itemProcessor(runChild.next(done));
+    const stopped = new sfn.Pass(this, "Dag child stopped it", {
+      parameters: {
+        Error: "ChildJobError",
+        "Cause.$": "States.Format('a child failed: {}', States.JsonToString($.results))",
+      },
+      resultPath: "$.failure",
+    }).next(
+      new sfn.Fail(this, "Dag stopped", {
+        errorPath: "$.failure.Error",
+        causePath: "$.failure.Cause",
+      }),
+    );
+    const layerEnd = new sfn.Pass(this, "Layer result", {
+      parameters: {
+        "results.$": "$.results",
+        "stop.$": "States.ArrayContains($.results[*].stop, true)",
+      },
+    });
+    const layers = new sfn.Map(this, "Run dag", {
+      itemsPath: "$.plan.layers",
+      // Layers in order, one at a time.
+      maxConcurrency: 1,
+      itemSelector: {
+        "children.$": "$$.Map.Item.Value",
+        "workers.$": "$.plan.workers",
+      },
+      resultPath: "$.layers",
+    });
+    layers.itemProcessor(
+      layer
+        .next(layerEnd)
+        .next(
+          new sfn.Choice(this, "Layer stops the dag?")
+            .when(sfn.Condition.booleanEquals("$.stop", true), stopped)
+            .otherwise(new sfn.Pass(this, "Layer done", { outputPath: "$.results" })),
+        ),
+    );
+    layers.addCatch(onError, { errors: ["States.ALL"], resultPath: "$.error" });
+    return layers.next(
+      new sfn.Pass(this, "Dag result", {
+        parameters: {
+          status: "ok",
+          "job_id.$": "$.job_id",
+          "run_id.$": "$.plan.dispatch.run_id",
+          "layers.$": "$.layers",
+        },
+        resultPath: "$.result",
+      }),
+    );
+  }
+
+  private chain(realmName: string, onError: sfn.IChainable): sfn.Chain {
+    const runChild = this.childTask("Run child", realmName);
     const childDone = new sfn.Pass(this, "Child done", {
       parameters: {
         "job_id.$": "$.input.job_id",

@@ -183,7 +183,7 @@ describe("stack lava-example", () => {
     }
   });
 
-  it("lets only the s3trigger and the state machine itself (a chain's children) start executions, of the realm's state machine only", () => {
+  it("lets only the s3trigger, the schedules and the state machine itself (a pipeline's children) start executions, of the realm's state machine only", () => {
     const sm = logicalId("AWS::StepFunctions::StateMachine", {
       StateMachineName: "lava-example-jobs",
     });
@@ -194,13 +194,13 @@ describe("stack lava-example", () => {
       [
         expect.stringMatching(/^JobsStateMachineRoleDefaultPolicy/),
         expect.stringMatching(/^S3Trigger/),
+        expect.stringMatching(/^SchedulesRole/),
       ].sort(),
     );
     const resources = starts.map((s) => JSON.stringify(s.statement.Resource));
     expect(resources).toContain(JSON.stringify({ Ref: sm }));
-    expect(resources.find((r) => r !== JSON.stringify({ Ref: sm }))).toMatch(
-      /:states:ap-southeast-2:123456789012:stateMachine:lava-example-jobs"/,
-    );
+    for (const r of resources.filter((x) => x !== JSON.stringify({ Ref: sm })))
+      expect(r).toMatch(/:states:ap-southeast-2:123456789012:stateMachine:lava-example-jobs"/);
   });
 
   it("runs jobs in a STANDARD state machine lava-example-jobs logging every event but no execution data, found through SSM", () => {

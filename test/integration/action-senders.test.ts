@@ -1,6 +1,6 @@
 /**
  * Actions and dispatch jobs sent with the real AWS SDK clients (docs/actions.md §3;
- * docs/pipelines.md §5) to the local stubs of SNS, SQS, EventBridge and Step
+ * docs/pipelines.md §6) to the local stubs of SNS, SQS, EventBridge and Step
  * Functions, as they would be to AWS.
  */
 import { describe, expect, it } from "vitest";

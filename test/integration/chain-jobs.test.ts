@@ -11,6 +11,7 @@ import { type JobsInput, makeResolveHandler } from "../../lambda/handlers/resolv
 import { makeRunnerHandler } from "../../lambda/handlers/runner";
 import type { Dispatch, JobResult } from "../../lambda/jobs/types";
 import type { Realm } from "../../lambda/spec/realm";
+import { validateRealm } from "../../lambda/spec/validate";
 import { buildApp } from "../../lib/app";
 import { BUCKET, loadJob, useLoadWorld } from "../support/load-world";
 import {
@@ -45,7 +46,7 @@ beforeAll(async () => {
   const { stack } = await buildApp(new App({ context: { realm: "example" } }), repo);
   definition = definitionOf(Template.fromStack(stack));
   await world.rows("CREATE TABLE sales.nightly (id INTEGER, name TEXT)");
-  await world.rows("CREATE TABLE sales.steps (step TEXT, run_id TEXT, parent TEXT)");
+  await world.rows("CREATE TABLE sales.steps (step TEXT, run_id TEXT, parent TEXT, seq SERIAL)");
   await world.rows("ALTER TABLE sales.nightly OWNER TO loader");
   await world.rows("ALTER TABLE sales.steps OWNER TO loader");
   realm = world.realm(
@@ -69,6 +70,22 @@ beforeAll(async () => {
         "INSERT INTO sales.steps VALUES ('b', '{{ job.run_id }}', '{{ globals.who }}')",
       ]),
       sqli("step/broken", ["SELECT 1/0"]),
+      sqli("step/c", ["INSERT INTO sales.steps VALUES ('c', '{{ job.run_id }}', 'c')"]),
+      sqli("step/d", ["INSERT INTO sales.steps VALUES ('d', '{{ job.run_id }}', 'd')"]),
+      {
+        job_id: "diamond",
+        type: "dag",
+        enabled: true,
+        payload: { "step/d": ["step/b", "step/c"], "step/b": "step/a", "step/c": "step/a" },
+        parameters: { workers: 2 },
+        globals: { who: "dag" },
+      },
+      {
+        job_id: "broken-dag",
+        type: "dag",
+        enabled: true,
+        payload: { "step/d": ["step/broken", "step/c"], "step/broken": null, "step/c": [] },
+      },
       sqli("step/off", ["SELECT 1"], { enabled: false }),
       chain("nightly", ["stage", "merge"]),
       chain("tolerant", "step/a, step/broken, step/b", { can_fail: "step/broke*" }),
@@ -88,34 +105,41 @@ beforeEach(async () => {
 
 const steps = () =>
   world.rows<{ step: string; run_id: string; parent: string }>(
-    "SELECT * FROM sales.steps ORDER BY step",
+    "SELECT step, run_id, parent FROM sales.steps ORDER BY step",
+  );
+/** The steps in the order they ran. */
+const order = async () =>
+  (await world.rows<{ step: string }>("SELECT step FROM sales.steps ORDER BY seq")).map(
+    (r) => r.step,
   );
 
 /** Run an execution of the synthesized definition; "Run child" runs the child's own. */
 async function execute(input: JobsInput, log: string[] = []): Promise<LocalRun> {
   const runner = makeRunnerHandler(realm, world.deps());
+  const runChild = async (i: unknown) => {
+    // The task's parameters: StartExecution's request, the child's input in `Input`.
+    const request = i as { StateMachineArn: string; Input: JobsInput };
+    expect(request.StateMachineArn).toMatch(/:stateMachine:lava-example-jobs$/);
+    const child = request.Input;
+    log.push(child.job_id);
+    const r = await execute(child, log);
+    const arn = `arn:aws:states:ap-southeast-2:123456789012:execution:lava-example-jobs:${child.job_id}`;
+    if (r.status === "SUCCEEDED")
+      return { ExecutionArn: arn, Status: "SUCCEEDED", Output: r.output };
+    // What startExecution.sync reports for a failed child.
+    throw Object.assign(
+      new Error(JSON.stringify({ Error: r.error?.name, Cause: r.error?.cause })),
+      {
+        name: "States.TaskFailed",
+      },
+    );
+  };
   return runLocally(definition, input as never, {
     handlers: {
       Resolve: (i) => makeResolveHandler(realm)(i as JobsInput),
       "Run job": (i) => runner(i as Dispatch, { getRemainingTimeInMillis: () => 60_000 }),
-      "Run child": async (i) => {
-        // The task's parameters: StartExecution's request, the child's input in `Input`.
-        const request = i as { StateMachineArn: string; Input: JobsInput };
-        expect(request.StateMachineArn).toMatch(/:stateMachine:lava-example-jobs$/);
-        const child = request.Input;
-        log.push(child.job_id);
-        const r = await execute(child, log);
-        const arn = `arn:aws:states:ap-southeast-2:123456789012:execution:lava-example-jobs:${child.job_id}`;
-        if (r.status === "SUCCEEDED")
-          return { ExecutionArn: arn, Status: "SUCCEEDED", Output: r.output };
-        // What startExecution.sync reports for a failed child.
-        throw Object.assign(
-          new Error(JSON.stringify({ Error: r.error?.name, Cause: r.error?.cause })),
-          {
-            name: "States.TaskFailed",
-          },
-        );
-      },
+      "Run child": runChild,
+      "Run dag child": runChild,
       Notify: () => ({ MessageId: "m" }),
     },
   });
@@ -176,6 +200,48 @@ describe("a chain through the state machine", () => {
     expect(r.status).toBe("FAILED");
     expect(r.error?.name).toBe("SpecError");
     expect(r.error?.cause).toContain("parameters.start: step/nope is not a job of the chain");
+  });
+});
+
+describe("a dag through the state machine", () => {
+  it("runs a diamond: a first, b and c after it, d after both, all under the dag's run id", async () => {
+    const r = await execute({ job_id: "diamond" });
+    expect(r.status, JSON.stringify(r.error)).toBe("SUCCEEDED");
+    const ran = await order();
+    expect(ran[0]).toBe("a");
+    expect(ran.slice(1, 3).sort()).toEqual(["b", "c"]);
+    expect(ran[3]).toBe("d");
+    expect(new Set((await steps()).map((x) => x.run_id)).size).toBe(1);
+    expect(r.entered).toContain("Run layer");
+  });
+
+  it("lets the failing child's siblings finish, then stops before its dependents", async () => {
+    const r = await execute({ job_id: "broken-dag" });
+    expect(r.status).toBe("FAILED");
+    expect(r.error?.name).toBe("ChildJobError");
+    expect(await order()).toEqual(["c"]);
+  });
+
+  it("is refused at check for a cycle or an unknown job", () => {
+    const doc = world.realmDoc([
+      sqli("x", "SELECT 1"),
+      sqli("y", "SELECT 1"),
+      { job_id: "loop", type: "dag", enabled: true, payload: { x: "y", y: "x" } },
+      { job_id: "stray", type: "dag", enabled: true, payload: { x: "nope" } },
+    ]);
+    expect(() => validateRealm(doc, "realms/dev.yaml")).toThrow(
+      /job loop: payload: jobs are in a cycle: (x → y → x|y → x → y)[\s\S]*job stray: payload: job "nope" is not defined in this realm/,
+    );
+  });
+});
+
+describe("a dag through the runner (lava-aurora run)", () => {
+  it("runs the layers in order", async () => {
+    const r = await world.run(realm, { job_id: "diamond" });
+    expect(r.status, JSON.stringify(r.events)).toBe("ok");
+    const ran = await order();
+    expect([ran[0], ran[3]]).toEqual(["a", "d"]);
+    expect(r.children).toHaveLength(4);
   });
 });
 

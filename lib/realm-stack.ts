@@ -18,6 +18,7 @@ import { parseDuration } from "../lambda/spec/units";
 import { wantsRemovalEvents } from "../lambda/triggers/event-types";
 import { AuroraS3Import } from "./constructs/aurora-import";
 import { ExeFunction } from "./constructs/exe-function";
+import { JobSchedules } from "./constructs/job-schedules";
 import { JobsStateMachine } from "./constructs/jobs-state-machine";
 import { grantProducerKeyUse, viaService } from "./constructs/key-grants";
 import { RealmNotices } from "./constructs/notices";
@@ -153,6 +154,15 @@ export class RealmStack extends Stack {
       runner: this.runner.fn,
       ...(this.exe ? { exe: this.exe.fn } : {}),
       notices: this.notices.topic,
+    });
+    // Jobs' `schedule`s start the state machine (docs/schedules.md §5).
+    new JobSchedules(this, "Schedules", {
+      realmName: name,
+      stateMachine: this.jobs.stateMachine,
+      jobs: realm.jobs,
+      key: this.realmKey,
+      notices: this.notices,
+      ...(realm.top.timezone ? { timezone: realm.top.timezone } : {}),
     });
     // Publishing to the notices topic needs its key, only ever through SNS.
     grantProducerKeyUse(this.realmKey, this.jobs.stateMachine, {

@@ -18,8 +18,24 @@ import { bundledRealm } from "./bundled-realm";
 
 /** The state machine's input: a dispatch, optionally delayed. */
 export interface JobsInput extends Dispatch {
-  /** `0s`…`15m`, or seconds. */
+  /** `0s`…`23h`, or seconds. */
   readonly delay?: string | number;
+  /** A schedule's time for this run (ISO 8601), set by EventBridge Scheduler (docs/schedules.md §5). */
+  readonly scheduled_at?: string;
+}
+
+/**
+ * lava's `max_run_delay`: a scheduled run that starts longer than this after its
+ * scheduled time is discarded — skipped, with the reason — not run late.
+ */
+export function lateBy(job: JobSpec, input: JobsInput, now: Date): string | undefined {
+  const max = job.max_run_delay === undefined ? undefined : parseDuration(job.max_run_delay);
+  const at = input.scheduled_at === undefined ? Number.NaN : Date.parse(input.scheduled_at);
+  if (max === undefined || Number.isNaN(at)) return undefined;
+  const late = now.getTime() - at;
+  return late > max
+    ? `started ${Math.round(late / 1000)}s after its scheduled time ${input.scheduled_at}, more than max_run_delay ${job.max_run_delay}`
+    : undefined;
 }
 
 /** What the flow needs to run the dispatch. */
@@ -30,6 +46,8 @@ export interface ResolvedDispatch {
   readonly iteration_limit: number;
   readonly iteration_delay_seconds: number;
   readonly delay_seconds: number;
+  /** Why a run is not made though the job is enabled (a scheduled run too late). */
+  readonly skipped?: string;
   /** How many actions each event has: the state machine runs them (docs/actions.md §4). */
   readonly actions: Record<ActionEvent, number>;
   /** dag: the layers of children, each its own execution, and the workers (docs/pipelines.md §5). */
@@ -67,7 +85,9 @@ export function resolveDispatch(
   start = new Date(),
 ): ResolvedDispatch {
   const plan = planDispatch(realm, input, { start });
-  const { job, enabled } = plan;
+  const { job } = plan;
+  const late = plan.enabled ? lateBy(job, input, start) : undefined;
+  const enabled = plan.enabled && late === undefined;
   // A disabled job is skipped whatever its parameters (docs/state-machine.md §2): they are checked only for a run.
   if (enabled) checkJob(realm, plan, "resolve");
   const literal = [...plan.literal];
@@ -89,6 +109,7 @@ export function resolveDispatch(
     iteration_limit: job.iteration_limit ?? 1,
     iteration_delay_seconds: seconds(job.iteration_delay, `job ${job.job_id}: iteration_delay`),
     delay_seconds: seconds(input.delay, "delay", MAX_DELAY_MS),
+    ...(late ? { skipped: late } : {}),
     actions: actionCounts(realm, job),
     ...chain,
     dispatch: {

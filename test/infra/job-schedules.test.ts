@@ -82,7 +82,7 @@ describe("scheduled jobs of realm schedtest", () => {
   it("puts every schedule in group lava-schedtest, in the realm's time zone, without a flexible window", () => {
     template.hasResourceProperties("AWS::Scheduler::ScheduleGroup", { Name: "lava-schedtest" });
     const all = schedules();
-    // ops/vacuum 1, weekdays 2, either 2, windows 0 + 1 + 2.
+    // sales/nightly 1, weekdays 2, either 2, windows 0 + 1 + 2.
     expect(all).toHaveLength(8);
     for (const s of all) {
       expect(s.GroupName).toBe("lava-schedtest");
@@ -104,7 +104,7 @@ describe("scheduled jobs of realm schedtest", () => {
   });
 
   it("converts lava's crontabs to Scheduler's six fields, one schedule per day field when both are set", () => {
-    expect(of("ops/vacuum").map((s) => s.ScheduleExpression)).toEqual(["cron(0 3 * * ? *)"]);
+    expect(of("sales/nightly").map((s) => s.ScheduleExpression)).toEqual(["cron(30 2 * * ? *)"]);
     expect(of("sched/weekdays").map((s) => s.ScheduleExpression)).toEqual([
       "cron(0 12 ? * MON-FRI *)",
       "cron(0 14 ? * SUN,SAT *)",
@@ -138,7 +138,11 @@ describe("scheduled jobs of realm schedtest", () => {
     });
     for (const s of schedules()) {
       expect(s.Target.DeadLetterConfig).toEqual({ Arn: { "Fn::GetAtt": [queue, "Arn"] } });
-      const age = s.Description.includes("sched/weekdays") ? 600 : 86_400;
+      const age = s.Description.includes("sched/weekdays")
+        ? 600
+        : s.Description.includes("sales/nightly")
+          ? 7200
+          : 86_400;
       expect(s.Target.RetryPolicy).toEqual({
         MaximumRetryAttempts: 185,
         MaximumEventAgeInSeconds: age,

@@ -242,9 +242,13 @@ describe("stack lava-example", () => {
     const publishes = identityStatements().filter(({ statement }) =>
       ([] as string[]).concat(statement.Action).includes("sns:Publish"),
     );
-    expect(publishes.map((p) => p.policy)).toEqual([
+    // The state machine publishes its notices; the runner only to the topics the realm's actions name.
+    expect(publishes.map((p) => p.policy).sort()).toEqual([
       expect.stringContaining(smRole.replace(/[0-9A-F]{8}$/, "")),
+      expect.stringMatching(/^RunnerRole/),
     ]);
+    const runner = publishes.find((p) => p.policy.startsWith("RunnerRole"));
+    expect(runner?.statement.Resource).toBe("arn:aws:sns:ap-southeast-2:123456789012:data-eng");
   });
 
   it("routes Object Created events of the source buckets and prefixes to the s3trigger, with a dead-letter queue for both delivery and function failures", () => {

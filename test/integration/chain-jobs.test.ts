@@ -8,7 +8,12 @@ import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type JobsInput, makeResolveHandler } from "../../lambda/handlers/resolve";
-import { makeRunnerHandler } from "../../lambda/handlers/runner";
+import {
+  type ActionsRequest,
+  makeRunnerHandler,
+  runActionsRequest,
+} from "../../lambda/handlers/runner";
+import { awsActionSenders } from "../../lambda/jobs/action-senders";
 import type { Dispatch, JobResult } from "../../lambda/jobs/types";
 import type { Realm } from "../../lambda/spec/realm";
 import { validateRealm } from "../../lambda/spec/validate";
@@ -24,6 +29,8 @@ import {
 const world = useLoadWorld();
 const repo = new URL("../..", import.meta.url).pathname;
 let definition: StateMachineDefinition;
+let template: Template;
+const TOPIC = "arn:aws:sns:us-east-1:123456789012:data-eng";
 let realm: Realm;
 
 const sqli = (jobId: string, payload: unknown, extra: Record<string, unknown> = {}) => ({
@@ -44,7 +51,8 @@ const chain = (jobId: string, payload: unknown, parameters: Record<string, unkno
 
 beforeAll(async () => {
   const { stack } = await buildApp(new App({ context: { realm: "example" } }), repo);
-  definition = definitionOf(Template.fromStack(stack));
+  template = Template.fromStack(stack);
+  definition = definitionOf(template);
   await world.rows("CREATE TABLE sales.nightly (id INTEGER, name TEXT)");
   await world.rows("CREATE TABLE sales.steps (step TEXT, run_id TEXT, parent TEXT, seq SERIAL)");
   await world.rows("ALTER TABLE sales.nightly OWNER TO loader");
@@ -87,7 +95,19 @@ beforeAll(async () => {
         payload: { "step/d": ["step/broken", "step/c"], "step/broken": null, "step/c": [] },
       },
       sqli("step/off", ["SELECT 1"], { enabled: false }),
-      chain("nightly", ["stage", "merge"]),
+      {
+        ...chain("nightly", ["stage", "merge"]),
+        schedule: "30 2 * * *",
+        max_run_delay: "2h",
+        on_success: [
+          {
+            action: "sns",
+            topic: TOPIC,
+            subject: "{{ job.job_id }} done",
+            message: "{{ job.job_id }} ({{ job.run_id }}) loaded and merged",
+          },
+        ],
+      },
       chain("tolerant", "step/a, step/broken, step/b", { can_fail: "step/broke*" }),
       chain("strict", ["step/a", "step/broken", "step/b"]),
       chain("resume", ["a", "broken", "b"], { job_prefix: "step/", start: "b" }),
@@ -116,6 +136,9 @@ const order = async () =>
 /** Run an execution of the synthesized definition; "Run child" runs the child's own. */
 async function execute(input: JobsInput, log: string[] = []): Promise<LocalRun> {
   const runner = makeRunnerHandler(realm, world.deps());
+  // The runner's action handler, sending with the real SDK to the local SNS stub.
+  const act = (i: unknown) =>
+    runActionsRequest(realm, i as ActionsRequest, awsActionSenders({ log: () => undefined }));
   const runChild = async (i: unknown) => {
     // The task's parameters: StartExecution's request, the child's input in `Input`.
     const request = i as { StateMachineArn: string; Input: JobsInput };
@@ -140,10 +163,37 @@ async function execute(input: JobsInput, log: string[] = []): Promise<LocalRun> 
       "Run job": (i) => runner(i as Dispatch, { getRemainingTimeInMillis: () => 60_000 }),
       "Run child": runChild,
       "Run dag child": runChild,
+      "on_success actions": act,
+      "on_fail actions": act,
+      "on_retry actions": act,
       Notify: () => ({ MessageId: "m" }),
     },
   });
 }
+
+describe("a scheduled chain: load with db_from_s3, merge with sqli, notify with sns", () => {
+  it("runs end to end as EventBridge Scheduler starts it, and publishes its on_success", async () => {
+    world.aws.sns.createTopic("data-eng");
+    // The example realm's nightly chain, as synthesized: its schedule's input.
+    const [schedule] = Object.values(template.findResources("AWS::Scheduler::Schedule")).filter(
+      (r) => JSON.parse(r.Properties.Target.Input).job_id === "sales/nightly",
+    );
+    expect(schedule?.Properties.ScheduleExpression).toBe("cron(30 2 * * ? *)");
+    const input = JSON.parse(schedule?.Properties.Target.Input) as Record<string, string>;
+    expect(input.scheduled_at).toBe("<aws.scheduler.scheduled-time>");
+    // What Scheduler sends at 02:30: the same input, the time filled in, for this realm's chain.
+    const fired = { ...input, job_id: "nightly", scheduled_at: new Date().toISOString() };
+    const r = await execute(fired as JobsInput);
+    expect(r.status, JSON.stringify(r.error)).toBe("SUCCEEDED");
+    expect(await world.rows("SELECT * FROM sales.nightly ORDER BY id")).toEqual([
+      { id: 1, name: "one" },
+      { id: 2, name: "two" },
+    ]);
+    const [published] = world.aws.sns.topics.get(TOPIC) ?? [];
+    expect(published?.subject).toBe("nightly done");
+    expect(published?.message).toMatch(/^nightly \([0-9a-f-]{36}\) loaded and merged$/);
+  });
+});
 
 describe("a chain through the state machine", () => {
   it("loads then merges, each child its own execution, under the chain's run id", async () => {

@@ -60,3 +60,41 @@ describe("resolveDispatch", () => {
     expect(resolveDispatch(exeRealm, { job_id: "off" }).enabled).toBe(false);
   });
 });
+
+describe("max_run_delay", () => {
+  it("skips a scheduled run that starts later than max_run_delay after its scheduled time", async () => {
+    const { validateRealm } = await import("../../../lambda/spec/validate");
+    const { resolveDispatch } = await import("../../../lambda/handlers/resolve");
+    const realm = validateRealm(
+      {
+        realm: "dev",
+        jobs: [
+          { job_id: "j", type: "chain", enabled: true, payload: ["k"], max_run_delay: "10m" },
+          { job_id: "k", type: "chain", enabled: true, payload: ["j"] },
+        ],
+      },
+      "realms/dev.yaml",
+    );
+    const at = "2026-12-02T03:00:00Z";
+    const onTime = resolveDispatch(
+      realm,
+      { job_id: "j", scheduled_at: at },
+      new Date("2026-12-02T03:09:00Z"),
+    );
+    expect(onTime.enabled).toBe(true);
+    const late = resolveDispatch(
+      realm,
+      { job_id: "j", scheduled_at: at },
+      new Date("2026-12-02T03:11:00Z"),
+    );
+    expect(late.enabled).toBe(false);
+    expect(late.skipped).toBe(
+      "started 660s after its scheduled time 2026-12-02T03:00:00Z, more than max_run_delay 10m",
+    );
+    // Not scheduled, or no max_run_delay: never late.
+    expect(resolveDispatch(realm, { job_id: "j" }, new Date()).enabled).toBe(true);
+    expect(resolveDispatch(realm, { job_id: "k", scheduled_at: at }, new Date()).enabled).toBe(
+      true,
+    );
+  });
+});

@@ -3,12 +3,18 @@
  * Thin: the realm comes validated in the bundle, the deadline from the
  * context; a log line and metrics (rows, bytes, duration) per run.
  */
+
+import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { rdsTokenSigner } from "../connectors/iam-token";
 import { AwsSecretStore } from "../connectors/secret-store";
 import { awsActionSenders } from "../jobs/action-senders";
 import { type ActionSenders, runActions } from "../jobs/actions";
+import type { ChainChild } from "../jobs/chain";
+import { planDispatch } from "../jobs/dispatch";
+import { EventLog } from "../jobs/event-log";
+import { planForeach } from "../jobs/foreach";
 import { runJob } from "../jobs/run-job";
 import type { Dispatch, JobDeps, JobResult } from "../jobs/types";
 import { s3ClientFactory } from "../shared/s3-clients";
@@ -83,6 +89,35 @@ export async function runActionsRequest(
   return { actions: await runActions(request.action_event, run, send) };
 }
 
+/** The state machine's request to plan a foreach: its dispatch, as Resolve planned it. */
+export interface ForeachPlanRequest {
+  readonly foreach_plan: Dispatch & { readonly run_id?: string };
+}
+
+/** A foreach's children (docs/pipelines.md §7): generated here, where S3 and the database are. */
+export async function planForeachRequest(
+  realm: Realm,
+  request: ForeachPlanRequest,
+  deps: JobDeps,
+): Promise<ChainChild[]> {
+  const dispatch = request.foreach_plan;
+  const start = new Date();
+  const runId = dispatch.run_id ?? randomUUID();
+  const plan = planDispatch(realm, dispatch, { runId, start });
+  return planForeach({
+    realm,
+    job: plan.job,
+    params: plan.params,
+    literal: plan.literal,
+    globals: plan.globals,
+    runId,
+    start,
+    deps,
+    events: new EventLog(),
+    options: {},
+  });
+}
+
 /** A runner handler for a realm and services; the deadline is the function's remaining time. */
 export function makeRunnerHandler(realm: Realm, deps: JobDeps, telemetry: RunnerTelemetry = {}) {
   return async (event: Dispatch, context: RunnerContext): Promise<JobResult> => {
@@ -128,6 +163,16 @@ export class JobRunError extends Error {
 let handle: ReturnType<typeof makeRunnerHandler> | undefined;
 
 let senders: ActionSenders | undefined;
+let deps: JobDeps | undefined;
+
+function runnerDeps(): JobDeps {
+  deps ??= {
+    resolve: { store: new AwsSecretStore(), signToken: rdsTokenSigner() },
+    s3: s3ClientFactory(),
+    send: awsSenders(),
+  };
+  return deps;
+}
 
 /** Actions and dispatch jobs start executions of the realm's state machine (its ARN by name). */
 function awsSenders(): ActionSenders {
@@ -143,18 +188,14 @@ function awsSenders(): ActionSenders {
 
 /** The Lambda entry point; realm, clients and telemetry are set up once per execution environment. */
 export async function handler(
-  event: Dispatch | ActionsRequest,
+  event: Dispatch | ActionsRequest | ForeachPlanRequest,
   context: RunnerContext,
-): Promise<JobResult | { actions: string[] }> {
+): Promise<JobResult | { actions: string[] } | ChainChild[]> {
   if ("action_event" in event) return runActionsRequest(bundledRealm(), event, awsSenders());
-  handle ??= makeRunnerHandler(
-    bundledRealm(),
-    {
-      resolve: { store: new AwsSecretStore(), signToken: rdsTokenSigner() },
-      s3: s3ClientFactory(),
-      send: awsSenders(),
-    },
-    { logger: new Logger(), metrics: new Metrics({ namespace: "lava-aurora" }) },
-  );
+  if ("foreach_plan" in event) return planForeachRequest(bundledRealm(), event, runnerDeps());
+  handle ??= makeRunnerHandler(bundledRealm(), runnerDeps(), {
+    logger: new Logger(),
+    metrics: new Metrics({ namespace: "lava-aurora" }),
+  });
   return handle(event, context);
 }

@@ -13,6 +13,7 @@ import { planDag } from "./dag";
 import { checkLoadParams } from "./db-from-s3/params";
 import { checkDispatchJob } from "./dispatch-job";
 import { checkExeParams } from "./exe/params";
+import { checkForeach } from "./foreach";
 import { checkSqlcParams, checkSqlParams } from "./sql/params";
 import type { Dispatch } from "./types";
 
@@ -109,6 +110,9 @@ export function checkJob(realm: Realm, plan: PlannedDispatch, runId: string): vo
       return;
     case "dag":
       planDag(realm, job, plan, { runId, start: new Date() });
+      return;
+    case "foreach":
+      checkForeach(realm, job, plan.params);
       return;
   }
 }

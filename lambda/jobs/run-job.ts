@@ -13,6 +13,7 @@ import { planDispatch, runIdOf } from "./dispatch";
 import { runDispatchJob } from "./dispatch-job";
 import { EventLog } from "./event-log";
 import { runExe } from "./exe/index";
+import { planForeach } from "./foreach";
 import { runSql } from "./sql/index";
 import { runSqlc } from "./sql/sqlc";
 import type { Dispatch, JobDeps, JobOutcome, JobResult, RunOptions } from "./types";
@@ -106,6 +107,13 @@ async function runOnce(
         );
         return result(
           await runDagHere(dag, (input) => runJob(realm, input, deps, options), events),
+        );
+      }
+      case "foreach": {
+        const children = await planForeach({ ...run, job });
+        events.add(`foreach of ${job.payload}: ${children.length} item(s)`);
+        return result(
+          await runChainHere(children, (input) => runJob(realm, input, deps, options), events),
         );
       }
       case "dispatch":

@@ -185,6 +185,49 @@ export const dagPayloadSchema = z.record(
   { error: "expected a mapping of child job ids to their predecessors" },
 );
 
+/** foreach: lava's FOREACH_LIMIT and FOREACH_MAX_LIMIT. */
+export const FOREACH_LIMIT = 10;
+export const FOREACH_MAX_LIMIT = 25;
+
+const foreachGenerator = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({
+      type: z.literal("inline"),
+      values: z.array(mapping(), { error: "expected a list of mappings" }),
+    }),
+    z.strictObject({
+      type: z.literal("range"),
+      name: z.string({ error: "expected a string" }).optional(),
+      start: z.int({ error: "expected an integer" }).optional(),
+      stop: z.int({ error: "expected an integer" }),
+      step: z.int({ error: "expected an integer" }).optional(),
+    }),
+    z.strictObject({ type: z.literal("csv"), filename: text("an s3:// location or template") }),
+    z.strictObject({ type: z.literal("jsonl"), filename: text("an s3:// location or template") }),
+    z.strictObject({
+      type: z.literal("s3list"),
+      bucket: text("a bucket name or template"),
+      prefix: z.string({ error: "expected a string" }).optional(),
+      glob: textOrList("a glob").optional(),
+    }),
+    z.strictObject({
+      type: z.literal("query"),
+      conn_id: objectId("connection id"),
+      query: text("a query"),
+    }),
+  ],
+  { error: "expected a generator: inline, range, csv, jsonl, s3list or query" },
+);
+
+/** foreach parameters (lava's, docs/pipelines.md §7). */
+export const foreachParamsSchema = z.strictObject({
+  can_fail: bool().optional(),
+  foreach: foreachGenerator,
+  jinja: bool().optional(),
+  limit: intIn(1, FOREACH_MAX_LIMIT).optional(),
+});
+
 /** A dispatch's delay: lava caps it at 15m (SQS); a Wait state can wait longer, within the execution's day. */
 export const MAX_DISPATCH_DELAY_MS = 23 * 3600_000;
 
@@ -275,6 +318,13 @@ export const jobSchema = z.discriminatedUnion(
     }),
     z.strictObject({
       ...jobCommon,
+      type: z.literal("foreach"),
+      // The one child job, run once per item.
+      payload: z.preprocess((p) => p ?? undefined, text("the child job id").optional()),
+      parameters: foreachParamsSchema.partial({ foreach: true }).optional(),
+    }),
+    z.strictObject({
+      ...jobCommon,
       type: z.literal("dispatch"),
       payload: z.preprocess((p) => p ?? undefined, textOrList("job ids to dispatch").optional()),
       parameters: dispatchParamsSchema.optional(),
@@ -290,7 +340,10 @@ export const jobSchema = z.discriminatedUnion(
       parameters: sqlvParamsSchema.optional(),
     }),
   ],
-  { error: "expected one of db_from_s3, exe, pkg, sql, sqli, sqlc, sqlv, chain, dag, dispatch" },
+  {
+    error:
+      "expected one of db_from_s3, exe, pkg, sql, sqli, sqlc, sqlv, chain, dag, foreach, dispatch",
+  },
 );
 
 export type JobSpec = z.infer<typeof jobSchema>;

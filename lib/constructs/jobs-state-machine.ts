@@ -135,6 +135,22 @@ export class JobsStateMachine extends Construct {
 
     const runChain = this.chain(props.realmName, attemptsLeft);
     const runDag = this.dag(props.realmName, attemptsLeft);
+    // A foreach's items come from S3 or a database: the runner plans them, then they run as a chain.
+    const planForeach = new tasks.LambdaInvoke(this, "Plan foreach", {
+      lambdaFunction: props.runner,
+      payload: sfn.TaskInput.fromObject({ foreach_plan: sfn.JsonPath.objectAt("$.plan.dispatch") }),
+      payloadResponseOnly: true,
+      resultPath: "$.plan.children",
+      retryOnServiceExceptions: false,
+    });
+    planForeach.addRetry({
+      errors: [...LAMBDA_SERVICE_ERRORS],
+      interval: Duration.seconds(2),
+      maxAttempts: 3,
+      backoffRate: 2,
+    });
+    planForeach.addCatch(attemptsLeft, { errors: ["States.ALL"], resultPath: "$.error" });
+    planForeach.next(runChain);
 
     // The runner runs what needs only Node; exe, pkg and the psql-side SQL types
     // (sqlc, and sqlv as lava runs it, outside the worker) run where psql is.
@@ -147,6 +163,7 @@ export class JobsStateMachine extends Construct {
       )
       .when(sfn.Condition.stringEquals("$.plan.type", "chain"), runChain)
       .when(sfn.Condition.stringEquals("$.plan.type", "dag"), runDag)
+      .when(sfn.Condition.stringEquals("$.plan.type", "foreach"), planForeach)
       .otherwise(runExe);
 
     const resultFailed = new sfn.Pass(this, "Run failed", {

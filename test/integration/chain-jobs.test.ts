@@ -10,7 +10,9 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type JobsInput, makeResolveHandler } from "../../lambda/handlers/resolve";
 import {
   type ActionsRequest,
+  type ForeachPlanRequest,
   makeRunnerHandler,
+  planForeachRequest,
   runActionsRequest,
 } from "../../lambda/handlers/runner";
 import { awsActionSenders } from "../../lambda/jobs/action-senders";
@@ -78,6 +80,38 @@ beforeAll(async () => {
         "INSERT INTO sales.steps VALUES ('b', '{{ job.run_id }}', '{{ globals.who }}')",
       ]),
       sqli("step/broken", ["SELECT 1/0"]),
+      sqli("item/key", [
+        "INSERT INTO sales.steps VALUES ('{{ globals.s3obj.Key }}', '{{ job.run_id }}', '{{ globals.s3obj.Bucket }}')",
+      ]),
+      sqli("item", [
+        "INSERT INTO sales.steps VALUES ('{{ globals.a }}', '{{ job.run_id }}', '{{ globals.lava.foreach_index }}')",
+      ]),
+      ...(
+        [
+          ["each/inline", { type: "inline", values: [{ a: "x" }, { a: "y" }] }],
+          ["each/range", { type: "range", name: "a", start: 1, stop: 7, step: 3 }],
+          ["each/csv", { type: "csv", filename: "s3://landing/items/{{ globals.day }}.csv" }],
+          ["each/jsonl", { type: "jsonl", filename: "s3://landing/items/list.jsonl" }],
+          ["each/s3list", { type: "s3list", bucket: "landing", prefix: "items/", glob: "*.csv" }],
+          [
+            "each/query",
+            {
+              type: "query",
+              conn_id: "pg",
+              query: "SELECT 'q' || g AS a FROM generate_series(1, 2) g",
+            },
+          ],
+          ["each/too-many", { type: "range", name: "a", stop: 11 }],
+          ["each/lava-name", { type: "inline", values: [{ Lava_x: 1 }] }],
+        ] as const
+      ).map(([id, foreach]) => ({
+        job_id: id,
+        type: "foreach",
+        enabled: true,
+        payload: id === "each/s3list" ? "item/key" : "item",
+        parameters: { foreach },
+        globals: { day: "2026-12-01" },
+      })),
       sqli("step/c", ["INSERT INTO sales.steps VALUES ('c', '{{ job.run_id }}', 'c')"]),
       sqli("step/d", ["INSERT INTO sales.steps VALUES ('d', '{{ job.run_id }}', 'd')"]),
       {
@@ -163,6 +197,8 @@ async function execute(input: JobsInput, log: string[] = []): Promise<LocalRun> 
       "Run job": (i) => runner(i as Dispatch, { getRemainingTimeInMillis: () => 60_000 }),
       "Run child": runChild,
       "Run dag child": runChild,
+      "Plan foreach": (i) =>
+        planForeachRequest(realm, i as ForeachPlanRequest, world.deps()) as unknown as never,
       "on_success actions": act,
       "on_fail actions": act,
       "on_retry actions": act,
@@ -250,6 +286,47 @@ describe("a chain through the state machine", () => {
     expect(r.status).toBe("FAILED");
     expect(r.error?.name).toBe("SpecError");
     expect(r.error?.cause).toContain("parameters.start: step/nope is not a job of the chain");
+  });
+});
+
+describe("foreach", () => {
+  it("runs the child once per item, in order, through the state machine (Plan foreach, then a Map)", async () => {
+    const r = await execute({ job_id: "each/inline" });
+    expect(r.status, JSON.stringify(r.error)).toBe("SUCCEEDED");
+    expect(r.entered).toContain("Plan foreach");
+    expect(await steps()).toMatchObject([
+      { step: "x", parent: "0" },
+      { step: "y", parent: "1" },
+    ]);
+  });
+
+  it("takes items from a range, a csv and a jsonl object, an S3 listing and a query", async () => {
+    await world.s3.put(BUCKET, "items/2026-12-01.csv", 'a,b\r\nc1,1\r\n"c,2",2\r\n');
+    await world.s3.put(BUCKET, "items/list.jsonl", '{"a": "j1"}\n\n{"a": "j2"}\n');
+    const cases: [string, string[]][] = [
+      ["each/range", ["1", "4"]],
+      ["each/csv", ["c,2", "c1"]],
+      ["each/jsonl", ["j1", "j2"]],
+      ["each/query", ["q1", "q2"]],
+    ];
+    for (const [job, want] of cases) {
+      await world.rows("TRUNCATE sales.steps");
+      const r = await world.run(realm, { job_id: job });
+      expect(r.status, `${job}: ${JSON.stringify(r.events)}`).toBe("ok");
+      expect((await steps()).map((x) => x.step)).toEqual(want);
+    }
+    await world.rows("TRUNCATE sales.steps");
+    const listed = await world.run(realm, { job_id: "each/s3list" });
+    expect(listed.status, JSON.stringify(listed.events)).toBe("ok");
+    expect(await steps()).toMatchObject([{ step: "items/2026-12-01.csv", parent: "landing" }]);
+  });
+
+  it("fails before any child runs with more items than its limit, or a name starting with lava", async () => {
+    const over = await world.run(realm, { job_id: "each/too-many" });
+    expect(over.error?.message).toContain("more than its limit of 10 items: nothing run");
+    const named = await world.run(realm, { job_id: "each/lava-name" });
+    expect(named.error?.message).toContain('foreach field names may not start with "lava"');
+    expect(await steps()).toEqual([]);
   });
 });
 

@@ -154,6 +154,7 @@ export class RealmStack extends Stack {
       runner: this.runner.fn,
       ...(this.exe ? { exe: this.exe.fn } : {}),
       notices: this.notices.topic,
+      ...(realm.top.s3_temp ? { itemsBucket: parseS3Location(realm.top.s3_temp).bucket } : {}),
     });
     // Jobs' `schedule`s start the state machine (docs/schedules.md §5).
     new JobSchedules(this, "Schedules", {

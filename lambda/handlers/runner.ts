@@ -14,11 +14,12 @@ import { type ActionSenders, runActions } from "../jobs/actions";
 import type { ChainChild } from "../jobs/chain";
 import { planDispatch } from "../jobs/dispatch";
 import { EventLog } from "../jobs/event-log";
-import { planForeach } from "../jobs/foreach";
+import { type ForeachItems, planForeach, storeForeachItems } from "../jobs/foreach";
 import { runJob } from "../jobs/run-job";
 import type { Dispatch, JobDeps, JobResult } from "../jobs/types";
 import { s3ClientFactory } from "../shared/s3-clients";
 import type { ActionEvent } from "../spec/actions";
+import { FOREACH_INLINE_ITEMS } from "../spec/job";
 import type { Realm } from "../spec/realm";
 import { bundledRealm } from "./bundled-realm";
 
@@ -99,12 +100,12 @@ export async function planForeachRequest(
   realm: Realm,
   request: ForeachPlanRequest,
   deps: JobDeps,
-): Promise<ChainChild[]> {
+): Promise<ChainChild[] | ForeachItems> {
   const dispatch = request.foreach_plan;
   const start = new Date();
   const runId = dispatch.run_id ?? randomUUID();
   const plan = planDispatch(realm, dispatch, { runId, start });
-  return planForeach({
+  const children = await planForeach({
     realm,
     job: plan.job,
     params: plan.params,
@@ -116,6 +117,8 @@ export async function planForeachRequest(
     events: new EventLog(),
     options: {},
   });
+  if (children.length <= FOREACH_INLINE_ITEMS) return children;
+  return storeForeachItems(realm, plan.job.job_id, runId, children, deps);
 }
 
 /** A runner handler for a realm and services; the deadline is the function's remaining time. */
@@ -190,7 +193,7 @@ function awsSenders(): ActionSenders {
 export async function handler(
   event: Dispatch | ActionsRequest | ForeachPlanRequest,
   context: RunnerContext,
-): Promise<JobResult | { actions: string[] } | ChainChild[]> {
+): Promise<JobResult | { actions: string[] } | ChainChild[] | ForeachItems> {
   if ("action_event" in event) return runActionsRequest(bundledRealm(), event, awsSenders());
   if ("foreach_plan" in event) return planForeachRequest(bundledRealm(), event, runnerDeps());
   handle ??= makeRunnerHandler(bundledRealm(), runnerDeps(), {

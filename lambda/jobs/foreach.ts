@@ -7,16 +7,21 @@
  * runs; `can_fail: true` lets iterations fail. Items are generated where S3 and
  * the database are reachable: the runner (a Plan step of the state machine).
  */
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { jobApplicationName } from "../connectors/app-name";
 import { connectPg } from "../connectors/pg-client";
 import { resolveDbConnection } from "../connectors/resolve-connection";
 import { LavaError, ObjectMissingError, SpecError } from "../shared/errors";
 import { fnmatchAny } from "../shared/fnmatch";
-import { headObject, openObject, s3Url } from "../shared/s3-objects";
+import { headObject, openObject, parseS3Location, s3Url } from "../shared/s3-objects";
 import { renderTemplate } from "../shared/templating";
 import { formatIssues } from "../spec/format";
-import { FOREACH_LIMIT, foreachParamsSchema, type JobSpec } from "../spec/job";
+import {
+  FOREACH_INLINE_ITEMS,
+  FOREACH_LIMIT,
+  foreachParamsSchema,
+  type JobSpec,
+} from "../spec/job";
 import type { Realm } from "../spec/realm";
 import { type ChainChild, childOf } from "./chain";
 import { parseCsvRecords } from "./csv-records";
@@ -207,4 +212,39 @@ export async function planForeach(run: JobRun & { job: JobSpec }): Promise<Chain
     const lava = { ...(globals.lava as Item), foreach_index: i };
     return { ...c, input: { ...c.input, globals: { ...globals, lava } } };
   });
+}
+
+/** Where a large foreach's children are: a JSON array the Distributed Map reads (docs/pipelines.md §7). */
+export interface ForeachItems {
+  readonly items_bucket: string;
+  readonly items_key: string;
+  readonly count: number;
+}
+
+/** Write the children to `<s3_temp>/<job_id>/<run_id>/foreach-items.json`. */
+export async function storeForeachItems(
+  realm: Realm,
+  jobId: string,
+  runId: string,
+  children: readonly ChainChild[],
+  deps: Pick<JobRun["deps"], "s3">,
+): Promise<ForeachItems> {
+  const temp = realm.top.s3_temp;
+  if (!temp)
+    throw new SpecError([
+      `job ${jobId}: ${children.length} items need the realm's s3_temp (more than ${FOREACH_INLINE_ITEMS} run from S3)`,
+    ]);
+  const { bucket, prefix } = parseS3Location(temp);
+  const key = `${prefix ? `${prefix}/` : ""}${jobId}/${runId}/foreach-items.json`;
+  const region = realm.top.region;
+  const s3 = deps.s3(region ? { region } : {});
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: JSON.stringify(children),
+      ContentType: "application/json",
+    }),
+  );
+  return { items_bucket: bucket, items_key: key, count: children.length };
 }

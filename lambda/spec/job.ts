@@ -185,9 +185,14 @@ export const dagPayloadSchema = z.record(
   { error: "expected a mapping of child job ids to their predecessors" },
 );
 
-/** foreach: lava's FOREACH_LIMIT and FOREACH_MAX_LIMIT. */
+/**
+ * foreach: lava's FOREACH_LIMIT (10) is the default; lava's FOREACH_MAX_LIMIT (25)
+ * is not a cap here: past FOREACH_INLINE_ITEMS the items run from S3 in a
+ * Distributed Map (docs/pipelines.md §7).
+ */
 export const FOREACH_LIMIT = 10;
-export const FOREACH_MAX_LIMIT = 25;
+export const FOREACH_MAX_LIMIT = 10_000;
+export const FOREACH_INLINE_ITEMS = 40;
 
 const foreachGenerator = z.discriminatedUnion(
   "type",

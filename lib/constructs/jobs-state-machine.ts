@@ -5,9 +5,10 @@
  * resolve → (disabled: done) → delay → attempts of the job, each with
  * retries on retryable error names only → result, or a notice and a failure.
  */
-import { ArnFormat, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { ArnFormat, Duration, Fn, RemovalPolicy, Stack } from "aws-cdk-lib";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
+import * as s3 from "aws-cdk-lib/aws-s3";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
@@ -34,6 +35,11 @@ export interface JobsStateMachineProps {
   readonly runner: lambda.IFunction;
   /** Runs exe, pkg, sqlc and sqlv jobs. @default - those jobs fail with a clear error */
   readonly exe?: lambda.IFunction;
+  /**
+   * The bucket of the realm's s3_temp: a foreach with more than FOREACH_INLINE_ITEMS
+   * items runs them from there in a Distributed Map. @default - no such foreach
+   */
+  readonly itemsBucket?: string;
   /** Where failures are announced. */
   readonly notices: sns.ITopic;
   /** Execution logging; execution data (inputs, outputs) is never logged. @default sfn.LogLevel.ALL */
@@ -150,7 +156,6 @@ export class JobsStateMachine extends Construct {
       backoffRate: 2,
     });
     planForeach.addCatch(attemptsLeft, { errors: ["States.ALL"], resultPath: "$.error" });
-    planForeach.next(runChain);
 
     // The runner runs what needs only Node; exe, pkg and the psql-side SQL types
     // (sqlc, and sqlv as lava runs it, outside the worker) run where psql is.
@@ -177,6 +182,18 @@ export class JobsStateMachine extends Construct {
     runJob.next(checkResult);
     runChain.next(checkResult);
     runDag.next(checkResult);
+    planForeach.next(
+      props.itemsBucket
+        ? new sfn.Choice(this, "Many items?")
+            .when(
+              sfn.Condition.isPresent("$.plan.children.items_key"),
+              this.foreachFromS3(props.realmName, props.itemsBucket, attemptsLeft).next(
+                checkResult,
+              ),
+            )
+            .otherwise(runChain)
+        : runChain,
+    );
     if (runExe instanceof tasks.LambdaInvoke) runExe.next(checkResult);
 
     const nextAttempt = new sfn.Wait(this, "Iteration delay", {
@@ -243,6 +260,25 @@ export class JobsStateMachine extends Construct {
       "AwsSolutions-IAM5[Resource::*]",
       "X-Ray tracing and CloudWatch Logs delivery have no resource-level permissions",
     );
+    if (props.itemsBucket) {
+      // A large foreach: its Distributed Map's item file, and its map runs' executions.
+      const stack = Stack.of(this);
+      acknowledgeWildcard(
+        role,
+        stack,
+        `arn:${stack.partition}:s3:::${props.itemsBucket}/*`,
+        "the Distributed Map reads the foreach's item file, written under s3_temp by the planner; CDK's ItemReader grants the bucket's objects",
+      );
+      const name = Fn.select(6, Fn.split(":", this.stateMachine.stateMachineArn));
+      // CDK puts these in the state machine's DistributedMapPolicy.
+      for (const tail of [":*", "/*:*"])
+        acknowledgeWildcard(
+          this.stateMachine,
+          stack,
+          `arn:${stack.partition}:states:${stack.region}:${stack.account}:execution:${name}${tail}`,
+          "the Distributed Map's map runs and their child executions, of this state machine only",
+        );
+    }
     // A chain's children are executions of this state machine, named when they start.
     acknowledgeWildcard(
       role,
@@ -480,5 +516,57 @@ export class JobsStateMachine extends Construct {
         run.next(next),
       )
       .otherwise(next);
+  }
+
+  /**
+   * A foreach too large for the state (docs/pipelines.md §7): the planner wrote the
+   * children to S3; a Distributed Map reads them and runs each as its own
+   * execution, one at a time. A failure `can_fail` does not allow fails the map
+   * run, and the foreach with it.
+   */
+  private foreachFromS3(realmName: string, bucket: string, onError: sfn.IChainable): sfn.Chain {
+    const runChild = this.childTask("Run foreach child", realmName);
+    const done = new sfn.Pass(this, "Foreach child done", {
+      parameters: { "job_id.$": "$.input.job_id", status: "succeeded" },
+    });
+    runChild.addCatch(
+      new sfn.Choice(this, "Foreach child may fail?")
+        .when(
+          sfn.Condition.booleanEquals("$.can_fail", true),
+          new sfn.Pass(this, "Foreach child failed, foreach goes on", {
+            parameters: { "job_id.$": "$.input.job_id", status: "failed" },
+          }),
+        )
+        .otherwise(
+          new sfn.Fail(this, "Foreach stopped", {
+            error: "ChildJobError",
+            causePath: "$.error.Cause",
+          }),
+        ),
+      { errors: ["States.ALL"], resultPath: "$.error" },
+    );
+    const map = new sfn.DistributedMap(this, "Run foreach from S3", {
+      itemReader: new sfn.S3JsonItemReader({
+        bucket: s3.Bucket.fromBucketName(this, "ItemsBucket", bucket),
+        key: sfn.JsonPath.stringAt("$.plan.children.items_key"),
+      }),
+      // lava runs a foreach's iterations one after the other.
+      maxConcurrency: 1,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    map.itemProcessor(runChild.next(done));
+    map.addCatch(onError, { errors: ["States.ALL"], resultPath: "$.error" });
+    return map.next(
+      new sfn.Pass(this, "Foreach result", {
+        parameters: {
+          status: "ok",
+          "job_id.$": "$.job_id",
+          "run_id.$": "$.plan.dispatch.run_id",
+          "items.$": "$.plan.children.count",
+        },
+        resultPath: "$.result",
+      }),
+    );
   }
 }

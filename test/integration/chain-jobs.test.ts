@@ -4,6 +4,7 @@
  * where each child is its own execution (`startExecution.sync:2`, answered here by
  * running the same definition again) with the real resolve handler and runner.
  */
+import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -103,13 +104,14 @@ beforeAll(async () => {
           ],
           ["each/too-many", { type: "range", name: "a", stop: 11 }],
           ["each/lava-name", { type: "inline", values: [{ Lava_x: 1 }] }],
+          ["each/many", { type: "range", name: "a", stop: 45 }],
         ] as const
       ).map(([id, foreach]) => ({
         job_id: id,
         type: "foreach",
         enabled: true,
         payload: id === "each/s3list" ? "item/key" : "item",
-        parameters: { foreach },
+        parameters: { foreach, ...(id === "each/many" ? { limit: 100 } : {}) },
         globals: { day: "2026-12-01" },
       })),
       sqli("step/c", ["INSERT INTO sales.steps VALUES ('c', '{{ job.run_id }}', 'c')"]),
@@ -167,13 +169,9 @@ const order = async () =>
     (r) => r.step,
   );
 
-/** Run an execution of the synthesized definition; "Run child" runs the child's own. */
-async function execute(input: JobsInput, log: string[] = []): Promise<LocalRun> {
-  const runner = makeRunnerHandler(realm, world.deps());
-  // The runner's action handler, sending with the real SDK to the local SNS stub.
-  const act = (i: unknown) =>
-    runActionsRequest(realm, i as ActionsRequest, awsActionSenders({ log: () => undefined }));
-  const runChild = async (i: unknown) => {
+/** "Run child": the child's own execution of the same definition, as startExecution.sync reports it. */
+function childRunner(log: string[]) {
+  return async (i: unknown) => {
     // The task's parameters: StartExecution's request, the child's input in `Input`.
     const request = i as { StateMachineArn: string; Input: JobsInput };
     expect(request.StateMachineArn).toMatch(/:stateMachine:lava-example-jobs$/);
@@ -191,6 +189,15 @@ async function execute(input: JobsInput, log: string[] = []): Promise<LocalRun> 
       },
     );
   };
+}
+
+/** Run an execution of the synthesized definition; "Run child" runs the child's own. */
+async function execute(input: JobsInput, log: string[] = []): Promise<LocalRun> {
+  const runner = makeRunnerHandler(realm, world.deps());
+  // The runner's action handler, sending with the real SDK to the local SNS stub.
+  const act = (i: unknown) =>
+    runActionsRequest(realm, i as ActionsRequest, awsActionSenders({ log: () => undefined }));
+  const runChild = childRunner(log);
   return runLocally(definition, input as never, {
     handlers: {
       Resolve: (i) => makeResolveHandler(realm)(i as JobsInput),
@@ -327,6 +334,78 @@ describe("foreach", () => {
     const named = await world.run(realm, { job_id: "each/lava-name" });
     expect(named.error?.message).toContain('foreach field names may not start with "lava"');
     expect(await steps()).toEqual([]);
+  });
+});
+
+describe("a foreach too large for the state (Distributed Map)", () => {
+  // aws-local-stepfunctions runs no Distributed Map ItemReader: the planner's item file,
+  // the synthesized reader and the item processor are each tested here on their own.
+  it("is planned into an item file under s3_temp, the children in order", async () => {
+    const planned = (await planForeachRequest(
+      realm,
+      { foreach_plan: { job_id: "each/many", run_id: "many-1" } },
+      world.deps(),
+    )) as { items_bucket: string; items_key: string; count: number };
+    expect(planned).toEqual({
+      items_bucket: "landing",
+      items_key: "tmp/each/many/many-1/foreach-items.json",
+      count: 45,
+    });
+    const object = await world.s3
+      .client()
+      .send(new GetObjectCommand({ Bucket: "landing", Key: planned.items_key }));
+    const items = JSON.parse((await object.Body?.transformToString()) ?? "[]");
+    expect(items).toHaveLength(45);
+    expect(items[44]).toMatchObject({
+      input: { job_id: "item", run_id: "many-1", globals: { a: 44, lava: { foreach_index: 44 } } },
+      can_fail: false,
+    });
+  });
+
+  it("is read by the synthesized Distributed Map from that file, one child at a time", () => {
+    const map = definition.States["Run foreach from S3"] as unknown as Record<string, unknown>;
+    expect(map).toMatchObject({
+      Type: "Map",
+      MaxConcurrency: 1,
+      ItemReader: {
+        Resource: "arn:aws:states:::s3:getObject",
+        ReaderConfig: { InputType: "JSON" },
+        Parameters: { Bucket: "example-lava-temp", "Key.$": "$.plan.children.items_key" },
+      },
+      ItemProcessor: { ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" } },
+    });
+    expect(definition.States["Many items?"]).toBeDefined();
+  });
+
+  it("runs each item as its own execution in the item processor, and a failing one stops it", async () => {
+    const map = definition.States["Run foreach from S3"] as unknown as {
+      ItemProcessor: { StartAt: string; States: StateMachineDefinition["States"] };
+    };
+    const processor = { StartAt: map.ItemProcessor.StartAt, States: map.ItemProcessor.States };
+    const runChild = childRunner([]);
+    const item = (a: string, canFail: boolean) => ({
+      input: { job_id: "item", run_id: "p-1", globals: { a, lava: { foreach_index: 0 } } },
+      can_fail: canFail,
+    });
+    const ok = await runLocally(processor as StateMachineDefinition, item("dm", false) as never, {
+      handlers: { "Run foreach child": runChild },
+    });
+    expect(ok.status).toBe("SUCCEEDED");
+    expect((await steps()).map((x) => x.step)).toEqual(["dm"]);
+    const broken = {
+      ...item("x", false),
+      input: { ...item("x", false).input, job_id: "step/broken" },
+    };
+    const failed = await runLocally(processor as StateMachineDefinition, broken as never, {
+      handlers: { "Run foreach child": runChild },
+    });
+    expect(failed.error?.name).toBe("ChildJobError");
+    const tolerated = await runLocally(
+      processor as StateMachineDefinition,
+      { ...broken, can_fail: true } as never,
+      { handlers: { "Run foreach child": runChild } },
+    );
+    expect(tolerated.status).toBe("SUCCEEDED");
   });
 });
 

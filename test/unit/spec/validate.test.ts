@@ -67,7 +67,7 @@ describe("validateRealm", () => {
       'realms/dev.yaml: connection pg-main: enabled: expected true or false, got "yes"',
       "realms/dev.yaml: connection pg-main: port: expected an integer 1-65535, got 0",
       'realms/dev.yaml: connection au: ssl: expected true or false, got "no"',
-      'realms/dev.yaml: job sales/load: type: expected one of db_from_s3, exe, pkg, sql, sqli, sqlc, sqlv, chain, dag, dispatch, got "sqlx"',
+      'realms/dev.yaml: job sales/load: type: expected one of db_from_s3, exe, pkg, sql, sqli, sqlc, sqlv, chain, dag, foreach, dispatch, got "sqlx"',
     ]);
   });
 

@@ -151,6 +151,45 @@ describe("runActions", () => {
   });
 });
 
+describe("every action type on every event", () => {
+  it.each(["on_success", "on_retry", "on_fail"] as const)(
+    "%s sends sns, sqs, event, log and dispatch",
+    async (event) => {
+      const list = [
+        { action: "sns", topic: TOPIC, message: "{{ result.exit_status }}" },
+        { action: "sqs", queue: "ops", message: "{{ result.exit_status }}" },
+        { action: "event", detail: { s: "{{ result.exit_status }}" } },
+        { action: "log", message: "{{ result.exit_status }}" },
+        { action: "dispatch", job_id: "next" },
+      ];
+      const realm = realmWith({ [event]: list });
+      const { sent, senders } = recorder();
+      const job = realm.jobs[0];
+      if (!job) throw new Error("no job");
+      const result =
+        event === "on_success" ? { ...failed, status: "ok" as const, error: undefined } : failed;
+      await runActions(
+        event,
+        { realm, job, runId: "r", globals: {}, start: new Date(0), result },
+        senders,
+      );
+      const status = event === "on_success" ? "0" : "1";
+      expect(sent.map((x) => Object.keys(x as object)[0])).toEqual([
+        "sns",
+        "sqs",
+        "event",
+        "log",
+        "dispatch",
+      ]);
+      expect(sent.slice(0, 2)).toEqual([
+        { sns: { topic: TOPIC, message: status, subject: undefined } },
+        { sqs: { queue: "ops", body: status } },
+      ]);
+      expect(sent[3]).toEqual({ log: status });
+    },
+  );
+});
+
 describe("action specs", () => {
   it("warn about lava's action types that do not run here, and refuse bad fields", () => {
     const realm = realmWith({ on_fail: [{ action: "email", to: "a@b.c", subject: "x" }] });

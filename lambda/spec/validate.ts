@@ -220,6 +220,54 @@ function checkDag(item: Item, jobIds: ReadonlySet<string>): void {
   }
 }
 
+/** Job ids a chain, dispatch or foreach names, and a dispatch action's, exist (templates aside). */
+function checkPipelineJobs(
+  item: Item,
+  jobIds: ReadonlySet<string>,
+  connection: (id: unknown, field: string) => void,
+): void {
+  const { raw } = item;
+  const params = isRecord(raw.parameters) ? raw.parameters : {};
+  const prefixOf = (v: unknown) => (typeof v === "string" ? v : "");
+  const prefix = prefixOf(params.job_prefix) || prefixOf(raw.job_prefix);
+  const known = (id: string, field: string) => {
+    if (!isTemplated(id) && !jobIds.has(id))
+      item.problems.push(`${item.at}${field}: job ${showValue(id)} is not defined in this realm`);
+  };
+  if (raw.type === "foreach") {
+    if (typeof raw.payload === "string") known(raw.payload.trim(), "payload");
+    const g = isRecord(params.foreach) ? params.foreach : {};
+    if (g.type === "query") connection(g.conn_id, "parameters.foreach.conn_id");
+    return;
+  }
+  const ids =
+    typeof raw.payload === "string"
+      ? raw.payload.split(",").map((x) => x.trim())
+      : Array.isArray(raw.payload)
+        ? raw.payload.filter((x): x is string => typeof x === "string")
+        : [];
+  for (const id of ids) known(`${prefix}${id}`, "payload");
+  if (raw.type === "chain" && typeof params.start === "string" && !ids.includes(params.start))
+    item.problems.push(
+      `${item.at}parameters.start: ${showValue(params.start)} is not a job of the chain`,
+    );
+}
+
+/** A dispatch action names a job of the realm (unless its job_id is a template). */
+function checkActionJobs(item: Item, jobIds: ReadonlySet<string>): void {
+  for (const event of ["on_success", "on_fail", "on_retry"]) {
+    const list = item.raw[event];
+    if (!Array.isArray(list)) continue;
+    list.forEach((a, i) => {
+      if (!isRecord(a) || a.action !== "dispatch" || typeof a.job_id !== "string") return;
+      if (!isTemplated(a.job_id) && !jobIds.has(a.job_id))
+        item.problems.push(
+          `${item.at}${event}[${i}].job_id: job ${showValue(a.job_id)} is not defined in this realm`,
+        );
+    });
+  }
+}
+
 /** Jobs name existing connections of the right type; triggers name existing jobs. */
 function checkReferences(items: readonly Item[]): void {
   const connTypes = new Map<string, string>();
@@ -246,6 +294,7 @@ function checkReferences(items: readonly Item[]): void {
     item.problems.push(`${item.at}${field}: expected ${what}, but ${why}, got ${showValue(id)}`);
   };
   for (const item of items) {
+    if (item.kind === "job") checkActionJobs(item, jobIds);
     const params = isRecord(item.raw.parameters) ? item.raw.parameters : {};
     if (item.kind === "job" && item.raw.type === "db_from_s3") {
       ref(item, "parameters.db_conn_id", params.db_conn_id, isPostgres, "a PostgreSQL connection");
@@ -258,6 +307,13 @@ function checkReferences(items: readonly Item[]): void {
       );
     } else if (item.kind === "job" && item.raw.type === "dag" && isRecord(item.raw.payload)) {
       checkDag(item, jobIds);
+    } else if (
+      item.kind === "job" &&
+      ["chain", "dispatch", "foreach"].includes(String(item.raw.type))
+    ) {
+      checkPipelineJobs(item, jobIds, (id, field) =>
+        ref(item, field, id, isPostgres, "a PostgreSQL connection"),
+      );
     } else if (
       item.kind === "job" &&
       (SQL_JOB_TYPES as readonly unknown[]).includes(item.raw.type)

@@ -565,3 +565,64 @@ describe("secret names", () => {
     expect(secretAllowed("dev", ["rds!x"], "rds!x")).toBe(true);
   });
 });
+
+describe("pipelines name jobs of the realm", () => {
+  it("refuses unknown jobs of a chain, its start, a foreach's child and connection, a dispatch job's and a dispatch action's", () => {
+    const doc = {
+      realm: "dev",
+      connections: [
+        {
+          conn_id: "pg",
+          type: "postgres",
+          enabled: true,
+          host: "h",
+          database: "d",
+          user: "u",
+          password: "/lava/dev/pg",
+        },
+      ],
+      jobs: [
+        {
+          job_id: "c",
+          type: "chain",
+          enabled: true,
+          payload: ["nope1", "a"],
+          parameters: { start: "nope3" },
+        },
+        {
+          job_id: "f",
+          type: "foreach",
+          enabled: true,
+          payload: "nope4",
+          parameters: { foreach: { type: "query", conn_id: "nope5", query: "SELECT 1 AS a" } },
+        },
+        { job_id: "d", type: "dispatch", enabled: true, payload: "a, nope6" },
+        {
+          job_id: "a",
+          type: "sqli",
+          enabled: true,
+          payload: "SELECT 1",
+          parameters: { conn_id: "pg" },
+          on_success: [
+            { action: "dispatch", job_id: "nope8" },
+            { action: "dispatch", job_id: "{{ globals.next }}" },
+          ],
+        },
+      ],
+    };
+    let problems: readonly string[] = [];
+    try {
+      validateRealm(doc, "realms/dev.yaml");
+    } catch (err) {
+      problems = (err as SpecError).problems;
+    }
+    expect(problems).toEqual([
+      'realms/dev.yaml: job c: payload: job "nope1" is not defined in this realm',
+      'realms/dev.yaml: job c: parameters.start: "nope3" is not a job of the chain',
+      'realms/dev.yaml: job f: payload: job "nope4" is not defined in this realm',
+      'realms/dev.yaml: job f: parameters.foreach.conn_id: expected a PostgreSQL connection, but no connection has that id, got "nope5"',
+      'realms/dev.yaml: job d: payload: job "nope6" is not defined in this realm',
+      'realms/dev.yaml: job a: on_success[0].job_id: job "nope8" is not defined in this realm',
+    ]);
+  });
+});

@@ -1,6 +1,7 @@
 /** `lava-aurora check`: validate a realm file, and show when scheduled jobs run next. */
+
+import { formatWall } from "../../lambda/shared/zoned";
 import { nextRuns, scheduledJobs } from "../../lambda/spec/schedule";
-import { formatWall } from "../../lambda/spec/zoned";
 import { EXIT, reportError } from "./errors";
 import { loadRealm, type RealmFlags } from "./realm";
 

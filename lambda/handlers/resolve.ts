@@ -50,11 +50,12 @@ export interface ResolvedDispatch {
   readonly skipped?: string;
   /** How many actions each event has: the state machine runs them (docs/actions.md §4). */
   readonly actions: Record<ActionEvent, number>;
-  /** dag: the layers of children, each its own execution, and the workers (docs/pipelines.md §5). */
+  /**
+   * chain, dag: the layers of children, each child its own execution, and how many
+   * of a layer run at once (docs/pipelines.md §2); a chain is layers of one.
+   */
   readonly layers?: readonly (readonly ChainChild[])[];
   readonly workers?: number;
-  /** chain: the children, in order, each its own execution (docs/pipelines.md §1). */
-  readonly children?: readonly ChainChild[];
   /** The dispatch for the runner, parameters and globals defaulted to `{}`. */
   readonly dispatch: Required<Omit<Dispatch, "literal_parameters" | "run_id">> &
     Pick<Dispatch, "literal_parameters" | "run_id">;
@@ -94,14 +95,18 @@ export function resolveDispatch(
   // Pipelines run under one run id, fixed here so a retried attempt keeps it
   // (a dispatch job then starts each child once: its names come from the run id).
   const runId =
-    runIdOf(input) ?? (["chain", "dag", "dispatch"].includes(job.type) ? randomUUID() : undefined);
+    runIdOf(input) ??
+    (["chain", "dag", "dispatch", "foreach"].includes(job.type) ? randomUUID() : undefined);
   const run = { runId: runId ?? randomUUID(), start };
+  // chain: layers of one child, one worker; foreach: its planner fills the layers.
   const chain =
     enabled && job.type === "chain"
-      ? { children: planChain(realm, job, plan, run) }
+      ? { layers: planChain(realm, job, plan, run).map((c) => [c]), workers: 1 }
       : enabled && job.type === "dag"
         ? planDag(realm, job, plan, run)
-        : {};
+        : enabled && job.type === "foreach"
+          ? { workers: 1 }
+          : {};
   return {
     job_id: job.job_id,
     type: job.type,

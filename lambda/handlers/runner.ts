@@ -12,7 +12,7 @@ import { AwsSecretStore } from "../connectors/secret-store";
 import { awsActionSenders } from "../jobs/action-senders";
 import { type ActionSenders, runActions } from "../jobs/actions";
 import type { ChainChild } from "../jobs/chain";
-import { planDispatch } from "../jobs/dispatch";
+import { planDispatch, runOf } from "../jobs/dispatch";
 import { EventLog } from "../jobs/event-log";
 import { type ForeachItems, planForeach, storeForeachItems } from "../jobs/foreach";
 import { runJob } from "../jobs/run-job";
@@ -100,24 +100,16 @@ export async function planForeachRequest(
   realm: Realm,
   request: ForeachPlanRequest,
   deps: JobDeps,
-): Promise<ChainChild[] | ForeachItems> {
+): Promise<ChainChild[][] | ForeachItems> {
   const dispatch = request.foreach_plan;
   const start = new Date();
   const runId = dispatch.run_id ?? randomUUID();
   const plan = planDispatch(realm, dispatch, { runId, start });
-  const children = await planForeach({
-    realm,
-    job: plan.job,
-    params: plan.params,
-    literal: plan.literal,
-    globals: plan.globals,
-    runId,
-    start,
-    deps,
-    events: new EventLog(),
-    options: {},
-  });
-  if (children.length <= FOREACH_INLINE_ITEMS) return children;
+  const children = await planForeach(
+    runOf(realm, plan, { runId, start, deps, events: new EventLog(), options: {} }),
+  );
+  // In the plan, as a chain's: layers of one child.
+  if (children.length <= FOREACH_INLINE_ITEMS) return children.map((c) => [c]);
   return storeForeachItems(realm, plan.job.job_id, runId, children, deps);
 }
 
@@ -193,7 +185,7 @@ function awsSenders(): ActionSenders {
 export async function handler(
   event: Dispatch | ActionsRequest | ForeachPlanRequest,
   context: RunnerContext,
-): Promise<JobResult | { actions: string[] } | ChainChild[] | ForeachItems> {
+): Promise<JobResult | { actions: string[] } | ChainChild[][] | ForeachItems> {
   if ("action_event" in event) return runActionsRequest(bundledRealm(), event, awsSenders());
   if ("foreach_plan" in event) return planForeachRequest(bundledRealm(), event, runnerDeps());
   handle ??= makeRunnerHandler(bundledRealm(), runnerDeps(), {

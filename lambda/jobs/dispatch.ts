@@ -15,7 +15,7 @@ import { checkDispatchJob } from "./dispatch-job";
 import { checkExeParams } from "./exe/params";
 import { checkForeach } from "./foreach";
 import { checkSqlcParams, checkSqlParams } from "./sql/params";
-import type { Dispatch } from "./types";
+import type { Dispatch, JobRun } from "./types";
 
 /** The dispatch's `literal_parameters` (names of parameters never rendered again), checked. */
 export function literalParameters(dispatch: Dispatch): ReadonlySet<string> {
@@ -115,4 +115,21 @@ export function checkJob(realm: Realm, plan: PlannedDispatch, runId: string): vo
       checkForeach(realm, job, plan.params);
       return;
   }
+}
+
+/** A planned dispatch as the run its job type gets (docs/state-machine.md §5). */
+export function runOf(
+  realm: Realm,
+  plan: PlannedDispatch,
+  run: Pick<JobRun, "runId" | "start" | "deps" | "events" | "options">,
+): JobRun {
+  return {
+    realm,
+    job: plan.job,
+    params: plan.params,
+    // What a trigger rendered from an S3 event is never rendered again.
+    literal: plan.literal,
+    globals: plan.globals,
+    ...run,
+  };
 }

@@ -9,7 +9,7 @@ import { runActions } from "./actions";
 import { planChain, runChainHere } from "./chain";
 import { planDag, runDagHere } from "./dag";
 import { runDbFromS3 } from "./db-from-s3/index";
-import { planDispatch, runIdOf } from "./dispatch";
+import { planDispatch, runIdOf, runOf } from "./dispatch";
 import { runDispatchJob } from "./dispatch-job";
 import { EventLog } from "./event-log";
 import { runExe } from "./exe/index";
@@ -76,18 +76,7 @@ async function runOnce(
       events.add("job is disabled: skipped");
       return result({ status: "skipped", reason: "disabled" });
     }
-    const run = {
-      realm,
-      params: plan.params,
-      // What a trigger rendered from an S3 event is never rendered again.
-      literal: plan.literal,
-      globals: plan.globals,
-      runId,
-      start,
-      deps,
-      events,
-      options,
-    };
+    const run = runOf(realm, plan, { runId, start, deps, events, options });
     switch (job.type) {
       case "db_from_s3":
         return result(await runDbFromS3({ ...run, job }));

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { SpecError } from "../shared/errors";
+import { instantOf, instantsOf, offsetAt, timeZoneProblem } from "../shared/zoned";
 import {
   CronError,
   type CronSpec,
@@ -17,7 +18,6 @@ import {
   toSchedulerCrons,
 } from "./cron";
 import { fieldPath, showValue } from "./format";
-import { instantOf, instantsOf, offsetAt, timeZoneProblem } from "./zoned";
 
 /**
  * The field of a scheduled run's state machine input holding the time Scheduler fired

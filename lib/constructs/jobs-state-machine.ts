@@ -139,14 +139,13 @@ export class JobsStateMachine extends Construct {
           resultPath: "$.error",
         }).next(notify);
 
-    const runChain = this.chain(props.realmName, attemptsLeft);
-    const runDag = this.dag(props.realmName, attemptsLeft);
+    const runPipeline = this.pipeline(props.realmName, attemptsLeft);
     // A foreach's items come from S3 or a database: the runner plans them, then they run as a chain.
     const planForeach = new tasks.LambdaInvoke(this, "Plan foreach", {
       lambdaFunction: props.runner,
       payload: sfn.TaskInput.fromObject({ foreach_plan: sfn.JsonPath.objectAt("$.plan.dispatch") }),
       payloadResponseOnly: true,
-      resultPath: "$.plan.children",
+      resultPath: "$.plan.layers",
       retryOnServiceExceptions: false,
     });
     planForeach.addRetry({
@@ -166,8 +165,13 @@ export class JobsStateMachine extends Construct {
         ),
         runJob,
       )
-      .when(sfn.Condition.stringEquals("$.plan.type", "chain"), runChain)
-      .when(sfn.Condition.stringEquals("$.plan.type", "dag"), runDag)
+      .when(
+        sfn.Condition.or(
+          sfn.Condition.stringEquals("$.plan.type", "chain"),
+          sfn.Condition.stringEquals("$.plan.type", "dag"),
+        ),
+        runPipeline,
+      )
       .when(sfn.Condition.stringEquals("$.plan.type", "foreach"), planForeach)
       .otherwise(runExe);
 
@@ -180,19 +184,18 @@ export class JobsStateMachine extends Construct {
       .when(sfn.Condition.stringEquals("$.result.status", "failed"), resultFailed)
       .otherwise(this.actions("on_success", props.runner, done));
     runJob.next(checkResult);
-    runChain.next(checkResult);
-    runDag.next(checkResult);
+    runPipeline.next(checkResult);
     planForeach.next(
       props.itemsBucket
         ? new sfn.Choice(this, "Many items?")
             .when(
-              sfn.Condition.isPresent("$.plan.children.items_key"),
+              sfn.Condition.isPresent("$.plan.layers.items_key"),
               this.foreachFromS3(props.realmName, props.itemsBucket, attemptsLeft).next(
                 checkResult,
               ),
             )
-            .otherwise(runChain)
-        : runChain,
+            .otherwise(runPipeline)
+        : runPipeline,
     );
     if (runExe instanceof tasks.LambdaInvoke) runExe.next(checkResult);
 
@@ -342,14 +345,17 @@ export class JobsStateMachine extends Construct {
   }
 
   /**
-   * A dag (docs/pipelines.md §5): Resolve's layers in order, each layer's children
-   * in parallel, at most `workers` at once, each its own execution. A failure
-   * `can_fail` does not allow lets the layer's other children finish (as lava
-   * lets them), then stops the dag with ChildJobError before the next layer.
+   * A pipeline (docs/pipelines.md §2): Resolve's (or the foreach planner's) layers,
+   * one after another in a loop, each layer's children in parallel, at most
+   * `workers` at once, each its own execution. A chain is layers of one child and
+   * one worker. A failure `can_fail` does not allow lets the layer's other
+   * children finish (lava lets running siblings finish too), then stops the
+   * pipeline with ChildJobError before the next layer. A loop, not a Map over the
+   * layers: no later layer can have started when one stops the pipeline.
    */
-  private dag(realmName: string, onError: sfn.IChainable): sfn.Chain {
-    const runChild = this.childTask("Run dag child", realmName);
-    const done = new sfn.Pass(this, "Dag child done", {
+  private pipeline(realmName: string, onError: sfn.IChainable): sfn.Chain {
+    const runChild = this.childTask("Run child", realmName);
+    const done = new sfn.Pass(this, "Child done", {
       parameters: {
         "job_id.$": "$.input.job_id",
         "execution.$": "$.run.execution",
@@ -368,121 +374,117 @@ export class JobsStateMachine extends Construct {
         },
       });
     runChild.addCatch(
-      new sfn.Choice(this, "Dag child may fail?")
+      new sfn.Choice(this, "May fail?")
         .when(
           sfn.Condition.booleanEquals("$.can_fail", true),
-          failed("Dag child failed, dag goes on", false),
+          failed("Child failed, goes on", false),
         )
-        .otherwise(failed("Dag child failed", true)),
+        .otherwise(failed("Child failed", true)),
       { errors: ["States.ALL"], resultPath: "$.error" },
     );
     const layer = new sfn.Map(this, "Run layer", {
-      itemsPath: "$.children",
-      maxConcurrencyPath: "$.workers",
-      resultPath: "$.results",
+      itemsPath: "$.layer.children",
+      maxConcurrencyPath: "$.plan.workers",
+      resultPath: "$.layer.results",
     });
     layer.itemProcessor(runChild.next(done));
-    const stopped = new sfn.Pass(this, "Dag child stopped it", {
-      parameters: {
-        Error: "ChildJobError",
-        "Cause.$": "States.Format('a child failed: {}', States.JsonToString($.results))",
-      },
-      resultPath: "$.failure",
-    }).next(
-      new sfn.Fail(this, "Dag stopped", {
-        errorPath: "$.failure.Error",
-        causePath: "$.failure.Cause",
-      }),
-    );
-    const layerEnd = new sfn.Pass(this, "Layer result", {
-      parameters: {
-        "results.$": "$.results",
-        "stop.$": "States.ArrayContains($.results[*].stop, true)",
-      },
-    });
-    const layers = new sfn.Map(this, "Run dag", {
-      itemsPath: "$.plan.layers",
-      // Layers in order, one at a time.
-      maxConcurrency: 1,
-      itemSelector: {
-        "children.$": "$$.Map.Item.Value",
-        "workers.$": "$.plan.workers",
-      },
+    layer.addCatch(onError, { errors: ["States.ALL"], resultPath: "$.error" });
+    const start = new sfn.Pass(this, "Pipeline start", {
+      parameters: { index: 0, "count.$": "States.ArrayLength($.plan.layers)" },
       resultPath: "$.layers",
     });
-    layers.itemProcessor(
-      layer
-        .next(layerEnd)
-        .next(
-          new sfn.Choice(this, "Layer stops the dag?")
-            .when(sfn.Condition.booleanEquals("$.stop", true), stopped)
-            .otherwise(new sfn.Pass(this, "Layer done", { outputPath: "$.results" })),
+    const more = new sfn.Choice(this, "More layers?");
+    const next = new sfn.Pass(this, "Next layer", {
+      parameters: { "children.$": "States.ArrayGetItem($.plan.layers, $.layers.index)" },
+      resultPath: "$.layer",
+    });
+    const stopped = new sfn.Pass(this, "Child stopped it", {
+      parameters: {
+        Error: "ChildJobError",
+        "Cause.$": "States.Format('a child failed: {}', States.JsonToString($.layer.results))",
+      },
+      resultPath: "$.error",
+    }).next(onError);
+    const check = new sfn.Pass(this, "Layer result", {
+      parameters: { "stop.$": "States.ArrayContains($.layer.results[*].stop, true)" },
+      resultPath: "$.layer.check",
+    });
+    const advance = new sfn.Pass(this, "Layer done", {
+      parameters: {
+        "index.$": "States.MathAdd($.layers.index, 1)",
+        "count.$": "$.layers.count",
+      },
+      resultPath: "$.layers",
+    }).next(more);
+    next
+      .next(layer)
+      .next(check)
+      .next(
+        new sfn.Choice(this, "Layer stops it?")
+          .when(sfn.Condition.booleanEquals("$.layer.check.stop", true), stopped)
+          .otherwise(advance),
+      );
+    const result = new sfn.Pass(this, "Pipeline result", {
+      parameters: {
+        status: "ok",
+        "job_id.$": "$.job_id",
+        "run_id.$": "$.plan.dispatch.run_id",
+        "layers.$": "$.layers.count",
+      },
+      resultPath: "$.result",
+    });
+    more
+      .when(sfn.Condition.numberLessThanJsonPath("$.layers.index", "$.layers.count"), next)
+      .otherwise(result);
+    return sfn.Chain.custom(start, [result], start.next(more));
+  }
+
+  /**
+   * A foreach too large for the state (docs/pipelines.md §7): the planner wrote the
+   * children to S3; a Distributed Map reads them and runs each as its own
+   * execution, one at a time. A failure `can_fail` does not allow fails the map
+   * run, and the foreach with it.
+   */
+  private foreachFromS3(realmName: string, bucket: string, onError: sfn.IChainable): sfn.Chain {
+    const runChild = this.childTask("Run foreach child", realmName);
+    const done = new sfn.Pass(this, "Foreach child done", {
+      parameters: { "job_id.$": "$.input.job_id", status: "succeeded" },
+    });
+    runChild.addCatch(
+      new sfn.Choice(this, "Foreach child may fail?")
+        .when(
+          sfn.Condition.booleanEquals("$.can_fail", true),
+          new sfn.Pass(this, "Foreach child failed, foreach goes on", {
+            parameters: { "job_id.$": "$.input.job_id", status: "failed" },
+          }),
+        )
+        .otherwise(
+          new sfn.Fail(this, "Foreach stopped", {
+            error: "ChildJobError",
+            causePath: "$.error.Cause",
+          }),
         ),
+      { errors: ["States.ALL"], resultPath: "$.error" },
     );
-    layers.addCatch(onError, { errors: ["States.ALL"], resultPath: "$.error" });
-    return layers.next(
-      new sfn.Pass(this, "Dag result", {
+    const map = new sfn.DistributedMap(this, "Run foreach from S3", {
+      itemReader: new sfn.S3JsonItemReader({
+        bucket: s3.Bucket.fromBucketName(this, "ItemsBucket", bucket),
+        key: sfn.JsonPath.stringAt("$.plan.layers.items_key"),
+      }),
+      // lava runs a foreach's iterations one after the other.
+      maxConcurrency: 1,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    map.itemProcessor(runChild.next(done));
+    map.addCatch(onError, { errors: ["States.ALL"], resultPath: "$.error" });
+    return map.next(
+      new sfn.Pass(this, "Foreach result", {
         parameters: {
           status: "ok",
           "job_id.$": "$.job_id",
           "run_id.$": "$.plan.dispatch.run_id",
-          "layers.$": "$.layers",
-        },
-        resultPath: "$.result",
-      }),
-    );
-  }
-
-  private chain(realmName: string, onError: sfn.IChainable): sfn.Chain {
-    const runChild = this.childTask("Run child", realmName);
-    const childDone = new sfn.Pass(this, "Child done", {
-      parameters: {
-        "job_id.$": "$.input.job_id",
-        "execution.$": "$.run.execution",
-        status: "succeeded",
-      },
-    });
-    const mayFail = new sfn.Choice(this, "May fail?")
-      .when(
-        sfn.Condition.booleanEquals("$.can_fail", true),
-        new sfn.Pass(this, "Child failed, chain goes on", {
-          parameters: {
-            "job_id.$": "$.input.job_id",
-            status: "failed",
-            "error.$": "$.error.Error",
-          },
-        }),
-      )
-      .otherwise(
-        new sfn.Pass(this, "Child failed", {
-          parameters: {
-            Error: "ChildJobError",
-            "Cause.$": "States.Format('child {} failed: {}', $.input.job_id, $.error.Cause)",
-          },
-          resultPath: "$.failure",
-        }).next(
-          new sfn.Fail(this, "Chain stopped", {
-            errorPath: "$.failure.Error",
-            causePath: "$.failure.Cause",
-          }),
-        ),
-      );
-    runChild.addCatch(mayFail, { errors: ["States.ALL"], resultPath: "$.error" });
-    const map = new sfn.Map(this, "Run chain", {
-      itemsPath: "$.plan.children",
-      // In order, one at a time: a chain.
-      maxConcurrency: 1,
-      resultPath: "$.children",
-    });
-    map.itemProcessor(runChild.next(childDone));
-    map.addCatch(onError, { errors: ["States.ALL"], resultPath: "$.error" });
-    return map.next(
-      new sfn.Pass(this, "Chain result", {
-        parameters: {
-          status: "ok",
-          "job_id.$": "$.job_id",
-          "run_id.$": "$.plan.children[0].input.run_id",
-          "children.$": "$.children",
+          "items.$": "$.plan.layers.count",
         },
         resultPath: "$.result",
       }),
@@ -516,57 +518,5 @@ export class JobsStateMachine extends Construct {
         run.next(next),
       )
       .otherwise(next);
-  }
-
-  /**
-   * A foreach too large for the state (docs/pipelines.md §7): the planner wrote the
-   * children to S3; a Distributed Map reads them and runs each as its own
-   * execution, one at a time. A failure `can_fail` does not allow fails the map
-   * run, and the foreach with it.
-   */
-  private foreachFromS3(realmName: string, bucket: string, onError: sfn.IChainable): sfn.Chain {
-    const runChild = this.childTask("Run foreach child", realmName);
-    const done = new sfn.Pass(this, "Foreach child done", {
-      parameters: { "job_id.$": "$.input.job_id", status: "succeeded" },
-    });
-    runChild.addCatch(
-      new sfn.Choice(this, "Foreach child may fail?")
-        .when(
-          sfn.Condition.booleanEquals("$.can_fail", true),
-          new sfn.Pass(this, "Foreach child failed, foreach goes on", {
-            parameters: { "job_id.$": "$.input.job_id", status: "failed" },
-          }),
-        )
-        .otherwise(
-          new sfn.Fail(this, "Foreach stopped", {
-            error: "ChildJobError",
-            causePath: "$.error.Cause",
-          }),
-        ),
-      { errors: ["States.ALL"], resultPath: "$.error" },
-    );
-    const map = new sfn.DistributedMap(this, "Run foreach from S3", {
-      itemReader: new sfn.S3JsonItemReader({
-        bucket: s3.Bucket.fromBucketName(this, "ItemsBucket", bucket),
-        key: sfn.JsonPath.stringAt("$.plan.children.items_key"),
-      }),
-      // lava runs a foreach's iterations one after the other.
-      maxConcurrency: 1,
-      mapExecutionType: sfn.StateMachineType.STANDARD,
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    map.itemProcessor(runChild.next(done));
-    map.addCatch(onError, { errors: ["States.ALL"], resultPath: "$.error" });
-    return map.next(
-      new sfn.Pass(this, "Foreach result", {
-        parameters: {
-          status: "ok",
-          "job_id.$": "$.job_id",
-          "run_id.$": "$.plan.dispatch.run_id",
-          "items.$": "$.plan.children.count",
-        },
-        resultPath: "$.result",
-      }),
-    );
   }
 }

@@ -13,7 +13,7 @@ import {
   scheduleMessages,
   schedulerPlans,
 } from "../../../lambda/spec/schedule";
-import { timeZoneProblem } from "../../../lambda/spec/zoned";
+import { timeZoneProblem } from "../../../lambda/shared/zoned";
 import { problemsOf, realmDoc, realmOf } from "../../support/realm-fixture";
 import { schedulerRuns } from "../../support/scheduler-cron";
 

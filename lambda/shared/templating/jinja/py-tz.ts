@@ -4,7 +4,9 @@
  * dateutil's `tzlocal()` / `tz.gettz(name)` over an IANA zone, with the
  * zone's abbreviation (`AEDT`) as `tzname()`, as tzdata gives it.
  */
+
 import { readFileSync } from "node:fs";
+import { offsetAt } from "../../zoned";
 import { PyObject } from "./values";
 
 /** A zone's abbreviations from its TZif file: transitions, and the footer's std/dst rule. */
@@ -180,7 +182,6 @@ function tdRepr(seconds: number): string {
   return `datetime.timedelta(${parts.join(", ") || "0"})`;
 }
 
-const partsFormat = new Map<string, Intl.DateTimeFormat>();
 const ABBREVIATION_LOCALES = [
   "en-US",
   "en-GB",
@@ -204,31 +205,7 @@ export class ZoneTz extends PyTzInfo {
     return this.style;
   }
   override offsetAtInstant(utcUs: number): number {
-    const ms = Math.floor(utcUs / 1000);
-    let f = partsFormat.get(this.zone);
-    if (!f) {
-      f = new Intl.DateTimeFormat("en-US", {
-        timeZone: this.zone,
-        hourCycle: "h23",
-        year: "numeric",
-        month: "numeric",
-        day: "numeric",
-        hour: "numeric",
-        minute: "numeric",
-        second: "numeric",
-      });
-      partsFormat.set(this.zone, f);
-    }
-    const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
-    const wall = Date.UTC(
-      Number(p.year),
-      Number(p.month) - 1,
-      Number(p.day),
-      Number(p.hour),
-      Number(p.minute),
-      Number(p.second),
-    );
-    return Math.round((wall - (ms - (((ms % 1000) + 1000) % 1000))) / 1000);
+    return Math.round(offsetAt(this.zone, Math.floor(utcUs / 1000)) / 1000);
   }
   offsetAt(naiveUs: number): number {
     // As dateutil's tzlocal: an ambiguous wall time (fold=0) takes the DST offset;

@@ -11,7 +11,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as scheduler from "aws-cdk-lib/aws-scheduler";
 import * as targets from "aws-cdk-lib/aws-scheduler-targets";
-import * as sqs from "aws-cdk-lib/aws-sqs";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { toSchedulerCrons } from "../../lambda/spec/cron";
@@ -23,7 +23,7 @@ import {
   schedulerPlans,
 } from "../../lambda/spec/schedule";
 import { parseDuration } from "../../lambda/spec/units";
-import { acknowledge } from "../nag";
+import { deadLetterQueue } from "./dead-letter-queue";
 import { grantProducerKeyUse } from "./key-grants";
 import type { RealmNotices } from "./notices";
 
@@ -91,18 +91,11 @@ export class JobSchedules extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.group = group;
-    this.deadLetters = new sqs.Queue(this, "DeadLetters", {
+    this.deadLetters = deadLetterQueue(this, "DeadLetters", {
       queueName: `lava-${props.realmName}-schedules-dlq`,
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      key: props.key,
+      whose: "the realm's job schedules",
     });
-    acknowledge(
-      this.deadLetters,
-      "AwsSolutions-SQS3",
-      "this queue is itself the dead-letter queue of the realm's job schedules",
-    );
     // Only Scheduler, for this account's lava-<realm> group, against the confused deputy.
     const role = new iam.Role(this, "Role", {
       description: `lava-aurora realm ${props.realmName}: schedules start the jobs state machine`,

@@ -11,9 +11,9 @@ import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as sns from "aws-cdk-lib/aws-sns";
-import * as sqs from "aws-cdk-lib/aws-sqs";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { acknowledge } from "../nag";
+import { deadLetterQueue } from "./dead-letter-queue";
 import { ENCRYPTION_CONTEXT } from "./key-grants";
 
 export interface RealmNoticesProps {
@@ -40,18 +40,11 @@ export class RealmNotices extends Construct {
       masterKey: props.key,
       enforceSSL: true,
     });
-    this.deadLetters = new sqs.Queue(this, "DeadLetters", {
+    this.deadLetters = deadLetterQueue(this, "DeadLetters", {
       queueName: this.deadLettersName,
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      key: props.key,
+      whose: "the s3trigger function and its EventBridge target",
     });
-    acknowledge(
-      this.deadLetters,
-      "AwsSolutions-SQS3",
-      "this queue is itself the dead-letter queue of the s3trigger function and its EventBridge target",
-    );
     this.allowAlarmsToPublish(topicName);
     this.alarm("DeadLettersAlarm", {
       alarmName: `lava-${props.realmName}-s3trigger-dead-letters`,

@@ -4,6 +4,7 @@
  * against an evaluator written from AWS's documentation, windows, time zones, DST.
  */
 import { describe, expect, it } from "vitest";
+import { timeZoneProblem } from "../../../lambda/shared/zoned";
 import { parseCron, toSchedulerCrons } from "../../../lambda/spec/cron";
 import {
   nextRuns,
@@ -13,7 +14,6 @@ import {
   scheduleMessages,
   schedulerPlans,
 } from "../../../lambda/spec/schedule";
-import { timeZoneProblem } from "../../../lambda/shared/zoned";
 import { problemsOf, realmDoc, realmOf } from "../../support/realm-fixture";
 import { schedulerRuns } from "../../support/scheduler-cron";
 

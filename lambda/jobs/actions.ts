@@ -12,27 +12,9 @@ import type { JobSpec } from "../spec/job";
 import type { Realm } from "../spec/realm";
 import { parseDuration } from "../spec/units";
 import { runContext } from "./run-context";
-import type { Dispatch, JobResult } from "./types";
+import type { ActionSenders, JobResult } from "./types";
 
-/** Where actions go: AWS's services on Lambda, the same (or stubs) from the CLI. */
-export interface ActionSenders {
-  sns(topic: string, message: string, subject: string | undefined): Promise<void>;
-  sqs(
-    queue: string,
-    body: string,
-    options: { delaySeconds?: number; groupId?: string; dedupId?: string },
-  ): Promise<void>;
-  event(entry: {
-    bus: string;
-    source: string;
-    detailType: string;
-    detail: string;
-    resources: string[];
-  }): Promise<void>;
-  log(message: string): void;
-  /** Start the job: `name` is the same for the same action of the same run (no double dispatch). */
-  dispatch(dispatch: Dispatch & { delay?: number }, name: string): Promise<void>;
-}
+export type { ActionSenders } from "./types";
 
 /** The actions for an event: the job's list if it has one, else the realm's. */
 export function actionsFor(realm: Realm, job: JobSpec, event: ActionEvent): readonly ActionSpec[] {

@@ -4,7 +4,6 @@ import type { ResolveDeps } from "../connectors/resolve-connection";
 import type { S3ClientFactory } from "../shared/s3-clients";
 import type { JobSpec } from "../spec/job";
 import type { Realm } from "../spec/realm";
-import type { ActionSenders } from "./actions";
 import type { EventLog } from "./event-log";
 
 /** A request to run a job. Parameters and globals are merged over the job's (top-level keys replace). */
@@ -80,6 +79,26 @@ export interface Progress {
   readonly object: string;
   readonly bytes: number;
   readonly totalBytes: number;
+}
+
+/** Where actions go: AWS's services on Lambda, the same (or stubs) from the CLI. */
+export interface ActionSenders {
+  sns(topic: string, message: string, subject: string | undefined): Promise<void>;
+  sqs(
+    queue: string,
+    body: string,
+    options: { delaySeconds?: number; groupId?: string; dedupId?: string },
+  ): Promise<void>;
+  event(entry: {
+    bus: string;
+    source: string;
+    detailType: string;
+    detail: string;
+    resources: string[];
+  }): Promise<void>;
+  log(message: string): void;
+  /** Start the job: `name` is the same for the same action of the same run (no double dispatch). */
+  dispatch(dispatch: Dispatch & { delay?: number }, name: string): Promise<void>;
 }
 
 /** Services injected into job runs (the Lambda handler and the CLI pass the real ones). */

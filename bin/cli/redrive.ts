@@ -1,8 +1,8 @@
 /**
  * `lava-aurora redrive EXECUTION`: Step Functions' redrive of a failed, timed-out
- * or aborted execution of the deployed realm's state machine (docs/pipelines.md §1):
- * it resumes at the states that did not succeed — a chain at its failed child,
- * the children that finished are not run again.
+ * or aborted execution of the deployed realm's state machine (docs/pipelines.md §3):
+ * it continues from the unsuccessful step; the steps that succeeded (an
+ * interrupted pipeline's finished children) are not run again.
  */
 import { isTransient, LavaError } from "../../lambda/shared/errors";
 import { deployedStateMachineArn } from "./deployed";

@@ -9,7 +9,7 @@
  * chain of predecessors has k links. The state machine runs a layer's children
  * in parallel and the layers in order — a child may start later than its own
  * predecessors allow (when a sibling of a predecessor is slower), the price of a
- * definition that does not grow with the dag, and that a redrive resumes.
+ * definition that does not grow with the dag.
  */
 import { ChildJobError, SpecError } from "../shared/errors";
 import { dagGraph, dagLayers } from "../spec/dag-graph";

@@ -248,7 +248,7 @@ export class SqlTimeoutError extends LavaError {
 /**
  * A pipeline's child job failed and nothing allows it to (a chain's `can_fail`):
  * the pipeline stops. The child had its own attempts; the pipeline makes none
- * (resume it with `start`, or redrive its execution).
+ * (resume it with `start`: docs/pipelines.md §3).
  */
 export class ChildJobError extends LavaError {
   /** What each child run so far said (job_id, status, reason, error). */

@@ -303,13 +303,6 @@ export class JobsStateMachine extends Construct {
     }
   }
 
-  /**
-   * A chain (docs/pipelines.md §1): Resolve's children, one at a time, each its own
-   * execution of this state machine (`startExecution.sync:2`, linked to this one),
-   * so each child has its own attempts, retries and notices, and a redrive of a
-   * failed chain re-runs only from the failed child. A child that `can_fail`
-   * matches may fail; any other failure stops the chain with ChildJobError.
-   */
   /** This state machine, by its ARN made from its name: a token would make it depend on itself. */
   private selfMachine(realmName: string): sfn.IStateMachine {
     this.self ??= sfn.StateMachine.fromStateMachineArn(

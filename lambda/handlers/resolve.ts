@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { actionCounts } from "../jobs/actions";
-import { type ChainChild, planChain } from "../jobs/chain";
+import { type ChainChild, oneAtATime, planChain } from "../jobs/chain";
 import { planDag } from "../jobs/dag";
 import { checkJob, planDispatch, runIdOf } from "../jobs/dispatch";
 import type { Dispatch } from "../jobs/types";
@@ -101,7 +101,7 @@ export function resolveDispatch(
   // chain: layers of one child, one worker; foreach: its planner fills the layers.
   const chain =
     enabled && job.type === "chain"
-      ? { layers: planChain(realm, job, plan, run).map((c) => [c]), workers: 1 }
+      ? oneAtATime(planChain(realm, job, plan, run))
       : enabled && job.type === "dag"
         ? planDag(realm, job, plan, run)
         : enabled && job.type === "foreach"

@@ -11,7 +11,7 @@ import { rdsTokenSigner } from "../connectors/iam-token";
 import { AwsSecretStore } from "../connectors/secret-store";
 import { awsActionSenders } from "../jobs/action-senders";
 import { type ActionSenders, runActions } from "../jobs/actions";
-import type { ChainChild } from "../jobs/chain";
+import { type ChainChild, oneAtATime } from "../jobs/chain";
 import { planDispatch, runOf } from "../jobs/dispatch";
 import { EventLog } from "../jobs/event-log";
 import { type ForeachItems, planForeach, storeForeachItems } from "../jobs/foreach";
@@ -109,7 +109,7 @@ export async function planForeachRequest(
     runOf(realm, plan, { runId, start, deps, events: new EventLog(), options: {} }),
   );
   // In the plan, as a chain's: layers of one child.
-  if (children.length <= FOREACH_INLINE_ITEMS) return children.map((c) => [c]);
+  if (children.length <= FOREACH_INLINE_ITEMS) return oneAtATime(children).layers;
   return storeForeachItems(realm, plan.job.job_id, runId, children, deps);
 }
 

@@ -4,15 +4,16 @@
  * merged over each child's with `globals.lava` naming the parent; `job_prefix`,
  * `start` (resume at a child) and `can_fail` (globs of children whose failure
  * does not stop the chain). The plan is shared: the state machine's Resolve step
- * returns it and runs each child as its own execution; `lava-aurora run` runs
- * the children here, one after the other, through the same runner.
+ * returns it as layers of one child (docs/pipelines.md §2); `lava-aurora run`
+ * runs them here with the dag's runner (`runLayersHere`).
  */
-import { ChildJobError, SpecError } from "../shared/errors";
+import { SpecError } from "../shared/errors";
 import { fnmatchAny } from "../shared/fnmatch";
 import { formatIssues } from "../spec/format";
 import { chainParamsSchema, type JobSpec } from "../spec/job";
+import { payloadJobIds } from "../spec/job-ids";
 import type { Realm } from "../spec/realm";
-import type { Dispatch, JobOutcome, JobResult } from "./types";
+import type { Dispatch, JobResult } from "./types";
 
 /** One child of a chain: its dispatch, and whether its failure stops the chain. */
 export interface ChainChild {
@@ -36,11 +37,7 @@ export function planChain(
   if (!parsed.success) throw new SpecError(formatIssues(`${at}parameters.`, parsed.error.issues));
   const p = parsed.data;
   const prefix = p.job_prefix ?? chain.job_prefix ?? "";
-  const payload = chain.payload ?? [];
-  // lava: a comma-separated string, each id stripped.
-  let ids = (typeof payload === "string" ? payload.split(",") : [...payload]).map(
-    (id) => `${prefix}${id.trim()}`,
-  );
+  let ids = payloadJobIds(chain.payload).map((id) => `${prefix}${id}`);
   const problems: string[] = [];
   if (p.start !== undefined) {
     const first = ids.indexOf(`${prefix}${p.start}`);
@@ -49,19 +46,40 @@ export function planChain(
     else ids = ids.slice(first);
   }
   if (ids.length === 0) problems.push(`${at}payload: the chain is empty`);
-  for (const id of ids)
-    if (!realm.jobs.some((j) => j.job_id === id))
-      problems.push(
-        `${at}payload: job ${JSON.stringify(id)} is not defined in realm ${realm.name}`,
-      );
+  problems.push(...undefinedJobs(realm, ids, at));
   if (problems.length > 0) throw new SpecError(problems);
   return ids.map((id) => childOf(job, id, merged.globals, run, p.can_fail ?? []));
 }
 
+/** A pipeline's problems for the ids the realm does not define: `<at>payload: job "x" is not defined …`. */
+export function undefinedJobs(realm: Realm, ids: readonly string[], at: string): string[] {
+  return ids
+    .filter((id) => !realm.jobs.some((j) => j.job_id === id))
+    .map((id) => `${at}payload: job ${JSON.stringify(id)} is not defined in realm ${realm.name}`);
+}
+
 /**
- * A pipeline's child as lava dispatches it: the parent's globals merged over its
- * own, `globals.lava` naming the parent, the parent's run id.
+ * lava's globals for the jobs a pipeline or dispatch starts: the parent's merged
+ * over the job's (the dispatch does that), with `globals.lava` naming the parent.
  */
+export function lavaGlobals(
+  parent: JobSpec,
+  globals: Record<string, unknown>,
+  start: Date,
+): Record<string, unknown> {
+  const parentLava = globals.lava;
+  return {
+    ...globals,
+    lava: {
+      ...(typeof parentLava === "object" && parentLava !== null ? parentLava : {}),
+      parent_job_id: parent.job_id,
+      parent_start: start.toISOString(),
+      parent_ustart: start.toISOString(),
+    },
+  };
+}
+
+/** A pipeline's child as lava dispatches it: lava's globals, the parent's run id. */
 export function childOf(
   parent: JobSpec,
   id: string,
@@ -69,46 +87,19 @@ export function childOf(
   run: { readonly runId: string; readonly start: Date },
   canFail: string | readonly string[],
 ): ChainChild {
-  const parentLava = globals.lava;
-  const lava = {
-    ...(typeof parentLava === "object" && parentLava !== null ? parentLava : {}),
-    parent_job_id: parent.job_id,
-    parent_start: run.start.toISOString(),
-    parent_ustart: run.start.toISOString(),
-  };
   return {
-    input: { job_id: id, globals: { ...globals, lava }, run_id: run.runId },
+    input: { job_id: id, globals: lavaGlobals(parent, globals, run.start), run_id: run.runId },
     can_fail: fnmatchAny(id, canFail),
   };
 }
 
+/** A chain's or a foreach's children as pipeline layers: one at a time, in order (docs/pipelines.md §2). */
+export function oneAtATime(children: readonly ChainChild[]): {
+  layers: ChainChild[][];
+  workers: number;
+} {
+  return { layers: children.map((c) => [c]), workers: 1 };
+}
+
 /** What a chain's result says of each child. */
 export type ChildSummary = Pick<JobResult, "job_id" | "status" | "reason" | "error">;
-
-/**
- * Run the children here, in order (`lava-aurora run`): a child's failure ends the
- * chain unless `can_fail` matches it; a disabled child is skipped.
- */
-export async function runChainHere(
-  children: readonly ChainChild[],
-  runChild: (input: Dispatch) => Promise<JobResult>,
-  events: { add(line: string): void },
-): Promise<JobOutcome & { children: ChildSummary[] }> {
-  const done: ChildSummary[] = [];
-  for (const child of children) {
-    const r = await runChild(child.input);
-    const { job_id, status, reason, error } = r;
-    done.push({ job_id, status, ...(reason ? { reason } : {}), ...(error ? { error } : {}) });
-    events.add(`child ${job_id}: ${status}${reason ? ` (${reason})` : ""}`);
-    if (status !== "failed") continue;
-    if (child.can_fail) {
-      events.add(`child ${job_id} may fail (can_fail): the chain goes on`);
-      continue;
-    }
-    throw new ChildJobError(
-      `child ${job_id} failed: ${error?.name ?? "Error"}: ${error?.message ?? ""}`,
-      done,
-    );
-  }
-  return { status: "ok", children: done };
-}

@@ -16,7 +16,7 @@ import { dagGraph, dagLayers } from "../spec/dag-graph";
 import { formatIssues } from "../spec/format";
 import { DAG_WORKERS, dagParamsSchema, type JobSpec } from "../spec/job";
 import type { Realm } from "../spec/realm";
-import { type ChainChild, type ChildSummary, childOf } from "./chain";
+import { type ChainChild, type ChildSummary, childOf, undefinedJobs } from "./chain";
 import type { JobOutcome, JobResult } from "./types";
 
 export interface DagPlan {
@@ -38,13 +38,8 @@ export function planDag(
   const p = parsed.data;
   const graph = dagGraph(job.payload ?? {}, p.job_prefix ?? "");
   if (graph.size === 0) throw new SpecError([`${at}payload: the dag is empty`]);
-  const unknown = [...graph.keys()].filter((id) => !realm.jobs.some((j) => j.job_id === id));
-  if (unknown.length > 0)
-    throw new SpecError(
-      unknown.map(
-        (id) => `${at}payload: job ${JSON.stringify(id)} is not defined in realm ${realm.name}`,
-      ),
-    );
+  const unknown = undefinedJobs(realm, [...graph.keys()], at);
+  if (unknown.length > 0) throw new SpecError(unknown);
   const layers = dagLayers(graph, at);
   return {
     layers: layers.map((ids) =>
@@ -55,11 +50,13 @@ export function planDag(
 }
 
 /**
- * Run the layers here (`lava-aurora run`): each layer's children at most `workers`
- * at once; after a layer with a failure `can_fail` does not allow, the dag stops
- * (its siblings ran to completion, as in lava; later layers do not start).
+ * Run a pipeline's layers here (`lava-aurora run`), as the state machine runs them
+ * (docs/pipelines.md §2; a chain or a foreach is layers of one child, one worker):
+ * each layer's children at most `workers` at once; after a layer with a failure
+ * `can_fail` does not allow, the pipeline stops (its siblings ran to completion,
+ * as in lava; later layers do not start). A disabled child is skipped.
  */
-export async function runDagHere(
+export async function runLayersHere(
   plan: DagPlan,
   runChild: (input: ChainChild["input"]) => Promise<JobResult>,
   events: { add(line: string): void },
@@ -83,7 +80,10 @@ export async function runDagHere(
       const { job_id, status, reason, error } = r;
       done.push({ job_id, status, ...(reason ? { reason } : {}), ...(error ? { error } : {}) });
       events.add(`child ${job_id}: ${status}${reason ? ` (${reason})` : ""}`);
-      if (status === "failed" && !(layer[i] as ChainChild).can_fail) stop ??= r;
+      if (status !== "failed") continue;
+      if ((layer[i] as ChainChild).can_fail)
+        events.add(`child ${job_id} may fail (can_fail): the pipeline goes on`);
+      else stop ??= r;
     }
     if (stop)
       throw new ChildJobError(

@@ -13,9 +13,11 @@ import { SpecError } from "../shared/errors";
 import { renderDeep } from "../shared/templating";
 import { formatIssues } from "../spec/format";
 import { dispatchParamsSchema, type JobSpec } from "../spec/job";
+import { payloadJobIds } from "../spec/job-ids";
 import type { Realm } from "../spec/realm";
 import { parseDuration } from "../spec/units";
 import type { ActionSenders } from "./actions";
+import { lavaGlobals, undefinedJobs } from "./chain";
 import { runContext } from "./run-context";
 import type { JobOutcome, JobRun } from "./types";
 
@@ -29,13 +31,8 @@ export function checkDispatchJob(
   const parsed = dispatchParamsSchema.safeParse(params, { reportInput: true });
   if (!parsed.success) throw new SpecError(formatIssues(`${at}parameters.`, parsed.error.issues));
   const p = parsed.data;
-  const payload = (job.payload ?? []) as string | readonly string[];
-  const ids = (typeof payload === "string" ? payload.split(",") : [...payload]).map(
-    (id) => `${p.job_prefix ?? ""}${id.trim()}`,
-  );
-  const problems = ids
-    .filter((id) => !realm.jobs.some((j) => j.job_id === id))
-    .map((id) => `${at}payload: job ${JSON.stringify(id)} is not defined in realm ${realm.name}`);
+  const ids = payloadJobIds(job.payload).map((id) => `${p.job_prefix ?? ""}${id}`);
+  const problems = undefinedJobs(realm, ids, at);
   if (ids.length === 0) problems.push(`${at}payload: no job to dispatch`);
   if (problems.length > 0) throw new SpecError(problems);
   return { ids, p };
@@ -55,16 +52,7 @@ export async function runDispatchJob(
       ? (p.parameters ?? {})
       : ((renderDeep(p.parameters ?? {}, runContext(run, {}), `${at}parameters.parameters`) ??
           {}) as Record<string, unknown>);
-  const parentLava = run.globals.lava;
-  const globals = {
-    ...run.globals,
-    lava: {
-      ...(typeof parentLava === "object" && parentLava !== null ? parentLava : {}),
-      parent_job_id: job.job_id,
-      parent_start: run.start.toISOString(),
-      parent_ustart: run.start.toISOString(),
-    },
-  };
+  const globals = lavaGlobals(job, run.globals, run.start);
   const delay =
     p.delay === undefined ? undefined : Math.round((parseDuration(p.delay) ?? 0) / 1000);
   for (const [i, id] of ids.entries()) {

@@ -23,7 +23,7 @@ import {
   type JobSpec,
 } from "../spec/job";
 import type { Realm } from "../spec/realm";
-import { type ChainChild, childOf } from "./chain";
+import { type ChainChild, childOf, undefinedJobs } from "./chain";
 import { parseCsvRecords } from "./csv-records";
 import { runContext } from "./run-context";
 import type { JobRun } from "./types";
@@ -181,10 +181,7 @@ async function queryRows(
 export function checkForeach(realm: Realm, job: JobSpec, params: Record<string, unknown>): void {
   const child = typeof job.payload === "string" ? job.payload.trim() : "";
   const problems: string[] = [];
-  if (!realm.jobs.some((j) => j.job_id === child))
-    problems.push(
-      `job ${job.job_id}: payload: job ${JSON.stringify(child)} is not defined in realm ${realm.name}`,
-    );
+  problems.push(...undefinedJobs(realm, [child], `job ${job.job_id}: `));
   const parsed = foreachParamsSchema.safeParse(params, { reportInput: true });
   if (!parsed.success)
     problems.push(...formatIssues(`job ${job.job_id}: parameters.`, parsed.error.issues));

@@ -6,8 +6,8 @@ import { randomUUID } from "node:crypto";
 import { ChildJobError, LavaError, PayloadError } from "../shared/errors";
 import type { Realm } from "../spec/realm";
 import { runActions } from "./actions";
-import { planChain, runChainHere } from "./chain";
-import { planDag, runDagHere } from "./dag";
+import { oneAtATime, planChain } from "./chain";
+import { planDag, runLayersHere } from "./dag";
 import { runDbFromS3 } from "./db-from-s3/index";
 import { planDispatch, runIdOf, runOf } from "./dispatch";
 import { runDispatchJob } from "./dispatch-job";
@@ -77,6 +77,8 @@ async function runOnce(
       return result({ status: "skipped", reason: "disabled" });
     }
     const run = runOf(realm, plan, { runId, start, deps, events, options });
+    // A pipeline's children run here through this same runner.
+    const runChild = (input: Dispatch) => runJob(realm, input, deps, options);
     switch (job.type) {
       case "db_from_s3":
         return result(await runDbFromS3({ ...run, job }));
@@ -94,16 +96,12 @@ async function runOnce(
         events.add(
           `dag of ${dag.layers.flat().length} in ${dag.layers.length} layer(s), ${dag.workers} worker(s)`,
         );
-        return result(
-          await runDagHere(dag, (input) => runJob(realm, input, deps, options), events),
-        );
+        return result(await runLayersHere(dag, runChild, events));
       }
       case "foreach": {
         const children = await planForeach({ ...run, job });
         events.add(`foreach of ${job.payload}: ${children.length} item(s)`);
-        return result(
-          await runChainHere(children, (input) => runJob(realm, input, deps, options), events),
-        );
+        return result(await runLayersHere(oneAtATime(children), runChild, events));
       }
       case "dispatch":
         return result(await runDispatchJob({ ...run, job }, options.actions ?? deps.send));
@@ -112,9 +110,7 @@ async function runOnce(
         events.add(
           `chain of ${children.length}: ${children.map((c) => c.input.job_id).join(", ")}`,
         );
-        return result(
-          await runChainHere(children, (input) => runJob(realm, input, deps, options), events),
-        );
+        return result(await runLayersHere(oneAtATime(children), runChild, events));
       }
     }
   } catch (err) {

@@ -17,6 +17,7 @@ import { dagGraph, dagLayers } from "./dag-graph";
 import { checkDbFromS3Values } from "./db-from-s3-checks";
 import { formatIssues, showValue } from "./format";
 import { type JobSpec, jobSchema, LAVA_ONLY_JOB_FIELDS, SQL_JOB_TYPES } from "./job";
+import { payloadJobIds } from "./job-ids";
 import { type Realm, realmTopSchema } from "./realm";
 import { isTemplated } from "./template-syntax";
 import { type TriggerSpec, triggerSchema } from "./trigger";
@@ -240,12 +241,7 @@ function checkPipelineJobs(
     if (g.type === "query") connection(g.conn_id, "parameters.foreach.conn_id");
     return;
   }
-  const ids =
-    typeof raw.payload === "string"
-      ? raw.payload.split(",").map((x) => x.trim())
-      : Array.isArray(raw.payload)
-        ? raw.payload.filter((x): x is string => typeof x === "string")
-        : [];
+  const ids = payloadJobIds(raw.payload);
   for (const id of ids) known(`${prefix}${id}`, "payload");
   if (raw.type === "chain" && typeof params.start === "string" && !ids.includes(params.start))
     item.problems.push(

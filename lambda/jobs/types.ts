@@ -49,10 +49,25 @@ export interface JobResult {
   statements?: StatementResult[];
   /** SQL jobs: the S3 objects written (result tuples, sqlc/sqlv outputs). */
   outputs?: string[];
+  /** Fan-out loads (docs/db-from-s3.md §14): how the load was split and published. */
+  fan_out?: FanOutSummary;
   /** Pipelines: what each child run said. */
   children?: Pick<JobResult, "job_id" | "status" | "reason" | "error">[];
   /** Human-readable step log; never holds a secret. */
   events: string[];
+}
+
+/** What a fan-out load did. */
+export interface FanOutSummary {
+  /** Work items planned, and parts (objects) over them. */
+  items: number;
+  parts: number;
+  /** Items loading at once. */
+  workers: number;
+  /** Items not loaded (within `tolerated_failures`); their parts are not in the ledger. */
+  failed_items: number[];
+  /** The publish transaction, from taking the table's lock to commit (readers block at most this long). */
+  publish_ms: number;
 }
 
 /** One statement of a SQL job. */

@@ -262,6 +262,26 @@ export class ChildJobError extends LavaError {
 }
 
 /**
+ * A fan-out load's items did not all load (more failed than `tolerated_failures`):
+ * nothing was published, the staging is kept, and another attempt or a redrive
+ * loads only the items that are missing (docs/db-from-s3.md §14).
+ */
+export class LoadItemsError extends LavaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, retryable: false });
+    this.name = "LoadItemsError";
+  }
+}
+
+/** A part is larger than one invocation can load (docs/db-from-s3.md §14): refused at plan time, nothing loaded. */
+export class LoadTooLargeError extends LavaError {
+  constructor(message: string) {
+    super(message, { retryable: false });
+    this.name = "LoadTooLargeError";
+  }
+}
+
+/**
  * How a failed run is handled, by error name — the one table the runner function
  * and the state machine read:
  * - `retry`: may be transient. When the error says `retryable` (throttling, a
@@ -284,6 +304,7 @@ export const ERROR_HANDLING = {
   PayloadError: "attempt",
   PayloadTimeoutError: "attempt",
   SqlTimeoutError: "attempt",
+  LoadItemsError: "attempt",
   SpecError: "final",
   TemplateError: "final",
   ConnectionConfigError: "final",
@@ -293,6 +314,7 @@ export const ERROR_HANDLING = {
   ManifestError: "final",
   DatabasePermissionError: "final",
   ChildJobError: "final",
+  LoadTooLargeError: "final",
 } as const satisfies Record<string, "retry" | "attempt" | "final">;
 
 export type ErrorName = keyof typeof ERROR_HANDLING;

@@ -30,6 +30,9 @@ export const LAVA_ONLY_JOB_FIELDS = [
   "state",
 ] as const;
 
+/** The most work items a fan-out load runs at once (docs/db-from-s3.md §14). */
+export const FAN_OUT_MAX_WORKERS = 16;
+
 export const LOAD_MODES = ["abort", "append", "delete", "drop", "switch", "truncate"] as const;
 
 /** db_from_s3 parameters (docs/db-from-s3.md §1); all optional here, see `dbFromS3Required`. */
@@ -52,6 +55,23 @@ export const dbFromS3ParamsSchema = z.strictObject({
   reload: bool().optional(),
   /** Ours: a dispatch (trigger, CLI, state machine input) may set `columns`. Only the job spec can set it. */
   allow_dispatch_columns: bool().optional(),
+  /** Ours: `key` is a prefix (ending in `/`); the objects under it whose rest of key matches load as parts. Job spec only. */
+  glob: textOrList("a glob like *.csv.gz").optional(),
+  /** Ours: load the parts in parallel, one Lambda per work item, then publish once (docs/db-from-s3.md §14). Job spec only. */
+  fan_out: z
+    .union(
+      [
+        bool(),
+        z.strictObject({
+          workers: intIn(1, FAN_OUT_MAX_WORKERS).optional(),
+          item_size: size().optional(),
+          max_part_size: size().optional(),
+          tolerated_failures: intIn(0, 10_000).optional(),
+        }),
+      ],
+      { error: "expected true, false or {workers, item_size, max_part_size, tolerated_failures}" },
+    )
+    .optional(),
 });
 
 /** Parameters a db_from_s3 run cannot do without (after dispatch merge). */

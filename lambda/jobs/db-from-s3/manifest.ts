@@ -17,8 +17,8 @@ export function checkManifestEntries(
   entries: readonly ManifestEntry[],
   manifest: { bucket: string; key: string },
   realm: Pick<Realm["top"], "s3_sources" | "s3_temp">,
+  where = `manifest ${s3Url(manifest.bucket, manifest.key)}`,
 ): void {
-  const where = `manifest ${s3Url(manifest.bucket, manifest.key)}`;
   const seen = new Map<string, number>();
   entries.forEach((e, i) => {
     const url = s3Url(e.bucket, e.key);

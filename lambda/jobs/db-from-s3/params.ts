@@ -34,6 +34,36 @@ export interface LoadParams {
   readonly jinja: boolean;
   readonly vars: Record<string, unknown>;
   readonly reload: boolean;
+  /** With `key` a prefix: globs the rest of each object's key must match (docs/db-from-s3.md §7.1). */
+  readonly glob: readonly string[] | undefined;
+  /** Set when the load may fan out (docs/db-from-s3.md §14). */
+  readonly fanOut: FanOutSettings | undefined;
+}
+
+/** A fan-out's settings, defaults filled in except what depends on the realm and the database. */
+export interface FanOutSettings {
+  /** Items loading at once, as asked (the plan bounds it by the database and the runner). */
+  readonly workers: number;
+  /** Target bytes per work item; undefined: from the runner's timeout and the measured throughput. */
+  readonly itemSize: number | undefined;
+  /** Largest part one invocation may load; undefined: from the runner's timeout. */
+  readonly maxPartSize: number | undefined;
+  /** Items that may fail while the rest is still published. */
+  readonly toleratedFailures: number;
+}
+
+/** Items loading at once unless the job says: two streams measured fastest into one table on two cores. */
+export const DEFAULT_FAN_OUT_WORKERS = 2;
+
+function fanOutSettings(v: DbFromS3Params["fan_out"]): FanOutSettings | undefined {
+  if (v === undefined || v === false) return undefined;
+  const o = v === true ? {} : v;
+  return {
+    workers: o.workers ?? DEFAULT_FAN_OUT_WORKERS,
+    itemSize: o.item_size === undefined ? undefined : parseSize(o.item_size),
+    maxPartSize: o.max_part_size === undefined ? undefined : parseSize(o.max_part_size),
+    toleratedFailures: o.tolerated_failures ?? 0,
+  };
 }
 
 /**
@@ -59,6 +89,15 @@ export function dispatchProblems(
     problems.push(
       `${at}allow_dispatch_columns: only the job spec can set this, not a dispatch, got ${showValue(merged.allow_dispatch_columns)}`,
     );
+  }
+  // What a load reads and how widely it fans out are the job's to say: a trigger's
+  // rendered value (an S3 key) must not widen a load to a whole prefix or a dispatch
+  // raise its connections.
+  for (const field of ["glob", "fan_out"] as const) {
+    if (!isDeepStrictEqual(merged[field], own[field]))
+      problems.push(
+        `${at}${field}: only the job spec can set this, not a dispatch, got ${showValue(merged[field])}`,
+      );
   }
   if (own.allow_dispatch_columns !== true && !isDeepStrictEqual(merged.columns, own.columns)) {
     problems.push(
@@ -201,5 +240,7 @@ export function checkLoadParams(
     jinja: p.jinja ?? true,
     vars: p.vars ?? {},
     reload: p.reload ?? false,
+    glob: p.glob === undefined ? undefined : typeof p.glob === "string" ? [p.glob] : p.glob,
+    fanOut: fanOutSettings(p.fan_out),
   };
 }

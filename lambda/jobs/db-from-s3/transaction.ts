@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { Client } from "pg";
+import type { Client, ClientBase } from "pg";
 import { LoadTimeoutError } from "../../shared/errors";
 import { type SourceObject, s3Url } from "../../shared/s3-objects";
 import type { JobOutcome, JobRun } from "../types";
@@ -33,6 +33,10 @@ export interface LoadState {
   readonly s3: S3Client;
   readonly main: SourceObject;
   readonly objects: readonly SourceObject[];
+  /** The manifest's key or the prefix the parts came from; undefined for one object. */
+  readonly via: string | undefined;
+  /** `main` is a prefix's listing, not an object (sources.ts). */
+  readonly listing: boolean;
   readonly schema: string;
   readonly table: string;
   readonly logical: string;
@@ -44,12 +48,12 @@ export interface LoadState {
  * loaded, so manifest entries already in the ledger are not loaded again; the
  * replacing modes start from an empty table and need every entry.
  */
-async function notYetAppended(
-  run: JobRun,
-  client: Client,
-  s: LoadState,
+export async function notYetAppended(
+  run: Pick<JobRun, "events">,
+  client: ClientBase,
+  s: Pick<LoadState, "p" | "via" | "objects" | "logical">,
 ): Promise<readonly SourceObject[]> {
-  if (s.p.mode !== "append" || s.p.reload || !s.p.copy.manifest) return s.objects;
+  if (s.p.mode !== "append" || s.p.reload || s.via === undefined) return s.objects;
   const fresh: SourceObject[] = [];
   for (const obj of s.objects) {
     const seen = await findLoaded(client, s.logical, obj);
@@ -63,10 +67,10 @@ async function notYetAppended(
 }
 
 /** `duplicate` when the ledger has this object for the table; `stale` when a replacing mode would load an older object. */
-async function skipReason(
-  run: JobRun,
-  client: Client,
-  s: LoadState,
+export async function skipReason(
+  run: Pick<JobRun, "events">,
+  client: ClientBase,
+  s: Pick<LoadState, "p" | "main" | "logical" | "base">,
 ): Promise<"duplicate" | "stale" | undefined> {
   const seen = await findLoaded(client, s.logical, s.main);
   if (seen) {
@@ -90,13 +94,28 @@ async function skipReason(
   return undefined;
 }
 
-/** Quoted column names of a table, in order (for `FORCE_NULL *` when no columns are given). */
-async function tableColumns(client: Client, table: string): Promise<string[]> {
+/** Quoted column names of a table COPY can fill, in order (for `FORCE_NULL *` when no columns are given). */
+export async function tableColumns(client: ClientBase, table: string): Promise<string[]> {
   const { rows } = await client.query<{ attname: string }>(
-    "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+    "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
     [table],
   );
   return rows.map((r) => quoteIdent(r.attname));
+}
+
+/** The COPY option list for a load into `table`; `FORCE_* *` expands to `columns`, else the table's. */
+export async function copyOptionsFor(
+  client: ClientBase,
+  p: LoadParams,
+  table: string,
+  columns: readonly string[] | undefined,
+): Promise<string> {
+  const needsAll = p.copy.options.some((o) => "columns" in o && o.columns === "*");
+  const every = columns ?? (needsAll ? await tableColumns(client, table) : []);
+  return copyOptionsSql(p.copy, (_force, cols) =>
+    // Names were folded per preserve_case when parsed; quoted ones are exact.
+    cols === "*" ? [...every] : cols.map((c) => quoteIdent(c)),
+  );
 }
 
 /** statement_timeout (ms) leaving DEADLINE_MARGIN_MS before the deadline; undefined without one. */
@@ -142,12 +161,7 @@ export async function inTransaction(
     for (const e of target.events) run.events.add(e);
     const { loader } = s;
     const columns = p.columns?.map((c) => quoteIdent(c.name));
-    const needsAll = p.copy.options.some((o) => "columns" in o && o.columns === "*");
-    const every = columns ?? (needsAll ? await tableColumns(client, target.physical) : []);
-    const options = copyOptionsSql(p.copy, (_force, cols) =>
-      // Names were folded per preserve_case when parsed; quoted ones are exact.
-      cols === "*" ? every : cols.map((c) => quoteIdent(c)),
-    );
+    const options = await copyOptionsFor(client, p, target.physical, columns);
     let rows = 0;
     const loaded: { obj: SourceObject; rows: number }[] = [];
     for (const obj of await notYetAppended(run, client, s)) {
@@ -172,8 +186,8 @@ export async function inTransaction(
       rows += n;
       loaded.push({ obj, rows: n });
     }
-    const via = p.copy.manifest ? main.key : undefined;
-    for (const obj of [...loaded.map((l) => l.obj), ...(via ? [main] : [])])
+    const { via } = s;
+    for (const obj of [...loaded.map((l) => l.obj), ...(via && !s.listing ? [main] : [])])
       await checkUnchanged(s.s3, obj);
     await recordLoaded(
       client,

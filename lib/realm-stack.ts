@@ -155,6 +155,12 @@ export class RealmStack extends Stack {
       ...(this.exe ? { exe: this.exe.fn } : {}),
       notices: this.notices.topic,
       ...(realm.top.s3_temp ? { itemsBucket: parseS3Location(realm.top.s3_temp).bucket } : {}),
+      fanOut: realm.jobs.some(
+        (j) =>
+          j.type === "db_from_s3" &&
+          j.parameters?.fan_out !== undefined &&
+          j.parameters.fan_out !== false,
+      ),
     });
     // Jobs' `schedule`s start the state machine (docs/schedules.md §5).
     new JobSchedules(this, "Schedules", {

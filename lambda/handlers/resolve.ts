@@ -56,6 +56,8 @@ export interface ResolvedDispatch {
    */
   readonly layers?: readonly (readonly ChainChild[])[];
   readonly workers?: number;
+  /** db_from_s3 with `fan_out`: the state machine plans the load and may run it as parallel items (docs/db-from-s3.md §14). */
+  readonly fan_out?: boolean;
   /** The dispatch for the runner, parameters and globals defaulted to `{}`. */
   readonly dispatch: Required<Omit<Dispatch, "literal_parameters" | "run_id">> &
     Pick<Dispatch, "literal_parameters" | "run_id">;
@@ -92,11 +94,16 @@ export function resolveDispatch(
   // A disabled job is skipped whatever its parameters (docs/state-machine.md §2): they are checked only for a run.
   if (enabled) checkJob(realm, plan, "resolve");
   const literal = [...plan.literal];
+  const fanOut =
+    job.type === "db_from_s3" && plan.params.fan_out !== undefined && plan.params.fan_out !== false;
   // Pipelines run under one run id, fixed here so a retried attempt keeps it
-  // (a dispatch job then starts each child once: its names come from the run id).
+  // (a dispatch job then starts each child once: its names come from the run id);
+  // so does a fan-out load, whose staging and finished items belong to its run.
   const runId =
     runIdOf(input) ??
-    (["chain", "dag", "dispatch", "foreach"].includes(job.type) ? randomUUID() : undefined);
+    (["chain", "dag", "dispatch", "foreach"].includes(job.type) || fanOut
+      ? randomUUID()
+      : undefined);
   const run = { runId: runId ?? randomUUID(), start };
   // chain: layers of one child, one worker; foreach: its planner fills the layers.
   const chain =
@@ -117,6 +124,7 @@ export function resolveDispatch(
     ...(late ? { skipped: late } : {}),
     actions: actionCounts(realm, job),
     ...chain,
+    ...(fanOut ? { fan_out: true } : {}),
     dispatch: {
       job_id: job.job_id,
       parameters: input.parameters ?? {},

@@ -12,11 +12,20 @@ import { AwsSecretStore } from "../connectors/secret-store";
 import { awsActionSenders } from "../jobs/action-senders";
 import { type ActionSenders, runActions } from "../jobs/actions";
 import { type ChainChild, oneAtATime } from "../jobs/chain";
+import {
+  type FanOutItem,
+  type FanOutPlan,
+  type ItemOutcome,
+  type LoadPlanResult,
+  loadFanOutItem,
+  planFanOut,
+  publishFanOut,
+} from "../jobs/db-from-s3/fan-out";
 import { planDispatch, runOf } from "../jobs/dispatch";
 import { EventLog } from "../jobs/event-log";
 import { type ForeachItems, planForeach, storeForeachItems } from "../jobs/foreach";
 import { runJob } from "../jobs/run-job";
-import type { Dispatch, JobDeps, JobResult } from "../jobs/types";
+import type { Dispatch, JobDeps, JobOutcome, JobResult } from "../jobs/types";
 import { s3ClientFactory } from "../shared/s3-clients";
 import type { ActionEvent } from "../spec/actions";
 import { FOREACH_INLINE_ITEMS } from "../spec/job";
@@ -113,6 +122,65 @@ export async function planForeachRequest(
   return storeForeachItems(realm, plan.job.job_id, runId, children, deps);
 }
 
+/**
+ * The state machine's fan-out steps for a db_from_s3 load (docs/db-from-s3.md §14):
+ * plan it (from the dispatch Resolve planned), load one item, publish.
+ */
+export type LoadRequest =
+  | { readonly load_plan: Dispatch & { readonly run_id?: string } }
+  | { readonly load_item: { readonly plan: FanOutPlan; readonly item: FanOutItem } }
+  | { readonly load_publish: FanOutPlan };
+
+/** What the plan step answers: a result when nothing is left to load. */
+export type LoadPlanAnswer =
+  | { readonly action: "run" }
+  | { readonly action: "done"; readonly result: JobResult }
+  | Extract<LoadPlanResult, { action: "fan_out" }>;
+
+/** Run one fan-out step; failures throw, named, for the state machine's Retry and Catch. */
+export async function runLoadRequest(
+  realm: Realm,
+  request: LoadRequest,
+  deps: JobDeps,
+  context: RunnerContext,
+): Promise<LoadPlanAnswer | ItemOutcome | JobResult> {
+  const start = new Date();
+  const events = new EventLog();
+  const deadline = Date.now() + context.getRemainingTimeInMillis();
+  const dispatch =
+    "load_plan" in request
+      ? request.load_plan
+      : "load_item" in request
+        ? request.load_item.plan.dispatch
+        : request.load_publish.dispatch;
+  const runId = dispatch.run_id ?? randomUUID();
+  const result = (outcome: JobOutcome): JobResult => ({
+    ...outcome,
+    job_id: dispatch.job_id,
+    run_id: runId,
+    events: events.lines,
+  });
+  try {
+    const plan = planDispatch(realm, dispatch, { runId, start });
+    const run = runOf(realm, plan, { runId, start, deps, events, options: { deadline } });
+    if ("load_plan" in request) {
+      const planned = await planFanOut(run);
+      return planned.action === "done"
+        ? { action: "done", result: result(planned.outcome) }
+        : planned;
+    }
+    if ("load_item" in request)
+      return await loadFanOutItem(run, request.load_item.plan, request.load_item.item);
+    return result(await publishFanOut(run, request.load_publish));
+  } catch (err) {
+    // Named after its class (BadDataError, LoadItemsError, …): the message names the object.
+    const e = err instanceof Error ? err : new Error(String(err));
+    throw Object.assign(new Error(`job ${dispatch.job_id} run ${runId}: ${e.message}`), {
+      name: e.name,
+    });
+  }
+}
+
 /** A runner handler for a realm and services; the deadline is the function's remaining time. */
 export function makeRunnerHandler(realm: Realm, deps: JobDeps, telemetry: RunnerTelemetry = {}) {
   return async (event: Dispatch, context: RunnerContext): Promise<JobResult> => {
@@ -183,11 +251,15 @@ function awsSenders(): ActionSenders {
 
 /** The Lambda entry point; realm, clients and telemetry are set up once per execution environment. */
 export async function handler(
-  event: Dispatch | ActionsRequest | ForeachPlanRequest,
+  event: Dispatch | ActionsRequest | ForeachPlanRequest | LoadRequest,
   context: RunnerContext,
-): Promise<JobResult | { actions: string[] } | ChainChild[][] | ForeachItems> {
+): Promise<
+  JobResult | { actions: string[] } | ChainChild[][] | ForeachItems | LoadPlanAnswer | ItemOutcome
+> {
   if ("action_event" in event) return runActionsRequest(bundledRealm(), event, awsSenders());
   if ("foreach_plan" in event) return planForeachRequest(bundledRealm(), event, runnerDeps());
+  if ("load_plan" in event || "load_item" in event || "load_publish" in event)
+    return runLoadRequest(bundledRealm(), event, runnerDeps(), context);
   handle ??= makeRunnerHandler(bundledRealm(), runnerDeps(), {
     logger: new Logger(),
     metrics: new Metrics({ namespace: "lava-aurora" }),

@@ -40,6 +40,8 @@ export interface JobsStateMachineProps {
    * items runs them from there in a Distributed Map. @default - no such foreach
    */
   readonly itemsBucket?: string;
+  /** The realm has db_from_s3 jobs with `fan_out`: the load fan-out states are built. @default false */
+  readonly fanOut?: boolean;
   /** Where failures are announced. */
   readonly notices: sns.ITopic;
   /** Execution logging; execution data (inputs, outputs) is never logged. @default sfn.LogLevel.ALL */
@@ -156,9 +158,28 @@ export class JobsStateMachine extends Construct {
     });
     planForeach.addCatch(attemptsLeft, { errors: ["States.ALL"], resultPath: "$.error" });
 
+    const resultFailed = new sfn.Pass(this, "Run failed", {
+      parameters: { "Error.$": "$.result.error.name", "Cause.$": "States.JsonToString($.result)" },
+      resultPath: "$.error",
+    }).next(attemptsLeft);
+    const done = new sfn.Succeed(this, "Done", { outputPath: "$.result" });
+    const checkResult = new sfn.Choice(this, "Run ok?")
+      .when(sfn.Condition.stringEquals("$.result.status", "failed"), resultFailed)
+      .otherwise(this.actions("on_success", props.runner, done));
     // The runner runs what needs only Node; exe, pkg and the psql-side SQL types
     // (sqlc, and sqlv as lava runs it, outside the worker) run where psql is.
-    const route = new sfn.Choice(this, "Job type?")
+    const route = new sfn.Choice(this, "Job type?");
+    if (props.fanOut) {
+      const planLoad = this.fanOutLoad(props, onFailure, runJob, checkResult);
+      route.when(
+        sfn.Condition.and(
+          sfn.Condition.stringEquals("$.plan.type", "db_from_s3"),
+          sfn.Condition.isPresent("$.plan.fan_out"),
+        ),
+        planLoad,
+      );
+    }
+    route
       .when(
         sfn.Condition.or(
           ...RUNNER_JOB_TYPES.map((t) => sfn.Condition.stringEquals("$.plan.type", t)),
@@ -175,14 +196,6 @@ export class JobsStateMachine extends Construct {
       .when(sfn.Condition.stringEquals("$.plan.type", "foreach"), planForeach)
       .otherwise(runExe);
 
-    const resultFailed = new sfn.Pass(this, "Run failed", {
-      parameters: { "Error.$": "$.result.error.name", "Cause.$": "States.JsonToString($.result)" },
-      resultPath: "$.error",
-    }).next(attemptsLeft);
-    const done = new sfn.Succeed(this, "Done", { outputPath: "$.result" });
-    const checkResult = new sfn.Choice(this, "Run ok?")
-      .when(sfn.Condition.stringEquals("$.result.status", "failed"), resultFailed)
-      .otherwise(this.actions("on_success", props.runner, done));
     runJob.next(checkResult);
     runPipeline.next(checkResult);
     planForeach.next(
@@ -263,15 +276,16 @@ export class JobsStateMachine extends Construct {
       "AwsSolutions-IAM5[Resource::*]",
       "X-Ray tracing and CloudWatch Logs delivery have no resource-level permissions",
     );
-    if (props.itemsBucket) {
-      // A large foreach: its Distributed Map's item file, and its map runs' executions.
-      const stack = Stack.of(this);
+    const stack = Stack.of(this);
+    if (props.itemsBucket)
       acknowledgeWildcard(
         role,
         stack,
         `arn:${stack.partition}:s3:::${props.itemsBucket}/*`,
-        "the Distributed Map reads the foreach's item file, written under s3_temp by the planner; CDK's ItemReader grants the bucket's objects",
+        "the Distributed Maps read a foreach's or a fan-out load's item file, written under s3_temp by the planner; CDK's ItemReader grants the bucket's objects",
       );
+    if (props.itemsBucket || props.fanOut) {
+      // A large foreach and fan-out loads: their map runs' executions.
       const name = Fn.select(6, Fn.split(":", this.stateMachine.stateMachineArn));
       // CDK puts these in the state machine's DistributedMapPolicy.
       for (const tail of [":*", "/*:*"])
@@ -301,6 +315,97 @@ export class JobsStateMachine extends Construct {
         "invoking a realm function: CDK also grants its versions and aliases (…:*), of that one function only",
       );
     }
+  }
+
+  /**
+   * A fan-out load (docs/db-from-s3.md §14): the runner plans it; one part runs as
+   * any load ("Run job"), nothing to load ends with its result, and many parts
+   * load as items in a Distributed Map — each item its own child execution and
+   * Lambda invocation, at most `workers` at once, retried on retryable names —
+   * then one publish. A failed item fails the map and the execution there (no
+   * Catch): the target is unchanged, and a redrive runs only the unsuccessful
+   * items before the publish; the realm's failed-executions alarm announces it.
+   * `tolerated_failures` is the map's ToleratedFailureCount.
+   */
+  private fanOutLoad(
+    props: JobsStateMachineProps,
+    onFailure: (task: tasks.LambdaInvoke) => tasks.LambdaInvoke,
+    runJob: sfn.IChainable,
+    checkResult: sfn.IChainable,
+  ): tasks.LambdaInvoke {
+    const planLoad = onFailure(
+      new tasks.LambdaInvoke(this, "Plan load", {
+        lambdaFunction: props.runner,
+        payload: sfn.TaskInput.fromObject({ load_plan: sfn.JsonPath.objectAt("$.plan.dispatch") }),
+        payloadResponseOnly: true,
+        resultPath: "$.load",
+        retryOnServiceExceptions: false,
+      }),
+    );
+    const publish = onFailure(
+      new tasks.LambdaInvoke(this, "Publish load", {
+        lambdaFunction: props.runner,
+        payload: sfn.TaskInput.fromObject({ load_publish: sfn.JsonPath.objectAt("$.load.plan") }),
+        payloadResponseOnly: true,
+        resultPath: "$.result",
+        retryOnServiceExceptions: false,
+      }),
+    ).next(checkResult);
+    const items = (id: string, source: "state" | "s3") => {
+      const load = new tasks.LambdaInvoke(this, id, {
+        lambdaFunction: props.runner,
+        payload: sfn.TaskInput.fromObject({ load_item: sfn.JsonPath.entirePayload }),
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false,
+      });
+      load.addRetry({
+        errors: [...RETRYABLE_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS],
+        interval: Duration.seconds(5),
+        maxAttempts: 3,
+        backoffRate: 2,
+        maxDelay: Duration.minutes(2),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      const map = new sfn.DistributedMap(this, `${id}s`, {
+        ...(source === "state"
+          ? { itemsPath: "$.load.items" }
+          : {
+              itemReader: new sfn.S3JsonItemReader({
+                bucket: s3.Bucket.fromBucketName(this, "LoadItemsBucket", props.itemsBucket ?? ""),
+                key: sfn.JsonPath.stringAt("$.load.items_key"),
+              }),
+            }),
+        itemSelector: {
+          plan: sfn.JsonPath.objectAt("$.load.plan"),
+          item: sfn.JsonPath.objectAt("$$.Map.Item.Value"),
+        },
+        maxConcurrencyPath: "$.load.plan.workers",
+        toleratedFailureCountPath: "$.load.plan.tolerated_failures",
+        // Items may take the runner's whole 15 minutes: beyond an Express child's 5.
+        mapExecutionType: sfn.StateMachineType.STANDARD,
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+      map.itemProcessor(load);
+      return map.next(publish);
+    };
+    const fanOut = props.itemsBucket
+      ? new sfn.Choice(this, "Items in S3?")
+          .when(sfn.Condition.isPresent("$.load.items_key"), items("Load listed item", "s3"))
+          .otherwise(items("Load item", "state"))
+      : items("Load item", "state");
+    planLoad.next(
+      new sfn.Choice(this, "Fan out?")
+        .when(sfn.Condition.stringEquals("$.load.action", "fan_out"), fanOut)
+        .when(
+          sfn.Condition.stringEquals("$.load.action", "done"),
+          new sfn.Pass(this, "Nothing to load", {
+            inputPath: "$.load.result",
+            resultPath: "$.result",
+          }).next(checkResult),
+        )
+        .otherwise(runJob),
+    );
+    return planLoad;
   }
 
   /** This state machine, by its ARN made from its name: a token would make it depend on itself. */

@@ -18,7 +18,7 @@ describe("lava-aurora check", () => {
   it("exits 0 on the example realm, which uses every connection kind", async () => {
     const r = await runCli(["check", "--realm", "example"]);
     const [ok, runs, ...rest] = r.stdout.split("\n");
-    expect(ok).toBe("realms/example.yaml: ok (realm example: 8 connections, 7 jobs, 2 triggers)");
+    expect(ok).toBe("realms/example.yaml: ok (realm example: 8 connections, 8 jobs, 2 triggers)");
     // sales/nightly's schedule "30 2 * * *" in the realm's zone: its next five runs (docs/schedules.md §4).
     expect(runs).toMatch(
       /^job sales\/nightly: next runs \(Australia\/Sydney\): (\d{4}-\d\d-\d\d 02:30(, |$)){5}/,

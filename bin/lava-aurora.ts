@@ -82,6 +82,10 @@ realmOptions(
       [],
     )
     .option(
+      "--run-id <id>",
+      "run under this run id: a fan-out load that failed resumes with the items it has not loaded",
+    )
+    .option(
       "--remote",
       "start an execution of the deployed realm's state machine instead of running here",
     )

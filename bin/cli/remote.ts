@@ -41,6 +41,7 @@ export async function runRemote(
     job_id: string;
     parameters: Record<string, unknown>;
     globals: Record<string, unknown>;
+    run_id?: string;
   },
   options: RemoteOptions,
   out: NodeJS.WritableStream = process.stdout,

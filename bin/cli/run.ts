@@ -32,6 +32,7 @@ const SPEC_ERRORS = new Set(["SpecError", "TemplateError"]);
 export type RunFlags = RealmFlags & {
   param: string[];
   global: string[];
+  runId?: string;
   remote?: boolean;
   wait?: boolean;
   pollInterval?: string;
@@ -51,7 +52,7 @@ export async function runCommand(jobId: string, flags: RunFlags): Promise<number
       const { runRemote } = await import("./remote");
       return await runRemote(
         realm,
-        { job_id: jobId, parameters, globals },
+        { job_id: jobId, parameters, globals, ...(flags.runId ? { run_id: flags.runId } : {}) },
         { wait: flags.wait === true, pollSeconds },
       );
     }
@@ -62,6 +63,8 @@ export async function runCommand(jobId: string, flags: RunFlags): Promise<number
     // log on stderr, and a dispatch action runs its job here, after this one.
     const options: RunOptions = {
       onProgress: progress.report,
+      // A fan-out load's plan, before its items run (docs/db-from-s3.md §14).
+      onPlan: (line) => process.stderr.write(`${line}\n`),
       actions: awsActionSenders({
         log: (message) => process.stderr.write(`action log: ${message}\n`),
         runHere: async (d) => {
@@ -70,7 +73,12 @@ export async function runCommand(jobId: string, flags: RunFlags): Promise<number
         },
       }),
     };
-    const result = await runJob(realm, { job_id: jobId, parameters, globals }, deps, options);
+    const result = await runJob(
+      realm,
+      { job_id: jobId, parameters, globals, ...(flags.runId ? { run_id: flags.runId } : {}) },
+      deps,
+      options,
+    );
     progress.done();
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     if (result.status !== "failed") return EXIT.ok;

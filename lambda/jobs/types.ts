@@ -133,6 +133,8 @@ export interface RunOptions {
   /** Run start; default now. */
   readonly start?: Date;
   readonly onProgress?: (p: Progress) => void;
+  /** A fan-out load's plan, one line (parts, items, workers, staging), before its items run. */
+  readonly onPlan?: (line: string) => void;
   /**
    * Run the job's on_success / on_fail actions after the run (`lava-aurora run`). On
    * AWS the state machine runs them instead, where it knows whether another

@@ -34,10 +34,20 @@ beforeAll(async () => {
         ],
         parameters: { conn_id: "pg", transaction: true },
       },
+      loadJob("sales/cli-parts", {
+        key: "cli/parts/",
+        glob: "*.csv",
+        table: "cli_parts",
+        mode: "append",
+        columns: ["id INTEGER PRIMARY KEY", "name TEXT"],
+        args: ["FORMAT CSV"],
+        fan_out: { workers: 2, item_size: 1 },
+      }),
     ],
     {},
     { s3_temp: `s3://${BUCKET}/tmp` },
   );
+  for (let i = 0; i < 6; i++) await world.s3.put(BUCKET, `cli/parts/${i}.csv`, `${i},p${i}\n`);
   await writeFile(realmFile, JSON.stringify(realm));
   await world.s3.put(BUCKET, "cli/2026-01-02.csv", "id,name\n1,a\n2,b\n");
 });
@@ -69,6 +79,25 @@ describe("lava-aurora run", () => {
     expect(r.stderr).toContain(`s3://${BUCKET}/cli/2026-01-02.csv`);
     expect(r.stderr).toContain("(100%");
     expect(r.stdout + r.stderr).not.toContain(LOADER_PASSWORD);
+  });
+
+  it("shows a fan-out load's plan, then loads its items two at a time and publishes once", async () => {
+    // A run id of a run that failed before any item: it resumes (here, from nothing).
+    const runId = "0b5c8a9e-6d0e-4a7e-9d43-1f2b3c4d5e6f";
+    const r = await runCli(
+      ["run", "sales/cli-parts", "--realm-file", realmFile, "--run-id", runId],
+      { env: env() },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/fan-out plan: 6 parts, \d+ bytes in 6 items .*2 workers, staging/);
+    const result = JSON.parse(r.stdout);
+    expect(result).toMatchObject({
+      status: "ok",
+      run_id: runId,
+      rows: 6,
+      fan_out: { items: 6, parts: 6, workers: 2, failed_items: [] },
+    });
+    expect(await world.rows("SELECT count(*)::int AS n FROM sales.cli_parts")).toEqual([{ n: 6 }]);
   });
 
   it("runs an sqli job after the load, as the same runner, and exits 0", async () => {

@@ -412,9 +412,9 @@ export async function planFanOut(
       workers,
       tolerated_failures: fan.toleratedFailures,
     };
-    run.events.add(
-      `fan-out plan: ${refs.length} parts, ${bytes} bytes in ${items.length} items (up to ${Math.max(...items.map((i) => i.bytes))} bytes each), ${why}, staging ${stagingQ} (${plan.strategy})`,
-    );
+    const line = `fan-out plan: ${refs.length} parts, ${bytes} bytes in ${items.length} items (up to ${Math.max(...items.map((i) => i.bytes))} bytes each), ${why}, staging ${stagingQ} (${plan.strategy})`;
+    run.events.add(line);
+    run.options.onPlan?.(line);
     if (items.length <= FAN_OUT_INLINE_ITEMS || !options.store)
       return { action: "fan_out", plan, items };
     return { action: "fan_out", plan, ...(await storeItems(run, items)) };

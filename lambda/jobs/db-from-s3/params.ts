@@ -157,7 +157,29 @@ export function specValueProblems(
     if (isRegexValue(value) && plain(value))
       collect(() => compileRegexName(value, `${at}${field}`));
   }
-  problems.push(...regexWithColumns(params, at));
+  problems.push(...regexWithColumns(params, at), ...partsProblems(params, at));
+  return problems;
+}
+
+/** What `glob` and `fan_out` need: a prefix key, and parts to fan out over (docs/db-from-s3.md §7.1, §14). */
+function partsProblems(params: Record<string, unknown>, at: string): string[] {
+  const problems: string[] = [];
+  const manifest =
+    Array.isArray(params.args) &&
+    params.args.some((a) => typeof a === "string" && /^\s*MANIFEST\s*$/i.test(a));
+  const globbed = params.glob !== undefined;
+  const key = params.key;
+  if (globbed && typeof key === "string" && !isTemplated(key) && !key.endsWith("/"))
+    problems.push(
+      `${at}key: with glob the key is a prefix ending in "/", got ${JSON.stringify(key)}`,
+    );
+  if (globbed && manifest)
+    problems.push(`${at}glob: a load reads a manifest or a prefix, not both (args has MANIFEST)`);
+  const fanOut = params.fan_out !== undefined && params.fan_out !== false;
+  if (fanOut && !globbed && !manifest)
+    problems.push(
+      `${at}fan_out: fans out over parts: give a MANIFEST (args) or a key prefix with glob`,
+    );
   return problems;
 }
 

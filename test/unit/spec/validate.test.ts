@@ -445,6 +445,59 @@ describe("validateRealm", () => {
         expect(kept).toEqual([]);
       });
 
+      it("checks what glob and fan_out need: a prefix key, and parts to fan out over", () => {
+        const problems = problemsOf(
+          realmDoc({
+            connections: [pg()],
+            jobs: [
+              load({ key: "in/day.csv", glob: "*.csv" }),
+              load(
+                { key: "in/", glob: "*.csv", args: ["FORMAT CSV", "MANIFEST"] },
+                { job_id: "b" },
+              ),
+              load({ key: "in/day.csv", fan_out: { workers: 2 } }, { job_id: "c" }),
+              load(
+                { key: "in/{{ ustart.strftime('%Y') }}/", glob: "*", fan_out: true },
+                { job_id: "d" },
+              ),
+              load(
+                { key: "in/x.manifest", args: ["MANIFEST"], fan_out: { workers: 17 } },
+                { job_id: "e" },
+              ),
+            ],
+          }),
+        );
+        expect(problems).toEqual([
+          `${AT}key: with glob the key is a prefix ending in "/", got "in/day.csv"`,
+          "realms/dev.yaml: job b: parameters.glob: a load reads a manifest or a prefix, not both (args has MANIFEST)",
+          "realms/dev.yaml: job c: parameters.fan_out: fans out over parts: give a MANIFEST (args) or a key prefix with glob",
+          expect.stringMatching(/^realms\/dev\.yaml: job e: parameters\.fan_out.*workers/),
+        ]);
+      });
+
+      it("refuses glob and fan_out set by a trigger", () => {
+        const problems = problemsOf(
+          realmDoc({
+            connections: [pg()],
+            jobs: [load({})],
+            s3triggers: [
+              {
+                trigger_id: "t1",
+                bucket: "landing",
+                prefix: "sales",
+                job_id: "sales/load",
+                enabled: true,
+                parameters: { glob: "*", fan_out: { workers: 9 } },
+              },
+            ],
+          }),
+        );
+        expect(problems).toEqual([
+          'realms/dev.yaml: trigger t1: parameters.glob: only the job spec can set this, not a dispatch, got "*"',
+          'realms/dev.yaml: trigger t1: parameters.fan_out: only the job spec can set this, not a dispatch, got {"workers":9}',
+        ]);
+      });
+
       it("accepts allow_dispatch_columns in the job spec", () => {
         const realm = realmOf({
           connections: [pg()],

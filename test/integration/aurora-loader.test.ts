@@ -329,4 +329,48 @@ describe("the Aurora loader", () => {
     const skipped = await world.run(realm, { job_id: "j", parameters: { skip_missing: true } });
     expect(skipped).toMatchObject({ status: "skipped", reason: "missing" });
   });
+
+  it.each(["append", "drop", "switch"])(
+    "fans out a prefix of GZIP parts in mode %s: items import in parallel, each with its own temporary copies, then one publish",
+    async (mode) => {
+      const table = `au_fan_${mode}`;
+      for (let i = 0; i < 5; i++)
+        await world.s3.put(
+          BUCKET,
+          `${table}/day/p${i}.csv.gz`,
+          gzipSync(csv(i * 10 + 1, i * 10 + 2)),
+        );
+      await world.s3.put(BUCKET, `${table}/day/notes.txt`, "not a part\n");
+      const realm = auroraRealm([
+        job("fan", table, {
+          mode,
+          columns: ["id INTEGER PRIMARY KEY", "name TEXT"],
+          key: `${table}/day/`,
+          glob: "*.csv.gz",
+          args: ["FORMAT CSV", "HEADER", "GZIP"],
+          fan_out: { workers: 2, item_size: 1 },
+        }),
+      ]);
+      const r = await world.run(realm, { job_id: "fan" });
+      expect(r.status, JSON.stringify(r)).toBe("ok");
+      expect(r).toMatchObject({ rows: 10, fan_out: { items: 5, parts: 5, workers: 2 } });
+      const imported = r.events.filter((e) => /item \d+: .* rows into/.test(e));
+      expect(imported).toHaveLength(5);
+      const physical = mode === "switch" ? `${table}_a` : table;
+      expect(await ids(physical)).toEqual([1, 2, 11, 12, 21, 22, 31, 32, 41, 42]);
+      // Each item copied its parts under its own folder; none is left.
+      const copies = await world.rows<{ file_path: string }>(
+        "SELECT DISTINCT file_path FROM aws_s3.standin_calls WHERE file_path LIKE $1",
+        [`dev/tmp/fan/${r.run_id}/%`],
+      );
+      expect(copies.map((c) => c.file_path.split("/")[4]).sort()).toEqual([
+        "item-0",
+        "item-1",
+        "item-2",
+        "item-3",
+        "item-4",
+      ]);
+      expect(await tempObjects()).toEqual([]);
+    },
+  );
 });

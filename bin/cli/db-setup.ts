@@ -11,6 +11,7 @@ import type { ResolvedDb } from "../../lambda/connectors/types";
 import {
   applyFixes,
   checkDatabaseSetup,
+  fansOut,
   type SetupCheck,
   targetSchemas,
 } from "../../lambda/jobs/db-from-s3/db-setup";
@@ -62,7 +63,9 @@ export async function dbSetupCommand(connId: string, flags: DbSetupFlags): Promi
     const conn = await resolveDbConnection(realm, connId, deps);
     const schemas = targetSchemas(realm.jobs, connId, conn.preserveCase);
     const appName = jobApplicationName(realm.name, `db-setup-${connId}`);
-    const check = () => withClient(conn, appName, (c) => checkDatabaseSetup(c, conn, schemas));
+    const fanOut = fansOut(realm.jobs, connId);
+    const check = () =>
+      withClient(conn, appName, (c) => checkDatabaseSetup(c, conn, schemas, { fanOut }));
     let checks = await check();
     let failed = printChecks(connId, conn, checks);
     if (failed && flags.admin) {

@@ -6,7 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installAwsS3Standin } from "../../bin/cli/local-world/aws-s3-standin";
 import type { ResolvedDb } from "../../lambda/connectors/types";
-import { checkDatabaseSetup, targetSchemas } from "../../lambda/jobs/db-from-s3/db-setup";
+import { checkDatabaseSetup, fansOut, targetSchemas } from "../../lambda/jobs/db-from-s3/db-setup";
 import { runCli } from "../support/cli";
 import { DATABASE, LOADER_PASSWORD, loadJob, useLoadWorld } from "../support/load-world";
 
@@ -116,6 +116,52 @@ describe("lava-aurora db-setup", () => {
     } finally {
       await client.end();
     }
+  });
+});
+
+describe("the fan-out staging registry", () => {
+  it("is checked only for connections with fan-out jobs: created when the user may, else the DDL and GRANTs", async () => {
+    const connect = async (database: string) => {
+      const client = new pg.Client({
+        host: world.cluster.host,
+        port: world.cluster.port,
+        database,
+        user: "loader",
+        password: LOADER_PASSWORD,
+        ssl: { ca: await readFile(world.cluster.caFile, "utf8") },
+      });
+      await client.connect();
+      return client;
+    };
+    const conn = { connId: "au", type: "postgres", aurora: false, user: "loader" } as ResolvedDb;
+    const staging = async (database: string, fanOut: boolean) => {
+      const client = await connect(database);
+      try {
+        return (await checkDatabaseSetup(client, conn, [], { fanOut })).find(
+          (c) => c.name === "fan-out staging",
+        );
+      } finally {
+        await client.end();
+      }
+    };
+    expect(await staging(DATABASE, false)).toBeUndefined();
+    // The loader owns the warehouse: the registry is created.
+    expect(await staging(DATABASE, true)).toMatchObject({
+      ok: true,
+      detail: "lava.load_staging_runs and lava.load_staging_parts present and usable",
+    });
+    const bare = await staging("bare", true);
+    expect(bare).toMatchObject({
+      ok: false,
+      detail:
+        'lava.load_staging_runs and lava.load_staging_parts are missing and "loader" may not create them',
+    });
+    expect(bare?.fixes?.[0]).toContain("CREATE TABLE IF NOT EXISTS lava.load_staging_parts (");
+    expect(bare?.fixes).toContain(
+      'GRANT SELECT, INSERT, DELETE ON "lava"."load_staging_runs", "lava"."load_staging_parts" TO "loader";',
+    );
+    expect(fansOut([loadJob("j", { db_conn_id: "au", fan_out: true })], "au")).toBe(true);
+    expect(fansOut([loadJob("j", { db_conn_id: "au", fan_out: false })], "au")).toBe(false);
   });
 });
 

@@ -9,6 +9,7 @@ import { isTemplated } from "../../spec/validate";
 import { foldName, quoteIdent } from "./identifiers";
 import { ensureLedger, LEDGER_DDL, LEDGER_TABLE, ledgerAccess, ledgerGrants } from "./ledger";
 import { isRegexName } from "./regex-name";
+import { ensureStaging, STAGING_DDL } from "./staging";
 
 /** One line of the report. `ok: null` means "does not apply". */
 export interface SetupCheck {
@@ -113,6 +114,43 @@ async function checkLedger(client: ClientBase, conn: ResolvedDb): Promise<SetupC
   };
 }
 
+const STAGING_TABLES = ["lava.load_staging_runs", "lava.load_staging_parts"] as const;
+
+/** The fan-out staging registry (docs/db-from-s3.md §14): present or creatable, and usable. */
+async function checkStaging(client: ClientBase, conn: ResolvedDb): Promise<SetupCheck> {
+  const name = "fan-out staging";
+  const who = quoteIdent(conn.user);
+  const grants = [
+    `GRANT USAGE ON SCHEMA "lava" TO ${who};`,
+    `GRANT SELECT, INSERT, DELETE ON "lava"."load_staging_runs", "lava"."load_staging_parts" TO ${who};`,
+  ];
+  try {
+    await ensureStaging(client, conn.connId);
+  } catch {
+    return {
+      name,
+      ok: false,
+      detail: `${STAGING_TABLES.join(" and ")} are missing and ${who} may not create them`,
+      fixes: [STAGING_DDL, ...grants],
+    };
+  }
+  const row = await one<{ ok: boolean }>(
+    client,
+    `SELECT bool_and(has_table_privilege(t, 'SELECT') AND has_table_privilege(t, 'INSERT')
+                     AND has_table_privilege(t, 'DELETE')) AS ok
+       FROM unnest($1::text[]) AS t`,
+    [STAGING_TABLES],
+  );
+  if (!row?.ok)
+    return {
+      name,
+      ok: false,
+      detail: `${STAGING_TABLES.join(" and ")} are present but ${who} lacks SELECT, INSERT or DELETE`,
+      fixes: grants,
+    };
+  return { name, ok: true, detail: `${STAGING_TABLES.join(" and ")} present and usable` };
+}
+
 async function checkRdsIam(client: ClientBase, conn: ResolvedDb): Promise<SetupCheck> {
   const name = "rds_iam";
   if (conn.auth !== "iam") return { name, ok: null, detail: "password authentication: not needed" };
@@ -177,15 +215,31 @@ export function targetSchemas(
   return [...out].sort();
 }
 
-/** Run every check; the ledger is created when missing and the user may. */
+/** Whether a db_from_s3 job on the connection fans out (and so needs the staging registry). */
+export function fansOut(
+  jobs: readonly { type: string; parameters?: Record<string, unknown> }[],
+  connId: string,
+): boolean {
+  return jobs.some(
+    (j) =>
+      j.type === "db_from_s3" &&
+      j.parameters?.db_conn_id === connId &&
+      j.parameters.fan_out !== undefined &&
+      j.parameters.fan_out !== false,
+  );
+}
+
+/** Run every check; the ledger (and with `fanOut` the staging registry) is created when missing and the user may. */
 export async function checkDatabaseSetup(
   client: ClientBase,
   conn: ResolvedDb,
   schemas: readonly string[],
+  options: { readonly fanOut?: boolean } = {},
 ): Promise<SetupCheck[]> {
   const checks = [
     await checkImport(client, conn),
     await checkLedger(client, conn),
+    ...(options.fanOut ? [await checkStaging(client, conn)] : []),
     await checkRdsIam(client, conn),
   ];
   for (const schema of schemas) checks.push(await checkSchema(client, conn, schema));

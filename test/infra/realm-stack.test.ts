@@ -191,7 +191,7 @@ describe("stack lava-example", () => {
       ([] as string[]).concat(statement.Action).includes("states:StartExecution"),
     );
     expect(starts.map((s) => s.policy).sort()).toEqual([
-      // A large foreach's Distributed Map starts its map runs' executions.
+      // The Distributed Maps (a large foreach, a fan-out load) start their map runs' executions.
       expect.stringMatching(/^JobsStateMachineDistributedMapPolicy/),
       expect.stringMatching(/^JobsStateMachineRoleDefaultPolicy/),
       expect.stringMatching(/^S3Trigger/),
@@ -215,6 +215,21 @@ describe("stack lava-example", () => {
       Type: "String",
       Value: { Ref: sm },
     });
+  });
+
+  it("builds the fan-out states for the realm's fan-out load: plan, two Distributed Maps over the items (state or s3_temp), publish", () => {
+    const [sm] = Object.values(template.findResources("AWS::StepFunctions::StateMachine"));
+    const body = JSON.stringify(sm?.Properties.DefinitionString);
+    for (const state of [
+      "Plan load",
+      "Fan out?",
+      "Items in S3?",
+      "Load items",
+      "Load listed items",
+      "Publish load",
+    ])
+      expect(body).toContain(`\\"${state}\\":`);
+    expect(body).toContain("ToleratedFailureCountPath");
   });
 
   it("validates dispatches in lava-example-resolve, outside the VPC, before the runner runs", () => {

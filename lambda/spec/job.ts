@@ -292,6 +292,8 @@ const jobCommon = {
   // EventBridge Scheduler schedules, and how late a run may start (docs/schedules.md §1, §5).
   schedule: scheduleField().optional(),
   max_run_delay: duration().optional(),
+  // Ours: alarm when a run commits longer than this after its S3 event or dispatch.
+  max_lag: duration().optional(),
   // on_success, on_fail, on_retry (docs/actions.md §1).
   ...actionFields,
 };

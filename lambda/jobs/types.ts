@@ -19,6 +19,23 @@ export interface Dispatch {
   readonly literal_parameters?: readonly string[];
   /** A run id to run under: a chain's children run under the chain's, as in lava. */
   readonly run_id?: string;
+  /**
+   * The time (ISO 8601) of the S3 event that caused the run, set by the s3trigger:
+   * the start of `RunDelay` and `Lag` (docs/operations.md §1).
+   */
+  readonly event_time?: string;
+  /**
+   * When the run was asked for (ISO 8601): given by the dispatcher, else Resolve
+   * sets a schedule's time or the execution's start (docs/state-machine.md §1).
+   */
+  readonly dispatched_at?: string;
+  /** The Step Functions execution running it (its ARN), set by Resolve; in every log line. */
+  readonly execution?: string;
+  /**
+   * When a fan-out load's run started (its plan step), set by the runner in the
+   * plan's dispatch, so its publish can tell `RunTime` (docs/operations.md §1).
+   */
+  readonly started_at?: string;
 }
 
 export const SKIP_REASONS = [
@@ -44,6 +61,8 @@ export interface JobResult {
   /** The physical table loaded (`_a`/`_b` in switch mode). */
   loaded_table?: string;
   rows?: number;
+  /** mode merge: rows inserted, updated (changed only) and deleted (docs/db-from-s3.md §15). */
+  merged?: { inserted: number; updated: number; deleted: number };
   exit_code?: number;
   /** SQL jobs: each statement run, in order. */
   statements?: StatementResult[];
@@ -53,6 +72,11 @@ export interface JobResult {
   fan_out?: FanOutSummary;
   /** Pipelines: what each child run said. */
   children?: Pick<JobResult, "job_id" | "status" | "reason" | "error">[];
+  /**
+   * db_from_s3: the run's row is in lava.run_log (docs/operations.md §3), written in
+   * the load's transaction (a commit), else afterwards, best effort.
+   */
+  run_logged?: boolean;
   /** Human-readable step log; never holds a secret. */
   events: string[];
 }
@@ -133,6 +157,10 @@ export interface RunOptions {
   /** Run start; default now. */
   readonly start?: Date;
   readonly onProgress?: (p: Progress) => void;
+  /** The Step Functions execution ARN running this, for the run log. @default - none (the CLI) */
+  readonly execution?: string;
+  /** Which attempt of the run this is, from 1, for the run log. @default 1 */
+  readonly attempt?: number;
   /** A fan-out load's plan, one line (parts, items, workers, staging), before its items run. */
   readonly onPlan?: (line: string) => void;
   /**

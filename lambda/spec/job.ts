@@ -35,6 +35,10 @@ export const FAN_OUT_MAX_WORKERS = 16;
 
 export const LOAD_MODES = ["abort", "append", "delete", "drop", "switch", "truncate"] as const;
 
+/** Ours, beyond lava's six: merge rows by key into the table; `upsert` is a synonym (docs/db-from-s3.md §15). */
+export const MERGE_MODES = ["merge", "upsert"] as const;
+const ALL_MODES = [...LOAD_MODES, ...MERGE_MODES] as const;
+
 /** db_from_s3 parameters (docs/db-from-s3.md §1); all optional here, see `dbFromS3Required`. */
 export const dbFromS3ParamsSchema = z.strictObject({
   db_conn_id: objectId("connection id").optional(),
@@ -42,7 +46,16 @@ export const dbFromS3ParamsSchema = z.strictObject({
   key: text("an object key or template").optional(),
   schema: text("a schema name, template or /regex").optional(),
   table: text("a table name, template or /regex").optional(),
-  mode: z.enum(LOAD_MODES, { error: `expected one of ${LOAD_MODES.join(", ")}` }).optional(),
+  mode: z.enum(ALL_MODES, { error: `expected one of ${ALL_MODES.join(", ")}` }).optional(),
+  /** merge: the columns that identify a row (default: the table's primary key). */
+  key_columns: textList("a list of column names").min(1).optional(),
+  /** merge: insert new keys only, leave existing rows alone (ON CONFLICT DO NOTHING). */
+  insert_only: bool().optional(),
+  /** merge: a column saying what happened to the row (AWS DMS's `Op`); rows with a `delete_values` value delete their key. */
+  delete_column: text("a column name").optional(),
+  delete_values: textList("a list of values").min(1).optional(),
+  /** merge: a key twice in one load — `last`: the last row wins (default); `error`: the run fails. */
+  duplicate_keys: z.enum(["last", "error"], { error: "expected last or error" }).optional(),
   columns: textList('a list of column specs like "id INTEGER"').min(1).optional(),
   args: textList("a list of COPY options").optional(),
   s3_conn_id: objectId("connection id").optional(),

@@ -373,4 +373,32 @@ describe("the Aurora loader", () => {
       expect(await tempObjects()).toEqual([]);
     },
   );
+
+  it("merges through aws_s3 into the session's staging table, a GZIP part through its temporary copy", async () => {
+    const table = "au_merge";
+    await world.s3.put(BUCKET, `${table}/1.csv`, csv(1, 2));
+    await world.s3.put(BUCKET, `${table}/2.csv.gz`, gzipSync("id,name\n2,changed\n3,n3\n"));
+    const realm = auroraRealm([
+      job("mg", table, { mode: "merge", columns: ["id INTEGER PRIMARY KEY", "name TEXT"] }),
+      job("mgz", table, {
+        mode: "merge",
+        columns: ["id INTEGER PRIMARY KEY", "name TEXT"],
+        args: ["FORMAT CSV", "HEADER", "GZIP"],
+      }),
+    ]);
+    const first = await world.run(realm, { job_id: "mg", parameters: { key: `${table}/1.csv` } });
+    expect(first).toMatchObject({ status: "ok", merged: { inserted: 2, updated: 0 } });
+    expect(first.events.join("\n")).toContain("(aws_s3 import)");
+    const second = await world.run(realm, {
+      job_id: "mgz",
+      parameters: { key: `${table}/2.csv.gz` },
+    });
+    expect(second).toMatchObject({ status: "ok", merged: { inserted: 1, updated: 1 } });
+    expect(await world.rows(`SELECT id, name FROM sales.${table} ORDER BY id`)).toEqual([
+      { id: 1, name: "n1" },
+      { id: 2, name: "changed" },
+      { id: 3, name: "n3" },
+    ]);
+    expect(await tempObjects()).toEqual([]);
+  });
 });

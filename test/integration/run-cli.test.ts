@@ -143,7 +143,7 @@ describe("lava-aurora run", () => {
       message: "job nope: not defined in realm dev",
     });
     const bad = await runCli(
-      ["run", "sales/cli", "--realm-file", realmFile, "--param", 'mode="upsert"'],
+      ["run", "sales/cli", "--realm-file", realmFile, "--param", 'mode="replace"'],
       { env: env() },
     );
     expect(bad.code).toBe(2);

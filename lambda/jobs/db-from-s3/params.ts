@@ -13,6 +13,7 @@ import { isTemplated } from "../../spec/template-syntax";
 import { parseSize } from "../../spec/units";
 import { parseColumnSpec } from "./column-spec";
 import { type CopyArgs, copyArgsProblems, parseCopyArgs } from "./copy-options";
+import { foldName } from "./identifiers";
 import { compileRegexName, isRegexName } from "./regex-name";
 import type { LoadMode } from "./target";
 
@@ -38,6 +39,53 @@ export interface LoadParams {
   readonly glob: readonly string[] | undefined;
   /** Set when the load may fan out (docs/db-from-s3.md §14). */
   readonly fanOut: FanOutSettings | undefined;
+  /** mode merge (docs/db-from-s3.md §15). */
+  readonly merge: MergeSettings | undefined;
+}
+
+/** How a merge applies the loaded rows. */
+export interface MergeSettings {
+  /** Key columns, folded; undefined: the table's primary key. */
+  readonly keyColumns: readonly string[] | undefined;
+  readonly insertOnly: boolean;
+  /** The operation column, folded, and the values that delete. */
+  readonly deleteColumn: string | undefined;
+  readonly deleteValues: readonly string[];
+  readonly duplicateKeys: "last" | "error";
+}
+
+/** Parameters only a merge takes. */
+const MERGE_ONLY = [
+  "key_columns",
+  "insert_only",
+  "delete_column",
+  "delete_values",
+  "duplicate_keys",
+] as const;
+
+/** Problems of merge's parameters, from the raw (merged) parameters. */
+function mergeProblems(params: Record<string, unknown>, at: string): string[] {
+  const mode = params.mode;
+  if (typeof mode === "string" && mode !== "merge" && mode !== "upsert")
+    return MERGE_ONLY.filter((k) => params[k] !== undefined).map(
+      (k) => `${at}${k}: only with mode merge (or upsert), got mode ${mode}`,
+    );
+  const problems: string[] = [];
+  if (params.insert_only === true && params.delete_column !== undefined)
+    problems.push(
+      `${at}delete_column: not with insert_only (an insert-only merge deletes nothing)`,
+    );
+  if (params.delete_values !== undefined && params.delete_column === undefined)
+    problems.push(`${at}delete_values: needs delete_column`);
+  if (
+    (mode === "merge" || mode === "upsert") &&
+    params.fan_out !== undefined &&
+    params.fan_out !== false
+  )
+    problems.push(
+      `${at}fan_out: not with mode merge yet (the last row of a key is the file's last, which parallel items do not keep)`,
+    );
+  return problems;
 }
 
 /** A fan-out's settings, defaults filled in except what depends on the realm and the database. */
@@ -157,7 +205,11 @@ export function specValueProblems(
     if (isRegexValue(value) && plain(value))
       collect(() => compileRegexName(value, `${at}${field}`));
   }
-  problems.push(...regexWithColumns(params, at), ...partsProblems(params, at));
+  problems.push(
+    ...regexWithColumns(params, at),
+    ...partsProblems(params, at),
+    ...mergeProblems(params, at),
+  );
   return problems;
 }
 
@@ -220,7 +272,7 @@ export function checkLoadParams(
       `${at}s3_conn_id: expected an aws connection of realm ${realm.name}, got ${JSON.stringify(p.s3_conn_id)}`,
     );
   }
-  problems.push(...regexWithColumns(p, at));
+  problems.push(...regexWithColumns(p, at), ...mergeProblems(raw, at));
   const collect = <T>(fn: () => T): T | undefined => {
     try {
       return fn();
@@ -253,7 +305,7 @@ export function checkLoadParams(
     key: p.key as string,
     schema: p.schema as string,
     table: p.table as string,
-    mode: p.mode as LoadMode,
+    mode: (p.mode === "upsert" ? "merge" : p.mode) as LoadMode,
     preserveCase,
     columns,
     copy,
@@ -264,5 +316,16 @@ export function checkLoadParams(
     reload: p.reload ?? false,
     glob: p.glob === undefined ? undefined : typeof p.glob === "string" ? [p.glob] : p.glob,
     fanOut: fanOutSettings(p.fan_out),
+    merge:
+      p.mode === "merge" || p.mode === "upsert"
+        ? {
+            keyColumns: p.key_columns?.map((c) => foldName(c, preserveCase)),
+            insertOnly: p.insert_only ?? false,
+            deleteColumn:
+              p.delete_column === undefined ? undefined : foldName(p.delete_column, preserveCase),
+            deleteValues: p.delete_values ?? ["D"],
+            duplicateKeys: p.duplicate_keys ?? "last",
+          }
+        : undefined,
   };
 }

@@ -8,7 +8,8 @@ import { TargetStateError } from "../../shared/errors";
 import type { LOAD_MODES } from "../../spec/job";
 import { checkName, qualifiedName } from "./identifiers";
 
-export type LoadMode = (typeof LOAD_MODES)[number];
+/** lava's six modes and ours, `merge` (`upsert` is read as merge). */
+export type LoadMode = (typeof LOAD_MODES)[number] | "merge";
 
 /** The logical target, its names already folded and checked. */
 export interface TargetTable {
@@ -76,6 +77,7 @@ export async function prepareTarget(
   const name = qualifiedName(target.schema, target.table);
   switch (mode) {
     case "append":
+    case "merge":
       await ensure(client, name, target, events);
       return { physical: name, events };
     case "abort":

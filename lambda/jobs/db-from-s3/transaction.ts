@@ -13,13 +13,15 @@ import { copyOptionsSql } from "./copy-options";
 import { quoteIdent } from "./identifiers";
 import { ensureLedger, findLoaded, newerLoaded, recordLoaded } from "./ledger";
 import type { Loader } from "./loader";
+import { applyMerge, stageMerge } from "./merge";
 import type { LoadParams } from "./params";
 import { checkUnchanged } from "./s3-objects";
 import { type LoadMode, prepareTarget, reclaimEmptied } from "./target";
 
 /** Kept between the statement_timeout and the deadline, so the database gives up first. */
 export const DEADLINE_MARGIN_MS = 3_000;
-const REPLACING: readonly LoadMode[] = ["truncate", "drop", "delete", "switch"];
+/** Modes in which a late, older object would overwrite newer data (merge: newer values of its keys). */
+const REPLACING: readonly LoadMode[] = ["truncate", "drop", "delete", "switch", "merge"];
 
 /** A 64-bit advisory lock key for a logical table. */
 export function lockKey(table: string): string {
@@ -53,7 +55,8 @@ export async function notYetAppended(
   client: ClientBase,
   s: Pick<LoadState, "p" | "via" | "objects" | "logical">,
 ): Promise<readonly SourceObject[]> {
-  if (s.p.mode !== "append" || s.p.reload || s.via === undefined) return s.objects;
+  if ((s.p.mode !== "append" && s.p.mode !== "merge") || s.p.reload || s.via === undefined)
+    return s.objects;
   const fresh: SourceObject[] = [];
   for (const obj of s.objects) {
     const seen = await findLoaded(client, s.logical, obj);
@@ -160,7 +163,17 @@ export async function inTransaction(
     });
     for (const e of target.events) run.events.add(e);
     const { loader } = s;
-    const columns = p.columns?.map((c) => quoteIdent(c.name));
+    // merge: the objects load into a session staging table, applied after the checks.
+    const merge = p.merge
+      ? await stageMerge(
+          client,
+          target.physical,
+          p.merge,
+          p.columns?.map((c) => c.name),
+        )
+      : undefined;
+    const into = merge?.staging ?? target.physical;
+    const columns = merge?.fileColumns ?? p.columns?.map((c) => quoteIdent(c.name));
     const options = await copyOptionsFor(client, p, target.physical, columns);
     let rows = 0;
     const loaded: { obj: SourceObject; rows: number }[] = [];
@@ -169,7 +182,7 @@ export async function inTransaction(
         client,
         s3: s.s3,
         object: obj,
-        table: target.physical,
+        table: into,
         columns,
         options,
         gzip: p.copy.gzip,
@@ -180,15 +193,19 @@ export async function inTransaction(
             totalBytes: obj.size,
           }),
       });
-      run.events.add(
-        `${s3Url(obj.bucket, obj.key)}: ${n} rows into ${target.physical} (${loader.name})`,
-      );
+      run.events.add(`${s3Url(obj.bucket, obj.key)}: ${n} rows into ${into} (${loader.name})`);
       rows += n;
       loaded.push({ obj, rows: n });
     }
     const { via } = s;
     for (const obj of [...loaded.map((l) => l.obj), ...(via && !s.listing ? [main] : [])])
       await checkUnchanged(s.s3, obj);
+    const merged =
+      merge && p.merge ? await applyMerge(client, target.physical, merge, p.merge) : undefined;
+    if (merged)
+      run.events.add(
+        `merged into ${target.physical} on (${merge?.keys.join(", ")}): ${merged.inserted} inserted, ${merged.updated} updated, ${merged.deleted} deleted`,
+      );
     await recordLoaded(
       client,
       [
@@ -207,7 +224,13 @@ export async function inTransaction(
     run.events.add(`committed: ${rows} rows`);
     if (target.emptied)
       run.events.add(await reclaimEmptied(client, target.emptied, lockKey(logical)));
-    return { status: "ok", ...base, loaded_table: target.physical, rows };
+    return {
+      status: "ok",
+      ...base,
+      loaded_table: target.physical,
+      rows,
+      ...(merged ? { merged } : {}),
+    };
   } finally {
     if (!finished) await client.query("ROLLBACK").catch(() => undefined);
   }

@@ -344,7 +344,7 @@ describe("validateRealm", () => {
             job({
               parameters: {
                 db_conn_id: "pg-main",
-                mode: "upsert",
+                mode: "replace",
                 min_size: "10 XB",
                 columns: "id int",
               },
@@ -353,7 +353,7 @@ describe("validateRealm", () => {
         }),
       );
       expect(problems).toEqual([
-        'realms/dev.yaml: job sales/load: parameters.mode: expected one of abort, append, delete, drop, switch, truncate, got "upsert"',
+        'realms/dev.yaml: job sales/load: parameters.mode: expected one of abort, append, delete, drop, switch, truncate, merge, upsert, got "replace"',
         'realms/dev.yaml: job sales/load: parameters.columns: expected a list of column specs like "id INTEGER", got "id int"',
         'realms/dev.yaml: job sales/load: parameters.min_size: expected a size like 100, 10KB or 1MiB, got "10 XB"',
       ]);
@@ -472,6 +472,29 @@ describe("validateRealm", () => {
           "realms/dev.yaml: job b: parameters.glob: a load reads a manifest or a prefix, not both (args has MANIFEST)",
           "realms/dev.yaml: job c: parameters.fan_out: fans out over parts: give a MANIFEST (args) or a key prefix with glob",
           expect.stringMatching(/^realms\/dev\.yaml: job e: parameters\.fan_out.*workers/),
+        ]);
+      });
+
+      it("takes merge's parameters only with mode merge, and refuses contradictions", () => {
+        const problems = problemsOf(
+          realmDoc({
+            connections: [pg()],
+            jobs: [
+              load({ mode: "append", key_columns: ["id"], insert_only: true }),
+              load({ mode: "merge", insert_only: true, delete_column: "op" }, { job_id: "b" }),
+              load({ mode: "upsert", delete_values: ["X"] }, { job_id: "c" }),
+              load(
+                { mode: "merge", delete_column: "Op", duplicate_keys: "error" },
+                { job_id: "d" },
+              ),
+            ],
+          }),
+        );
+        expect(problems).toEqual([
+          `${AT}key_columns: only with mode merge (or upsert), got mode append`,
+          `${AT}insert_only: only with mode merge (or upsert), got mode append`,
+          "realms/dev.yaml: job b: parameters.delete_column: not with insert_only (an insert-only merge deletes nothing)",
+          "realms/dev.yaml: job c: parameters.delete_values: needs delete_column",
         ]);
       });
 

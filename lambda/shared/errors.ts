@@ -190,12 +190,14 @@ export function isRetryableSqlState(code: string | undefined): boolean {
  * A raw driver error (pg's `error` with a SQLSTATE) as the project's own class, so
  * results never carry the bare name `error`: 42501 becomes a
  * {@link DatabasePermissionError} naming what `db-setup` checks; anything else a
- * {@link DatabaseServerError} with its SQLSTATE. LavaErrors pass through unchanged.
+ * {@link DatabaseServerError} with its SQLSTATE. LavaErrors pass through unchanged, and
+ * so do Node's system errors, whose codes may look like SQLSTATEs (`EPIPE`, `EPERM`).
  */
 export function asLavaError(err: unknown, connId: string, where?: string): unknown {
   if (err instanceof LavaError || !(err instanceof Error)) return err;
-  const code = (err as { code?: unknown }).code;
+  const { code, syscall } = err as { code?: unknown; syscall?: unknown };
   if (typeof code !== "string" || !/^[0-9A-Z]{5}$/.test(code)) return err;
+  if (typeof syscall === "string") return err;
   const at = where ? `${where}: ` : "";
   if (code === "42501")
     return new DatabasePermissionError(

@@ -126,7 +126,7 @@ describe("lava-aurora check: what would only fail at run time", () => {
       `${at}args[1]: OIDS is not supported: PostgreSQL 12 removed tables WITH OIDS`,
       `${at}args[2]: HEADER must be true, false, on, off, 1, 0 or match, got "maybe"`,
       `${at}args[3]: NULL needs a quoted string like '', got "'a' ; DROP"`,
-      `${at}schema: invalid regular expression "/(x": Unterminated group`,
+      `${at}schema: invalid regular expression "/(x": missing ), unterminated subpattern at position 0`,
       `${at}columns: not allowed with a /regex schema or table name (the table must already exist)`,
     ]);
   });

@@ -400,7 +400,31 @@ describe("validateRealm", () => {
         );
         expect(problems).toEqual([
           `${AT}schema: regular expression "/^x" has no capture group; put ( ) around the part of the key that is the name`,
-          `${AT}table: invalid regular expression "/^drops\\\\/([^/]+": Unterminated group`,
+          `${AT}table: invalid regular expression "/^drops\\\\/([^/]+": missing ), unterminated subpattern at position 8`,
+        ]);
+      });
+
+      it("accepts lava's Python /regex names: inline flags, Python escapes, several groups", () => {
+        const problems = problemsOf(
+          realmDoc({
+            connections: [pg()],
+            jobs: [
+              load({
+                schema: "/(?i)^(\\w+)\\/(?P<table>\\w+)",
+                table: "/(?x) ^ [^/]+ \\/ (\\w+) \\- \\d+ \\Z  # name-2024",
+              }),
+            ],
+          }),
+        );
+        expect(problems).toEqual([]);
+      });
+
+      it("refuses /regex names Python runs but JavaScript cannot run alike, saying why", () => {
+        const problems = problemsOf(
+          realmDoc({ connections: [pg()], jobs: [load({ table: "/(a)?(?(1)b|c)" })] }),
+        );
+        expect(problems).toEqual([
+          `${AT}table: regular expression "/(a)?(?(1)b|c)" cannot be used here: the conditional group (?(…)…) at position 4 has no JavaScript equivalent`,
         ]);
       });
 
@@ -605,7 +629,7 @@ describe("validateRealm", () => {
       expect(problems).toEqual([
         'realms/dev.yaml: trigger t1: parameters.columns[1]: column "c": COLLATE is not allowed: after the type only NOT NULL, NULL, PRIMARY KEY, UNIQUE and DEFAULT <constant> may follow, got "c TEXT COLLATE \\"C\\""',
         'realms/dev.yaml: trigger t1: parameters.args[0]: HEADER must be true, false, on, off, 1, 0 or match, got "maybe"',
-        'realms/dev.yaml: trigger t1: parameters.table: invalid regular expression "/(": Unterminated group',
+        'realms/dev.yaml: trigger t1: parameters.table: invalid regular expression "/(": missing ), unterminated subpattern at position 0',
         "realms/dev.yaml: trigger t1: parameters.columns: not allowed with a /regex schema or table name (the table must already exist)",
       ]);
     });

@@ -125,7 +125,26 @@ describe("checkLoadParams: regex names", () => {
     const own = { ...OWN, columns: undefined, table: "/^drops\\/([^/]+" };
     const realm = realmWith({ ...OWN, columns: undefined, table: "x" });
     expect(thrownProblems(() => checkLoadParams(realm, "sales/load", own))).toEqual([
-      'job sales/load: parameters.table: invalid regular expression "/^drops\\\\/([^/]+": Unterminated group',
+      'job sales/load: parameters.table: invalid regular expression "/^drops\\\\/([^/]+": missing ), unterminated subpattern at position 8',
+    ]);
+  });
+
+  it.each([
+    ["/(?i)^drops\\/(\\w+)", "inline flags"],
+    ["/^drops\\-(\\w+)\\Z", "Python escapes"],
+    ["/(?x) ^ drops / (?P<t> [a-z_]+ )  # the table", "verbose mode"],
+    ["/^(\\w+)\\/(\\w+)", "several groups (the name is group 1)"],
+  ])("accepts the lava /regex name %j (%s), as check does", (table) => {
+    const own = { ...OWN, columns: undefined, table };
+    const realm = realmWith(own);
+    expect(checkLoadParams(realm, "sales/load", own).table).toBe(table);
+  });
+
+  it("refuses a /regex name JavaScript cannot run as Python does, with the reason", () => {
+    const own = { ...OWN, columns: undefined, table: "/(?i:drops)\\/(\\w+)" };
+    const realm = realmWith({ ...OWN, columns: undefined, table: "x" });
+    expect(thrownProblems(() => checkLoadParams(realm, "sales/load", own))).toEqual([
+      'job sales/load: parameters.table: regular expression "/(?i:drops)\\\\/(\\\\w+)" cannot be used here: the group at position 0 turns case-insensitive matching on for part of the pattern, which JavaScript cannot do; put (?i) at the start to make all of it case-insensitive',
     ]);
   });
 });

@@ -92,14 +92,23 @@ export async function headObject(
   }
 }
 
-/** Open the object for reading, pinned to the version (or ETag) seen by `headObject`. */
-export async function openObject(s3: S3Client, obj: SourceObject): Promise<Readable> {
+/**
+ * Open the object for reading, pinned to the version (or ETag) seen by `headObject`.
+ *
+ * @param range an HTTP range like `bytes=0-65535`: read only those bytes
+ */
+export async function openObject(
+  s3: S3Client,
+  obj: SourceObject,
+  range?: string,
+): Promise<Readable> {
   try {
     const out = await s3.send(
       new GetObjectCommand({
         Bucket: obj.bucket,
         Key: obj.key,
         ...(obj.versionId ? { VersionId: obj.versionId } : { IfMatch: obj.etag }),
+        ...(range ? { Range: range } : {}),
       }),
     );
     return out.Body as Readable;

@@ -401,4 +401,37 @@ describe("the Aurora loader", () => {
     ]);
     expect(await tempObjects()).toEqual([]);
   });
+
+  it("maps columns by each object's header through aws_s3's column_list (columns_from_header), a GZIP part too", async () => {
+    const table = "au_header";
+    await world.s3.put(BUCKET, `${table}/1.csv`, "name,id\nann,1\n");
+    await world.s3.put(BUCKET, `${table}/2.csv.gz`, gzipSync("id\n2\n"));
+    const params = (args: string[]) => ({
+      columns: ["id INTEGER", "name TEXT DEFAULT 'none'"],
+      columns_from_header: true,
+      args,
+    });
+    const realm = auroraRealm([
+      job("h", table, params(["FORMAT CSV", "HEADER"])),
+      job("hz", table, params(["FORMAT CSV", "HEADER", "GZIP"])),
+    ]);
+    const first = await world.run(realm, { job_id: "h", parameters: { key: `${table}/1.csv` } });
+    expect(first).toMatchObject({ status: "ok", rows: 1 });
+    expect(first.events.join("\n")).toContain("(aws_s3 import)");
+    expect(await lastCall()).toMatchObject({
+      column_list: '"name", "id"',
+      file_path: `${table}/1.csv`,
+    });
+    const second = await world.run(realm, {
+      job_id: "hz",
+      parameters: { key: `${table}/2.csv.gz` },
+    });
+    expect(second).toMatchObject({ status: "ok", rows: 1 });
+    expect(await lastCall()).toMatchObject({ column_list: '"id"' });
+    expect(await world.rows(`SELECT id, name FROM sales.${table} ORDER BY id`)).toEqual([
+      { id: 1, name: "ann" },
+      { id: 2, name: "none" },
+    ]);
+    expect(await tempObjects()).toEqual([]);
+  });
 });

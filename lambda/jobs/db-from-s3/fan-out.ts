@@ -25,6 +25,7 @@ import {
 import { parseS3Location, type SourceObject, s3Url } from "../../shared/s3-objects";
 import { parseDuration } from "../../spec/units";
 import type { JobOutcome, JobRun } from "../types";
+import { columnsFromHeaders } from "./header";
 import { checkName, qualifiedName, quoteIdent } from "./identifiers";
 import { ensureLedger, findLoaded, recordLoaded } from "./ledger";
 import { checkLoadParams, type LoadParams } from "./params";
@@ -493,16 +494,32 @@ export async function loadFanOutItem(
       const options = await copyOptionsFor(client, p, stagingQ, columns);
       const staged = [];
       let rows = 0;
-      for (const ref of item.parts) {
+      // §18: the item's headers, read (mapped or checked) before any of its rows load.
+      const headers = await columnsFromHeaders({
+        p,
+        s3: access.s3,
+        client,
+        table: stagingQ,
+        shown: qualifiedName(plan.schema, plan.table),
+        fileColumns: columns,
+        exclude: [quoteIdent(PART_COLUMN)],
+        objects: item.parts.map(fromRef),
+        events: run.events,
+        at: `job ${run.job.job_id}: parameters.`,
+      });
+      for (const [i, ref] of item.parts.entries()) {
         const obj = fromRef(ref);
+        const own = headers.perObject[i];
         await client.query("SELECT set_config('lava.part', $1, true)", [String(ref.part)]);
         const n = await loader.load({
           client,
           s3: access.s3,
           object: obj,
           table: stagingQ,
-          columns,
-          options,
+          columns: own?.columns ?? columns,
+          options: own
+            ? await copyOptionsFor(client, { ...p, copy: own.copy }, stagingQ, own.columns)
+            : options,
           gzip: p.copy.gzip,
           onBytes: (bytes) =>
             run.options.onProgress?.({

@@ -10,6 +10,7 @@ import { LoadTimeoutError } from "../../shared/errors";
 import { type SourceObject, s3Url } from "../../shared/s3-objects";
 import type { JobOutcome, JobRun } from "../types";
 import { copyOptionsSql } from "./copy-options";
+import { columnsFromHeaders } from "./header";
 import { quoteIdent } from "./identifiers";
 import { ensureLedger, findLoaded, newerLoaded, recordLoaded } from "./ledger";
 import type { Loader } from "./loader";
@@ -177,14 +178,30 @@ export async function inTransaction(
     const options = await copyOptionsFor(client, p, target.physical, columns);
     let rows = 0;
     const loaded: { obj: SourceObject; rows: number }[] = [];
-    for (const obj of await notYetAppended(run, client, s)) {
+    const objects = await notYetAppended(run, client, s);
+    // §18: every header read (mapped or checked) before any row loads.
+    const headers = await columnsFromHeaders({
+      p,
+      s3: s.s3,
+      client,
+      table: target.physical,
+      merge,
+      fileColumns: columns,
+      objects,
+      events: run.events,
+      at: `job ${run.job.job_id}: parameters.`,
+    });
+    for (const [i, obj] of objects.entries()) {
+      const own = headers.perObject[i];
       const n = await loader.load({
         client,
         s3: s.s3,
         object: obj,
         table: into,
-        columns,
-        options,
+        columns: own?.columns ?? columns,
+        options: own
+          ? await copyOptionsFor(client, { ...p, copy: own.copy }, target.physical, own.columns)
+          : options,
         gzip: p.copy.gzip,
         onBytes: (bytes) =>
           run.options.onProgress?.({
@@ -201,7 +218,9 @@ export async function inTransaction(
     for (const obj of [...loaded.map((l) => l.obj), ...(via && !s.listing ? [main] : [])])
       await checkUnchanged(s.s3, obj);
     const merged =
-      merge && p.merge ? await applyMerge(client, target.physical, merge, p.merge) : undefined;
+      merge && p.merge
+        ? await applyMerge(client, target.physical, headers.merge ?? merge, p.merge)
+        : undefined;
     if (merged)
       run.events.add(
         `merged into ${target.physical} on (${merge?.keys.join(", ")}): ${merged.inserted} inserted, ${merged.updated} updated, ${merged.deleted} deleted`,

@@ -61,6 +61,9 @@ export interface JobResult {
   /** The physical table loaded (`_a`/`_b` in switch mode). */
   loaded_table?: string;
   rows?: number;
+  /** on_bad_rows: quarantine: rows set aside, and the reject file (docs/db-from-s3.md §16). */
+  rows_rejected?: number;
+  rejects?: string;
   /** mode merge: rows inserted, updated (changed only) and deleted (docs/db-from-s3.md §15). */
   merged?: { inserted: number; updated: number; deleted: number };
   exit_code?: number;

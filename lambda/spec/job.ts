@@ -35,6 +35,14 @@ export const FAN_OUT_MAX_WORKERS = 16;
 
 export const LOAD_MODES = ["abort", "append", "delete", "drop", "switch", "truncate"] as const;
 
+/** What lineage columns can record, and their default column names (docs/db-from-s3.md §17). */
+export const LINEAGE_FIELDS = ["source_key", "source_line", "run_id"] as const;
+export const LINEAGE_DEFAULT_COLUMNS = {
+  source_key: "_lava_source_key",
+  source_line: "_lava_source_line",
+  run_id: "_lava_run_id",
+} as const;
+
 /** Ours, beyond lava's six: merge rows by key into the table; `upsert` is a synonym (docs/db-from-s3.md §15). */
 export const MERGE_MODES = ["merge", "upsert"] as const;
 const ALL_MODES = [...LOAD_MODES, ...MERGE_MODES] as const;
@@ -56,6 +64,28 @@ export const dbFromS3ParamsSchema = z.strictObject({
   delete_values: textList("a list of values").min(1).optional(),
   /** merge: a key twice in one load — `last`: the last row wins (default); `error`: the run fails. */
   duplicate_keys: z.enum(["last", "error"], { error: "expected last or error" }).optional(),
+  /** Bad rows: `fail` the run (default) or `quarantine` them to s3_temp and load the rest (docs/db-from-s3.md §16). */
+  on_bad_rows: z.enum(["fail", "quarantine"], { error: "expected fail or quarantine" }).optional(),
+  /** quarantine: the most bad rows a run may set aside, a count or a percentage of the rows (`"1%"`); default 0. */
+  max_bad_rows: z
+    .union([
+      z.int().min(0),
+      z.string().regex(/^\d+(\.\d+)?%$/, { error: 'expected a count or a percentage like "1%"' }),
+    ])
+    .optional(),
+  /** Lineage columns: `true` (all three, default names), a list of them, or a mapping to column names (docs/db-from-s3.md §17). */
+  lineage: z
+    .union([
+      bool(),
+      z.array(z.enum(LINEAGE_FIELDS, { error: `expected ${LINEAGE_FIELDS.join(", ")}` })),
+      z.partialRecord(
+        z.enum(LINEAGE_FIELDS, { error: `expected ${LINEAGE_FIELDS.join(", ")}` }),
+        z.string({ error: "expected a column name" }).min(1, { error: "expected a column name" }),
+      ),
+    ])
+    .optional(),
+  /** With HEADER: the header names the columns each object fills (docs/db-from-s3.md §18). */
+  columns_from_header: bool().optional(),
   columns: textList('a list of column specs like "id INTEGER"').min(1).optional(),
   args: textList("a list of COPY options").optional(),
   s3_conn_id: objectId("connection id").optional(),

@@ -38,7 +38,13 @@ export async function runDbFromS3(run: JobRun): Promise<JobOutcome> {
   try {
     return await inTransaction(run, client, {
       p,
-      loader: loaderFor(run, conn, access),
+      loader: loaderFor(
+        run,
+        conn,
+        access,
+        undefined,
+        p.quarantine !== undefined || p.lineage !== undefined,
+      ),
       s3,
       main,
       objects,

@@ -2,6 +2,8 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { ClientBase } from "pg";
 import type { SourceObject } from "../../shared/s3-objects";
+import type { RejectedRow } from "./batched-copy";
+import type { RecordSyntax } from "./records";
 
 /** One object into one table, inside the run's transaction. */
 export interface LoadRequest {
@@ -17,6 +19,17 @@ export interface LoadRequest {
   readonly gzip: boolean;
   /** Bytes read so far from S3 (compressed size when gzip). */
   readonly onBytes?: (bytes: number) => void;
+  /**
+   * The careful path (docs/db-from-s3.md §16, §17; streaming loader only): records
+   * in batches under savepoints, bad ones set aside with `reject`, lineage fields
+   * appended with `suffix`. `options` then hold no HEADER: `header` skips it here.
+   */
+  readonly records?: {
+    readonly syntax: RecordSyntax;
+    readonly header: boolean;
+    readonly reject?: (row: RejectedRow) => void;
+    readonly suffix?: (line: number) => string;
+  };
 }
 
 export interface Loader {

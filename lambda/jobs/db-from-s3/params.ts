@@ -7,7 +7,13 @@
 import { isDeepStrictEqual } from "node:util";
 import { SpecError } from "../../shared/errors";
 import { formatIssues, showValue } from "../../spec/format";
-import { DB_FROM_S3_REQUIRED, type DbFromS3Params, dbFromS3ParamsSchema } from "../../spec/job";
+import {
+  DB_FROM_S3_REQUIRED,
+  type DbFromS3Params,
+  dbFromS3ParamsSchema,
+  LINEAGE_DEFAULT_COLUMNS,
+  type LINEAGE_FIELDS,
+} from "../../spec/job";
 import type { Realm } from "../../spec/realm";
 import { isTemplated } from "../../spec/template-syntax";
 import { parseSize } from "../../spec/units";
@@ -41,6 +47,42 @@ export interface LoadParams {
   readonly fanOut: FanOutSettings | undefined;
   /** mode merge (docs/db-from-s3.md §15). */
   readonly merge: MergeSettings | undefined;
+  /** on_bad_rows: quarantine, with its limit (docs/db-from-s3.md §16); undefined: bad rows fail the run. */
+  readonly quarantine:
+    | { readonly maxRows: number; readonly maxPercent: number | undefined }
+    | undefined;
+  /** Lineage columns to fill, by what they record (docs/db-from-s3.md §17). */
+  readonly lineage:
+    | { readonly sourceKey?: string; readonly sourceLine?: string; readonly runId?: string }
+    | undefined;
+  /** With HEADER, the header names the columns (docs/db-from-s3.md §18). */
+  readonly columnsFromHeader: boolean;
+}
+
+function lineageColumns(
+  v: DbFromS3Params["lineage"],
+  preserveCase: boolean,
+): LoadParams["lineage"] {
+  if (v === undefined || v === false) return undefined;
+  const picked: Partial<Record<(typeof LINEAGE_FIELDS)[number], string>> =
+    v === true
+      ? { ...LINEAGE_DEFAULT_COLUMNS }
+      : Array.isArray(v)
+        ? Object.fromEntries(v.map((f) => [f, LINEAGE_DEFAULT_COLUMNS[f]]))
+        : Object.fromEntries(Object.entries(v).map(([f, c]) => [f, foldName(c, preserveCase)]));
+  return {
+    ...(picked.source_key ? { sourceKey: picked.source_key } : {}),
+    ...(picked.source_line ? { sourceLine: picked.source_line } : {}),
+    ...(picked.run_id ? { runId: picked.run_id } : {}),
+  };
+}
+
+function quarantineSettings(p: DbFromS3Params): LoadParams["quarantine"] {
+  if (p.on_bad_rows !== "quarantine") return undefined;
+  const max = p.max_bad_rows ?? 0;
+  return typeof max === "number"
+    ? { maxRows: max, maxPercent: undefined }
+    : { maxRows: Number.POSITIVE_INFINITY, maxPercent: Number.parseFloat(max) };
 }
 
 /** How a merge applies the loaded rows. */
@@ -62,6 +104,34 @@ const MERGE_ONLY = [
   "delete_values",
   "duplicate_keys",
 ] as const;
+
+/** Problems of on_bad_rows, lineage and columns_from_header that show without a run. */
+function rowProblems(params: Record<string, unknown>, at: string): string[] {
+  const problems: string[] = [];
+  if (params.max_bad_rows !== undefined && params.on_bad_rows !== "quarantine")
+    problems.push(`${at}max_bad_rows: only with on_bad_rows: quarantine`);
+  let header = false;
+  try {
+    header =
+      Array.isArray(params.args) &&
+      parseCopyArgs(params.args as string[], `${at}args`).options.some(
+        (o) => o.name === "HEADER" && o.value !== false,
+      );
+  } catch {
+    // Bad or templated args: their own problems are reported elsewhere, or at run time.
+    header = true;
+  }
+  const fanOut = params.fan_out !== undefined && params.fan_out !== false;
+  if (fanOut && params.on_bad_rows === "quarantine")
+    problems.push(
+      `${at}on_bad_rows: quarantine is not available with fan_out yet (its items would each need the run's limit)`,
+    );
+  if (fanOut && params.lineage !== undefined && params.lineage !== false)
+    problems.push(`${at}lineage: not available with fan_out yet`);
+  if (params.columns_from_header === true && !header)
+    problems.push(`${at}columns_from_header: needs HEADER in args (the header names the columns)`);
+  return problems;
+}
 
 /** Problems of merge's parameters, from the raw (merged) parameters. */
 function mergeProblems(params: Record<string, unknown>, at: string): string[] {
@@ -209,6 +279,7 @@ export function specValueProblems(
     ...regexWithColumns(params, at),
     ...partsProblems(params, at),
     ...mergeProblems(params, at),
+    ...rowProblems(params, at),
   );
   return problems;
 }
@@ -272,7 +343,7 @@ export function checkLoadParams(
       `${at}s3_conn_id: expected an aws connection of realm ${realm.name}, got ${JSON.stringify(p.s3_conn_id)}`,
     );
   }
-  problems.push(...regexWithColumns(p, at), ...mergeProblems(raw, at));
+  problems.push(...regexWithColumns(p, at), ...mergeProblems(raw, at), ...rowProblems(raw, at));
   const collect = <T>(fn: () => T): T | undefined => {
     try {
       return fn();
@@ -327,5 +398,8 @@ export function checkLoadParams(
             duplicateKeys: p.duplicate_keys ?? "last",
           }
         : undefined,
+    quarantine: quarantineSettings(p),
+    lineage: lineageColumns(p.lineage, preserveCase),
+    columnsFromHeader: p.columns_from_header ?? false,
   };
 }

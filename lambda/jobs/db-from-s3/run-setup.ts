@@ -67,8 +67,16 @@ export function loaderFor(
   access: S3Access,
   /** Under the run's temporary prefix, e.g. a fan-out item's own `item-3`. */
   tempFolder?: string,
+  /** Quarantine or lineage: records must pass through this process (docs/db-from-s3.md §16). */
+  careful = false,
 ): Loader {
   if (!conn.aurora) return streamLoader;
+  if (careful) {
+    run.events.add(
+      `connection ${conn.connId}: on_bad_rows/lineage load through client COPY from this process (aws_s3 cannot set rows aside or number them)`,
+    );
+    return streamLoader;
+  }
   if (!access.region) {
     throw new ConnectionConfigError(
       `connection ${conn.connId}: aws_s3 imports need the objects' region: set the realm's region, the s3_sources entry's or the aws connection's`,

@@ -15,6 +15,7 @@ import {
   LoadTimeoutError,
 } from "../../shared/errors";
 import { openObject, s3Url } from "../../shared/s3-objects";
+import { copyInBatches } from "./batched-copy";
 import type { Loader, LoadRequest } from "./loader";
 
 /** zlib's default 16 KiB output chunks mean many small CopyData messages; 64 KiB is measurably faster. */
@@ -71,6 +72,7 @@ export function copyError(err: unknown, url: string): Error {
 export const streamLoader: Loader = {
   name: "client COPY",
   async load(req: LoadRequest): Promise<number> {
+    if (req.records) return loadCarefully(req, req.records);
     const url = s3Url(req.object.bucket, req.object.key);
     const body = await openObject(req.s3, req.object);
     const copy = req.client.query(copyFrom(copySql(req)));
@@ -91,3 +93,37 @@ export const streamLoader: Loader = {
     return copy.rowCount;
   },
 };
+
+/** The careful path of the streaming loader: batches under savepoints (batched-copy.ts). */
+async function loadCarefully(
+  req: LoadRequest,
+  records: NonNullable<LoadRequest["records"]>,
+): Promise<number> {
+  const url = s3Url(req.object.bucket, req.object.key);
+  const body = await openObject(req.s3, req.object);
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      req.onBytes?.(bytes);
+      done(null, chunk);
+    },
+  });
+  let rows = 0;
+  const sink = async (source: AsyncIterable<Buffer>) => {
+    rows = await copyInBatches(source, {
+      client: req.client,
+      sql: copySql(req),
+      bucket: req.object.bucket,
+      key: req.object.key,
+      ...records,
+    });
+  };
+  try {
+    if (req.gzip) await pipeline(body, counter, createGunzip({ chunkSize: GUNZIP_CHUNK }), sink);
+    else await pipeline(body, counter, sink);
+  } catch (err) {
+    throw copyError(err, url);
+  }
+  return rows;
+}

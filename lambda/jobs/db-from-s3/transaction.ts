@@ -16,6 +16,15 @@ import { ensureLedger, findLoaded, newerLoaded, recordLoaded } from "./ledger";
 import type { Loader } from "./loader";
 import { applyMerge, stageMerge } from "./merge";
 import type { LoadParams } from "./params";
+import {
+  carefulRecords,
+  checkLineageColumns,
+  columnDefsWithLineage,
+  lineageColumns,
+  RejectLog,
+  rejectsLocation,
+  writeRejects,
+} from "./row-care";
 import { checkUnchanged } from "./s3-objects";
 import { type LoadMode, prepareTarget, reclaimEmptied } from "./target";
 
@@ -113,10 +122,16 @@ export async function copyOptionsFor(
   p: LoadParams,
   table: string,
   columns: readonly string[] | undefined,
+  /** `header: false`: leave HEADER out (the careful path skips the header itself). */
+  opts: { readonly header?: boolean } = {},
 ): Promise<string> {
   const needsAll = p.copy.options.some((o) => "columns" in o && o.columns === "*");
   const every = columns ?? (needsAll ? await tableColumns(client, table) : []);
-  return copyOptionsSql(p.copy, (_force, cols) =>
+  const copy =
+    opts.header === false
+      ? { ...p.copy, options: p.copy.options.filter((o) => o.name !== "HEADER") }
+      : p.copy;
+  return copyOptionsSql(copy, (_force, cols) =>
     // Names were folded per preserve_case when parsed; quoted ones are exact.
     cols === "*" ? [...every] : cols.map((c) => quoteIdent(c)),
   );
@@ -160,9 +175,10 @@ export async function inTransaction(
     const target = await prepareTarget(client, p.mode, {
       schema: s.schema,
       table: s.table,
-      columnDefs: p.columns?.map((c) => c.definition),
+      columnDefs: columnDefsWithLineage(p),
     });
     for (const e of target.events) run.events.add(e);
+    await checkLineageColumns(client, target.physical, p);
     const { loader } = s;
     // merge: the objects load into a session staging table, applied after the checks.
     const merge = p.merge
@@ -174,8 +190,23 @@ export async function inTransaction(
         )
       : undefined;
     const into = merge?.staging ?? target.physical;
-    const columns = merge?.fileColumns ?? p.columns?.map((c) => quoteIdent(c.name));
-    const options = await copyOptionsFor(client, p, target.physical, columns);
+    // Quarantine and lineage take the careful path (row-care.ts): batches, no HEADER in COPY.
+    const rejects = p.quarantine ? new RejectLog(p.quarantine) : undefined;
+    const careful = rejects !== undefined || p.lineage !== undefined;
+    const lineage = lineageColumns(p).map((c) => quoteIdent(c.name));
+    const fileColumns =
+      merge?.fileColumns ??
+      p.columns?.map((c) => quoteIdent(c.name)) ??
+      (lineage.length
+        ? (await tableColumns(client, target.physical)).filter((c) => !lineage.includes(c))
+        : undefined);
+    const columns = lineage.length ? [...(fileColumns ?? []), ...lineage] : fileColumns;
+    const options = await copyOptionsFor(client, p, target.physical, fileColumns, {
+      header: !careful,
+    });
+    const rejectsAt = rejects
+      ? rejectsLocation(run.realm.top.s3_temp, run.job.job_id, run.runId)
+      : undefined;
     let rows = 0;
     const loaded: { obj: SourceObject; rows: number }[] = [];
     const objects = await notYetAppended(run, client, s);
@@ -186,7 +217,8 @@ export async function inTransaction(
       client,
       table: target.physical,
       merge,
-      fileColumns: columns,
+      fileColumns,
+      exclude: lineage,
       objects,
       events: run.events,
       at: `job ${run.job.job_id}: parameters.`,
@@ -198,11 +230,14 @@ export async function inTransaction(
         s3: s.s3,
         object: obj,
         table: into,
-        columns: own?.columns ?? columns,
+        columns: own ? [...own.columns, ...lineage] : columns,
         options: own
-          ? await copyOptionsFor(client, { ...p, copy: own.copy }, target.physical, own.columns)
+          ? await copyOptionsFor(client, { ...p, copy: own.copy }, target.physical, own.columns, {
+              header: !careful,
+            })
           : options,
         gzip: p.copy.gzip,
+        records: careful ? carefulRecords(p, obj, run.runId, rejects) : undefined,
         onBytes: (bytes) =>
           run.options.onProgress?.({
             object: s3Url(obj.bucket, obj.key),
@@ -217,6 +252,15 @@ export async function inTransaction(
     const { via } = s;
     for (const obj of [...loaded.map((l) => l.obj), ...(via && !s.listing ? [main] : [])])
       await checkUnchanged(s.s3, obj);
+    rejects?.checkShare(rows);
+    const rejected =
+      rejects?.rows.length && rejectsAt
+        ? await writeRejects(s.s3, rejectsAt, rejects.rows)
+        : undefined;
+    if (rejected)
+      run.events.add(
+        `${rejects?.rows.length} bad rows set aside in ${rejected} (on_bad_rows: quarantine)`,
+      );
     const merged =
       merge && p.merge
         ? await applyMerge(client, target.physical, headers.merge ?? merge, p.merge)
@@ -249,6 +293,8 @@ export async function inTransaction(
       loaded_table: target.physical,
       rows,
       ...(merged ? { merged } : {}),
+      ...(rejects ? { rows_rejected: rejects.rows.length } : {}),
+      ...(rejected ? { rejects: rejected } : {}),
     };
   } finally {
     if (!finished) await client.query("ROLLBACK").catch(() => undefined);

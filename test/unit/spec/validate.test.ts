@@ -522,6 +522,38 @@ describe("validateRealm", () => {
         ]);
       });
 
+      it("checks on_bad_rows, lineage and columns_from_header before deploy", () => {
+        const problems = problemsOf(
+          realmDoc({
+            connections: [pg()],
+            jobs: [
+              load({ max_bad_rows: 3 }),
+              load({ on_bad_rows: "quarantine", max_bad_rows: "ten" }, { job_id: "b" }),
+              load({ lineage: ["source_key", "file"] }, { job_id: "c" }),
+              load(
+                {
+                  key: "in/",
+                  glob: "*",
+                  on_bad_rows: "quarantine",
+                  lineage: true,
+                  fan_out: true,
+                },
+                { job_id: "d" },
+              ),
+              load({ columns_from_header: true, args: ["FORMAT CSV"] }, { job_id: "e" }),
+            ],
+          }),
+        );
+        expect(problems).toEqual([
+          `${AT}max_bad_rows: only with on_bad_rows: quarantine`,
+          expect.stringMatching(/^realms\/dev\.yaml: job b: parameters\.max_bad_rows: /),
+          expect.stringMatching(/^realms\/dev\.yaml: job c: parameters\.lineage/),
+          "realms/dev.yaml: job d: parameters.on_bad_rows: quarantine is not available with fan_out yet (its items would each need the run's limit)",
+          "realms/dev.yaml: job d: parameters.lineage: not available with fan_out yet",
+          "realms/dev.yaml: job e: parameters.columns_from_header: needs HEADER in args (the header names the columns)",
+        ]);
+      });
+
       it("refuses glob and fan_out set by a trigger", () => {
         const problems = problemsOf(
           realmDoc({

@@ -246,17 +246,17 @@ describe("the synthesized fan-out states", () => {
       StartAt: string;
       States: StateMachineDefinition["States"];
     };
+    const itemMachine = {
+      StartAt: processor.StartAt,
+      States: processor.States,
+    } as StateMachineDefinition;
     for (const item of items) {
-      const one = await runLocally(
-        { StartAt: processor.StartAt, States: processor.States } as StateMachineDefinition,
-        { plan: planned.plan, item } as never,
-        {
-          handlers: {
-            "Load listed item": (i) =>
-              runLoadRequest(realm, i as LoadRequest, world.deps(), CONTEXT) as never,
-          },
+      const one = await runLocally(itemMachine, { plan: planned.plan, item } as never, {
+        handlers: {
+          "Load listed item": (i) =>
+            runLoadRequest(realm, i as LoadRequest, world.deps(), CONTEXT) as never,
         },
-      );
+      });
       expect(one.status).toBe("SUCCEEDED");
     }
     const published = await runLoadRequest(
@@ -266,5 +266,5 @@ describe("the synthesized fan-out states", () => {
       CONTEXT,
     );
     expect(published).toMatchObject({ status: "ok", rows: 45, fan_out: { items: 45 } });
-  });
+  }, 60_000);
 });

@@ -85,7 +85,7 @@ describe("lava-aurora demo", () => {
     expect(out).not.toContain("✗");
     expect(out).not.toContain("\x1b[");
     expect(out).toMatch(/✓ PostgreSQL \d+\.\d+.* on 127\.0\.0\.1:\d+, TLS only/);
-    expect(out).toContain("✓ realm demo: 2 connections, 5 jobs, valid");
+    expect(out).toContain("✓ realm demo: 2 connections, 8 jobs, valid");
     expect(out).toContain("stored /lava/demo/club-loader (SecureString, version 1");
     expect(out).toContain("✓ ok: 6 rows into club.members_a (aws_s3 import)");
     expect(out).toMatch(/✓ over TLSv1\.\d \(server log\), certificate verified/);
@@ -115,9 +115,41 @@ describe("lava-aurora demo", () => {
       /✓ failed: DatabaseServerError: payload\[2\] statement 0 \(line 1\): numeric field overflow/,
     );
     expect(out).toContain("✓ rolled back: club.order_book unchanged");
+    // mode merge: May's list, then June's DMS changes (Op first), through aws_s3.
+    const flat = out.replace(/\n\s+/g, " ");
+    expect(flat).toContain(
+      "✓ ok: 6 rows merged into club.member_book (aws_s3 import): 6 inserted, 0 updated, 0 deleted",
+    );
+    expect(flat).toContain(
+      "✓ ok: 6 rows merged into club.member_book (aws_s3 import): 2 inserted, 1 updated, 1 deleted",
+    );
+    expect(flat).toContain("✓ Bartholomew deleted, Desmond's favourite changed");
+    expect(flat).toContain("✓ only members 4, 7 and 8 written (xmin)");
+    expect(out).toMatch(
+      /club\.member_book: 7 rows[\s\S]*4 +Desmond Brûlée +2022-02-02 +salted caramel/,
+    );
+    // Quarantine: two bad rows set aside in s3_temp, the rest committed; one allowed: nothing.
+    expect(out).toContain("✓ ok: 4 rows into club.tastings, 2 set aside (client COPY)");
+    expect(flat).toContain(
+      "connection club-aurora: on_bad_rows/lineage load through client COPY from this process",
+    );
+    expect(flat).toContain(
+      "✓ the bad rows are in s3://lava-demo-temp/demo/club/tastings-csv/<run_id>/rejects.csv",
+    );
+    expect(flat).toContain(
+      's3://custard-landing/tastings/2026-08.csv,4,22P02,"invalid input syntax for type integer: ""five""","2026-08-08,3,butterscotch,five"',
+    );
+    expect(flat).toContain(
+      's3://custard-landing/tastings/2026-08.csv,6,22008,"date/time field value out of range: ""2026-08-32""","2026-08-32,4,salted caramel,4"',
+    );
+    expect(out).toMatch(/club\.tastings: 9 rows/);
+    expect(flat).toContain("more than 1 bad rows (max_bad_rows)");
+    expect(flat).toContain(
+      "✓ nothing changed: club.tastings holds the same 9 rows, and no reject file was written",
+    );
     expect(out).toContain("✓ PostgreSQL stopped, S3 server and SSM stub closed");
-    expect(out).toMatch(/✓ All \d+ checks held, in \d+\.\d s\.\n$/);
-    expect(out.match(/^\d+\. /gm)).toHaveLength(13);
+    expect(out).toMatch(/✓ All 40 checks held, in \d+\.\d s\.\n$/);
+    expect(out.match(/^\d+\. /gm)).toHaveLength(17);
     await expectNothingLeft();
   });
 

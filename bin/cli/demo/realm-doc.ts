@@ -1,4 +1,7 @@
-/** The demo realm: two connections to one local database (Aurora-style and plain), three loads and two sqli merges. */
+/**
+ * The demo realm: two connections to one local database (Aurora-style and plain), five loads,
+ * two merges of members by key (mode merge) and two sqli merges of orders.
+ */
 import { LANDING, TEMP_BUCKET } from "./data";
 
 /** The realm's name. */
@@ -21,7 +24,21 @@ export const JOBS = {
   orders: "club/orders",
   merge: "club/merge-orders",
   mergeLate: "club/merge-late-order",
+  memberBook: "club/member-book",
+  memberChanges: "club/member-changes",
+  tastingsCsv: "club/tastings-csv",
 } as const;
+
+/** The table the members are merged into by key (mode merge), and its columns. */
+export const MEMBER_BOOK = `${SCHEMA}.member_book`;
+const MEMBER_COLUMNS = [
+  "member_id INTEGER PRIMARY KEY",
+  "name TEXT NOT NULL",
+  "joined DATE NOT NULL",
+  "favourite_custard TEXT",
+];
+/** At most this many bad rows in the tastings-csv job (on_bad_rows: quarantine). */
+export const MAX_BAD_ROWS = 2;
 
 /** The table the orders are merged into, and the merge (lava's own sqli example, in one transaction). */
 export const ORDER_BOOK = `${SCHEMA}.order_book`;
@@ -92,12 +109,7 @@ export function demoRealmDoc(server: DemoServer): Record<string, unknown> {
         db_conn_id: AURORA_CONN,
         table: "members",
         mode: "switch",
-        columns: [
-          "member_id INTEGER PRIMARY KEY",
-          "name TEXT NOT NULL",
-          "joined DATE NOT NULL",
-          "favourite_custard TEXT",
-        ],
+        columns: MEMBER_COLUMNS,
         args: ["FORMAT CSV", "HEADER"],
       }),
       job(JOBS.tastings, "tasting notes, gzip-compressed", {
@@ -113,6 +125,30 @@ export function demoRealmDoc(server: DemoServer): Record<string, unknown> {
         mode: "truncate",
         columns: ["order_id INTEGER", "member_id INTEGER", "custard TEXT", "litres NUMERIC(4,1)"],
         args: ["FORMAT CSV", "HEADER", "MANIFEST"],
+      }),
+      job(JOBS.memberBook, "the member book: a monthly list merged in by member_id", {
+        db_conn_id: AURORA_CONN,
+        table: "member_book",
+        mode: "merge",
+        columns: MEMBER_COLUMNS,
+        args: ["FORMAT CSV", "HEADER"],
+      }),
+      job(JOBS.memberChanges, "the member book: AWS DMS change files merged in, deletes too", {
+        db_conn_id: AURORA_CONN,
+        table: "member_book",
+        mode: "merge",
+        key_columns: ["member_id"],
+        delete_column: "Op",
+        columns: MEMBER_COLUMNS,
+        args: ["FORMAT CSV"],
+      }),
+      job(JOBS.tastingsCsv, "tasting notes as plain CSV: bad rows set aside, the rest loaded", {
+        db_conn_id: AURORA_CONN,
+        table: "tastings",
+        mode: "append",
+        args: ["FORMAT CSV", "HEADER"],
+        on_bad_rows: "quarantine",
+        max_bad_rows: MAX_BAD_ROWS,
       }),
       mergeJob(JOBS.merge, "the loaded orders merged into the order book", [
         ...MERGE,

@@ -4,14 +4,29 @@
  * check that each one did what lava-aurora promises.
  */
 import { readFile } from "node:fs/promises";
-import { HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+} from "@aws-sdk/client-s3";
 import { runJob } from "../../../lambda/jobs/run-job";
 import type { JobDeps, JobResult } from "../../../lambda/jobs/types";
 import { loadRealmFile } from "../../../lambda/spec/load";
 import type { Realm } from "../../../lambda/spec/realm";
 import { pgBinDir } from "../local-world/pg-process";
 import { storePassword } from "../put-password";
-import { BAD_LINE, KEYS, LANDING, MEMBERS_JULY, SAMPLE_FILES, TEMP_BUCKET } from "./data";
+import {
+  AUGUST_BAD_LINES,
+  AUGUST_TASTINGS,
+  BAD_LINE,
+  KEYS,
+  LANDING,
+  MEMBER_CHANGES,
+  MEMBERS_JULY,
+  SAMPLE_FILES,
+  TEMP_BUCKET,
+} from "./data";
 import type { Printer } from "./print";
 import {
   DATABASE,
@@ -19,6 +34,8 @@ import {
   JOBS,
   LATE_ORDER,
   LOADER,
+  MAX_BAD_ROWS,
+  MEMBER_BOOK,
   ORDER_BOOK,
   PASSWORD_PARAM,
   SCHEMA,
@@ -38,11 +55,20 @@ interface Scene {
 const rowsOf = (n: number) => `${n} ${n === 1 ? "row" : "rows"}`;
 const bare = (quoted: string | undefined) => quoted?.replace(/"/g, "") ?? "?";
 
-/** Dispatch `key` to a job, as an s3trigger would, through the runner the Lambda function uses. */
-async function run(scene: Scene, jobId: string, key: string): Promise<JobResult> {
+/**
+ * Dispatch `key` (and any other parameters) to a job, as an s3trigger would, through the runner
+ * the Lambda function uses.
+ */
+async function run(
+  scene: Scene,
+  jobId: string,
+  key: string,
+  more: Record<string, string | number | boolean> = {},
+): Promise<JobResult> {
   if (!scene.realm) throw new Error("the realm was not loaded");
-  scene.print.note(`same as: lava-aurora run ${jobId} --param key=${key}`);
-  return runJob(scene.realm, { job_id: jobId, parameters: { key } }, scene.deps);
+  const params = Object.entries({ key, ...more }).map(([k, v]) => ` --param ${k}=${v}`);
+  scene.print.note(`same as: lava-aurora run ${jobId}${params.join("")}`);
+  return runJob(scene.realm, { job_id: jobId, parameters: { key, ...more } }, scene.deps);
 }
 
 /** ✓ for an ok run of `rows` rows into `table` by `loader`; on surprise, what the runner said. */
@@ -63,6 +89,40 @@ function expectLoaded(
   if (!ok) for (const e of r.events) scene.print.note(e);
   return ok;
 }
+
+type Merged = NonNullable<JobResult["merged"]>;
+const showMerged = (m: Merged | undefined) =>
+  m ? `${m.inserted} inserted, ${m.updated} updated, ${m.deleted} deleted` : "no merge counts";
+
+/** ✓ for an ok merge of `rows` staged rows into `table` by `loader` that counted exactly `want`. */
+function expectMerged(
+  scene: Scene,
+  r: JobResult,
+  rows: number,
+  want: Merged,
+  table: string,
+  loader: string,
+): boolean {
+  const m = r.merged;
+  const ok =
+    r.status === "ok" &&
+    r.rows === rows &&
+    bare(r.loaded_table) === table &&
+    m?.inserted === want.inserted &&
+    m.updated === want.updated &&
+    m.deleted === want.deleted &&
+    r.events.some((e) => e.endsWith(`(${loader})`));
+  const got = r.status === "ok" ? `${rowsOf(r.rows ?? 0)} merged into ${bare(r.loaded_table)}` : "";
+  scene.print.check(
+    ok,
+    `${r.status}: ${got || r.error?.message || r.reason} (${loader}): ${showMerged(m)}`,
+  );
+  if (!ok) for (const e of r.events) scene.print.note(e);
+  return ok;
+}
+
+/** An event without its `+0.123s ` timestamp. */
+const untimed = (e: string) => e.replace(/^\+\d+\.\d+s /, "");
 
 async function showMembers(scene: Scene): Promise<void> {
   scene.print.table(await scene.world.table(A));
@@ -214,7 +274,7 @@ async function gzipAurora(scene: Scene): Promise<void> {
     copied !== undefined,
     "Aurora decompresses only with Content-Encoding: gzip, so it imported a temporary copy that has it",
   );
-  if (copied) print.note(copied.replace(/^\+\d+\.\d+s /, ""));
+  if (copied) print.note(untimed(copied));
   const temp = await s3.send(new ListObjectsV2Command({ Bucket: TEMP_BUCKET }));
   print.check((temp.KeyCount ?? 0) === 0, `the copy is deleted: s3://${TEMP_BUCKET} is empty`);
   const after = await head();
@@ -280,6 +340,148 @@ async function mergeOrders(scene: Scene): Promise<void> {
   );
 }
 
+async function mergeMay(scene: Scene): Promise<void> {
+  const { print, world } = scene;
+  print.step(`Merge May's members into ${MEMBER_BOOK}: mode merge, by the primary key`);
+  const r = await run(scene, JOBS.memberBook, KEYS.may);
+  expectMerged(scene, r, 6, { inserted: 6, updated: 0, deleted: 0 }, MEMBER_BOOK, "aws_s3 import");
+  const book = await world.table(MEMBER_BOOK);
+  print.check(
+    book.rows.length === 6,
+    `${MEMBER_BOOK} created from the job's columns, with member_id its key: ${rowsOf(book.rows.length)}`,
+  );
+}
+
+/** The member book after June's changes: Bartholomew gone, Desmond's favourite changed, two new. */
+const BOOK_AFTER_JUNE = [
+  ["1", "Agatha Crumble", "2019-03-14", "vanilla"],
+  ["3", "Clementine Flan", "2021-11-23", "butterscotch"],
+  ["4", "Desmond Brûlée", "2022-02-02", "salted caramel"],
+  ["5", "Edith Eggnog", "2023-12-24", "nutmeg"],
+  ["6", "Florence Pudding", "2024-06-15", "rhubarb & custard"],
+  ["7", "Gideon Tart", "2026-06-03", "pistachio"],
+  ["8", "Hyacinth Jelly", "2026-06-18", "lemon curd"],
+];
+
+/** member_id → the transaction that last wrote its row (xmin): a row not rewritten keeps it. */
+async function writers(scene: Scene): Promise<Map<string, string>> {
+  const rows = await scene.world.rows(`SELECT member_id, xmin FROM ${MEMBER_BOOK}`);
+  return new Map(rows.map((r) => [r.member_id ?? "", r.xmin ?? ""]));
+}
+
+async function mergeChanges(scene: Scene): Promise<void> {
+  const { print, world } = scene;
+  print.step("Merge June's changes as AWS DMS writes them: the operation first, D deletes");
+  print.note("no header; Op (I, U or D), then the table's columns, in the order they changed:");
+  for (const l of MEMBER_CHANGES.trimEnd().split("\n")) print.note(`  ${l}`);
+  const before = await writers(scene);
+  const r = await run(scene, JOBS.memberChanges, KEYS.changes);
+  expectMerged(scene, r, 6, { inserted: 2, updated: 1, deleted: 1 }, MEMBER_BOOK, "aws_s3 import");
+  const book = await world.table(MEMBER_BOOK);
+  print.check(
+    JSON.stringify(book.rows) === JSON.stringify(BOOK_AFTER_JUNE),
+    "Bartholomew deleted, Desmond's favourite changed, Gideon and Hyacinth in: Gideon's last row (pistachio) won",
+  );
+  const after = await writers(scene);
+  const rewritten = [...after].filter(([id, x]) => before.get(id) !== x).map(([id]) => id);
+  print.check(
+    rewritten.sort().join() === "4,7,8",
+    `only members 4, 7 and 8 written (xmin): Edith's U row changed nothing, so it was not rewritten or counted as updated`,
+  );
+  print.table(book);
+}
+
+const rejectsKey = (runId: string) => `${DEMO_REALM}/${JOBS.tastingsCsv}/${runId}/rejects.csv`;
+
+async function augustRows(scene: Scene): Promise<string> {
+  const rows = await scene.world.rows(
+    `SELECT * FROM ${SCHEMA}.tastings WHERE tasted_on >= '2026-08-01' ORDER BY tasted_on, member_id`,
+  );
+  return JSON.stringify(rows.map((r) => Object.values(r)));
+}
+
+async function quarantine(scene: Scene): Promise<void> {
+  const { print, world } = scene;
+  print.step(
+    `August's tastings, two rows bad: set aside, the rest loaded (on_bad_rows: quarantine, max_bad_rows: ${MAX_BAD_ROWS})`,
+  );
+  const lines = AUGUST_TASTINGS.split("\n");
+  for (const n of AUGUST_BAD_LINES) print.note(`line ${n}: ${lines[n - 1]}`);
+  const r = await run(scene, JOBS.tastingsCsv, KEYS.august);
+  const ok =
+    r.status === "ok" &&
+    r.rows === 4 &&
+    r.rows_rejected === 2 &&
+    bare(r.loaded_table) === `${SCHEMA}.tastings` &&
+    r.events.some((e) => e.endsWith("(client COPY)"));
+  print.check(
+    ok,
+    r.status === "ok"
+      ? `ok: ${rowsOf(r.rows ?? 0)} into ${bare(r.loaded_table)}, ${r.rows_rejected ?? "?"} set aside (client COPY)`
+      : `${r.status}: ${r.error?.message ?? r.reason}`,
+  );
+  if (!ok) for (const e of r.events) print.note(e);
+  const through = r.events.find((e) => e.includes("load through client COPY"));
+  print.check(
+    through !== undefined,
+    "on an Aurora connection the rows come through this process (aws_s3 cannot set rows aside), and the run says so",
+  );
+  if (through) print.note(untimed(through));
+  const good = JSON.stringify([
+    ["2026-08-01", "1", "vanilla", "5"],
+    ["2026-08-01", "7", "pistachio", "4"],
+    ["2026-08-15", "8", "lemon curd", "5"],
+    ["2026-08-22", "6", "rhubarb & custard", "3"],
+  ]);
+  print.check(
+    (await augustRows(scene)) === good,
+    "the four good rows committed, in the run's one transaction",
+  );
+  const where = `s3://${TEMP_BUCKET}/${rejectsKey(r.run_id)}`;
+  print.check(r.rejects === where, `the bad rows are in ${where.replace(r.run_id, "<run_id>")}`);
+  const file = await world.s3
+    .client()
+    .send(new GetObjectCommand({ Bucket: TEMP_BUCKET, Key: rejectsKey(r.run_id) }))
+    .then(
+      (o) => o.Body?.transformToString() ?? "",
+      () => "",
+    );
+  const got = file.trimEnd().split("\n");
+  const object = `s3://${LANDING}/${KEYS.august}`;
+  print.check(
+    got.length === 3 &&
+      got[0] === "object,line,sqlstate,error,record" &&
+      got[1]?.startsWith(`${object},4,22P02,`) === true &&
+      got[2]?.startsWith(`${object},6,22008,`) === true,
+    "each with its object, line, SQLSTATE, PostgreSQL's message and the record:",
+  );
+  for (const l of got) print.note(`  ${l}`);
+  print.table(await world.table(`${SCHEMA}.tastings`));
+}
+
+async function tooManyBad(scene: Scene): Promise<void> {
+  const { print, world } = scene;
+  print.step("The same file again allowing one bad row (and reload, past the ledger): it fails");
+  const before = await world.table(`${SCHEMA}.tastings`);
+  const listTemp = async () =>
+    (await world.s3.client().send(new ListObjectsV2Command({ Bucket: TEMP_BUCKET }))).KeyCount ?? 0;
+  const files = await listTemp();
+  const r = await run(scene, JOBS.tastingsCsv, KEYS.august, { max_bad_rows: 1, reload: true });
+  const message = r.error?.message ?? "";
+  print.check(
+    r.status === "failed" &&
+      r.error?.name === "BadDataError" &&
+      message.includes("more than 1 bad rows") &&
+      message.includes(`line ${AUGUST_BAD_LINES[1]}`),
+    `${r.status}: ${r.error?.name ?? "no error"}: ${message || r.reason}`,
+  );
+  const after = await world.table(`${SCHEMA}.tastings`);
+  print.check(
+    JSON.stringify(after.rows) === JSON.stringify(before.rows) && (await listTemp()) === files,
+    `nothing changed: ${SCHEMA}.tastings holds the same ${rowsOf(after.rows.length)}, and no reject file was written`,
+  );
+}
+
 /** Every scene in order; a scene that throws ends the story (the caller reports it). */
 export const SCENES = [
   checkWorld,
@@ -293,6 +495,10 @@ export const SCENES = [
   gzipAurora,
   manifest,
   mergeOrders,
+  mergeMay,
+  mergeChanges,
+  quarantine,
+  tooManyBad,
 ] as const;
 
 /** Tell the story on a started world; checks are counted by `print`. */

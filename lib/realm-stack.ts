@@ -22,6 +22,7 @@ import { JobSchedules } from "./constructs/job-schedules";
 import { JobsStateMachine } from "./constructs/jobs-state-machine";
 import { grantProducerKeyUse, viaService } from "./constructs/key-grants";
 import { RealmNotices } from "./constructs/notices";
+import { OpsDashboard } from "./constructs/ops-dashboard";
 import { EncryptedQueueDestination } from "./constructs/queue-destination";
 import {
   actionStatements,
@@ -51,6 +52,8 @@ export class RealmStack extends Stack {
   readonly exe?: ExeFunction;
   readonly jobs: JobsStateMachine;
   readonly notices: RealmNotices;
+  /** Dashboard `lava-<realm>` and the per-job alarms. */
+  readonly ops: OpsDashboard;
 
   constructor(scope: Construct, id: string, props: RealmStackProps) {
     super(scope, id, props);
@@ -163,7 +166,7 @@ export class RealmStack extends Stack {
       ),
     });
     // Jobs' `schedule`s start the state machine (docs/schedules.md §5).
-    new JobSchedules(this, "Schedules", {
+    const schedules = new JobSchedules(this, "Schedules", {
       realmName: name,
       stateMachine: this.jobs.stateMachine,
       jobs: realm.jobs,
@@ -220,6 +223,17 @@ export class RealmStack extends Stack {
         }),
       });
     }
+
+    // Runs, failures, lag and dead letters at a glance; alarms per job; with every
+    // alarm made above in its status widget (docs/operations.md §2).
+    this.ops = new OpsDashboard(this, "Operations", {
+      realmName: name,
+      jobs: realm.jobs,
+      stateMachine: this.jobs.stateMachine,
+      notices: this.notices,
+      ...(schedules.deadLetters ? { scheduleDeadLetters: schedules.deadLetters } : {}),
+      otherAlarms: this.node.findAll().filter((c) => c instanceof cloudwatch.Alarm),
+    });
 
     new ssm.StringParameter(this, "StateMachineArn", {
       parameterName: `/lava/${name}/state-machine-arn`,

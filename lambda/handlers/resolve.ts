@@ -58,9 +58,40 @@ export interface ResolvedDispatch {
   readonly workers?: number;
   /** db_from_s3 with `fan_out`: the state machine plans the load and may run it as parallel items (docs/db-from-s3.md §14). */
   readonly fan_out?: boolean;
-  /** The dispatch for the runner, parameters and globals defaulted to `{}`. */
-  readonly dispatch: Required<Omit<Dispatch, "literal_parameters" | "run_id">> &
-    Pick<Dispatch, "literal_parameters" | "run_id">;
+  /**
+   * The dispatch for the runner, parameters and globals defaulted to `{}`, with
+   * the execution and when the run was wanted (docs/state-machine.md §1).
+   */
+  readonly dispatch: Required<Pick<Dispatch, "job_id" | "parameters" | "globals">> &
+    Pick<Dispatch, "literal_parameters" | "run_id" | "event_time" | "dispatched_at" | "execution">;
+}
+
+/** The execution Resolve runs in, from the state machine's context object (`$$.Execution`). */
+export interface ExecutionContext {
+  /** `$$.Execution.Id`: the execution's ARN. */
+  readonly id: string;
+  /** `$$.Execution.StartTime`, ISO 8601. */
+  readonly start_time: string;
+}
+
+/** What the state machine's Resolve task sends: the execution's input and its context. */
+export interface ResolveRequest {
+  readonly input: JobsInput;
+  readonly execution: ExecutionContext;
+}
+
+function isResolveRequest(value: JobsInput | ResolveRequest): value is ResolveRequest {
+  return "input" in value && "execution" in value && !("job_id" in value);
+}
+
+/** An optional time of the dispatch: an ISO 8601 string, else a SpecError naming the field. */
+function timeField(input: JobsInput, field: "event_time" | "dispatched_at") {
+  const value: unknown = input[field];
+  if (value === undefined) return undefined;
+  if (typeof value === "string" && !Number.isNaN(Date.parse(value))) return value;
+  throw new SpecError([
+    `dispatch: ${field}: expected an ISO 8601 time like 2026-01-31T08:05:09Z, got ${JSON.stringify(value)}`,
+  ]);
 }
 
 /** A Wait state waits as long as asked, within the execution's day (lava: 15m, SQS's limit). */
@@ -81,13 +112,24 @@ function seconds(
   return Math.round(ms / 1000);
 }
 
-/** Validate a dispatch (SpecError on any problem) and plan its run. */
+/**
+ * Validate a dispatch (SpecError on any problem) and plan its run; in an execution,
+ * its dispatch names it and says when it was made (given, a schedule's time, else
+ * the execution's start).
+ */
 export function resolveDispatch(
   realm: Realm,
   input: JobsInput,
   start = new Date(),
+  execution?: ExecutionContext,
 ): ResolvedDispatch {
   const plan = planDispatch(realm, input, { start });
+  const eventTime = timeField(input, "event_time");
+  // A scheduled run was dispatched at its scheduled time (lateBy ignores one that is no time).
+  const scheduled = Number.isNaN(Date.parse(input.scheduled_at ?? ""))
+    ? undefined
+    : input.scheduled_at;
+  const dispatchedAt = timeField(input, "dispatched_at") ?? scheduled ?? execution?.start_time;
   const { job } = plan;
   const late = plan.enabled ? lateBy(job, input, start) : undefined;
   const enabled = plan.enabled && late === undefined;
@@ -131,19 +173,25 @@ export function resolveDispatch(
       globals: input.globals ?? {},
       ...(literal.length > 0 ? { literal_parameters: literal } : {}),
       ...(runId ? { run_id: runId } : {}),
+      ...(eventTime ? { event_time: eventTime } : {}),
+      ...(dispatchedAt ? { dispatched_at: dispatchedAt } : {}),
+      ...(execution?.id ? { execution: execution.id } : {}),
     },
   };
 }
 
-/** A resolve handler for a realm. */
+/** A resolve handler for a realm: given the execution's input, or the state machine's request. */
 export function makeResolveHandler(realm: Realm) {
-  return async (input: JobsInput): Promise<ResolvedDispatch> => resolveDispatch(realm, input);
+  return async (request: JobsInput | ResolveRequest): Promise<ResolvedDispatch> =>
+    isResolveRequest(request)
+      ? resolveDispatch(realm, request.input, new Date(), request.execution)
+      : resolveDispatch(realm, request);
 }
 
 let handle: ReturnType<typeof makeResolveHandler> | undefined;
 
 /** The Lambda entry point. */
-export async function handler(input: JobsInput): Promise<ResolvedDispatch> {
+export async function handler(input: JobsInput | ResolveRequest): Promise<ResolvedDispatch> {
   handle ??= makeResolveHandler(bundledRealm());
   return handle(input);
 }

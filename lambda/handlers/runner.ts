@@ -1,12 +1,12 @@
 /**
  * Lambda function `lava-<realm>-runner`: a dispatch in, a job result out.
  * Thin: the realm comes validated in the bundle, the deadline from the
- * context; a log line and metrics (rows, bytes, duration) per run.
+ * context; a log line and the run's metrics per run (docs/operations.md §1, §5).
  */
 
 import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { Metrics } from "@aws-lambda-powertools/metrics";
 import { rdsTokenSigner } from "../connectors/iam-token";
 import { AwsSecretStore } from "../connectors/secret-store";
 import { awsActionSenders } from "../jobs/action-senders";
@@ -24,8 +24,16 @@ import {
 import { planDispatch, runOf } from "../jobs/dispatch";
 import { EventLog } from "../jobs/event-log";
 import { type ForeachItems, planForeach, storeForeachItems } from "../jobs/foreach";
-import { runJob } from "../jobs/run-job";
+import { errorInfo, runJob } from "../jobs/run-job";
+import {
+  METRICS_NAMESPACE,
+  type MetricsSink,
+  publishRunMetrics,
+  type RunTimes,
+  runMetrics,
+} from "../jobs/run-metrics";
 import type { Dispatch, JobDeps, JobOutcome, JobResult } from "../jobs/types";
+import { type LogKeys, logKeys } from "../shared/log-keys";
 import { s3ClientFactory } from "../shared/s3-clients";
 import type { ActionEvent } from "../spec/actions";
 import { FOREACH_INLINE_ITEMS } from "../spec/job";
@@ -41,7 +49,66 @@ export interface RunnerContext {
 /** Where a run's outcome is reported; the handler passes Powertools' logger and metrics. */
 export interface RunnerTelemetry {
   readonly logger?: Pick<Logger, "info" | "error">;
-  readonly metrics?: Pick<Metrics, "addMetric" | "addDimension" | "publishStoredMetrics">;
+  readonly metrics?: MetricsSink;
+}
+
+/** A parameter's value when it is plain text: a template says nothing before it is rendered. */
+function plainText(value: unknown): string | undefined {
+  return typeof value === "string" && !/{{|{%/.test(value) ? value : undefined;
+}
+
+/**
+ * The log keys of a run (docs/operations.md §5): what the dispatch and the result know;
+ * the object from the result, else from the bucket and key parameters, once rendered.
+ */
+function runKeys(realm: Realm, dispatch: Dispatch, result?: Partial<JobResult>): LogKeys {
+  const job = realm.jobs.find((j) => j.job_id === dispatch.job_id);
+  const params: Record<string, unknown> = { ...job?.parameters, ...dispatch.parameters };
+  return logKeys(realm.name, {
+    job_id: dispatch.job_id,
+    run_id: result?.run_id || dispatch.run_id,
+    execution: dispatch.execution,
+    bucket: result?.bucket ?? plainText(params.bucket),
+    key: result?.key ?? plainText(params.key),
+  });
+}
+
+/**
+ * Report a run that ended: one log line (the result without its step log: it holds
+ * no secret, docs/connections.md §7) and its metrics. Only jobs of the realm file
+ * get metrics: job ids are the dimension, and must stay bounded (docs/operations.md §1).
+ */
+function reportRun(
+  realm: Realm,
+  dispatch: Dispatch,
+  result: JobResult,
+  times: RunTimes,
+  bytes: number,
+  { logger, metrics }: RunnerTelemetry,
+): void {
+  const { events: _events, ...summary } = result;
+  const keys = runKeys(realm, dispatch, result);
+  if (result.status === "failed") logger?.error("job run failed", { ...keys, result: summary });
+  else logger?.info("job run finished", { ...keys, result: summary });
+  const job = realm.jobs.find((j) => j.job_id === dispatch.job_id);
+  if (metrics && job)
+    publishRunMetrics(
+      metrics,
+      realm.name,
+      job.job_id,
+      runMetrics(job, dispatch, result, times, bytes),
+    );
+}
+
+/** The timing fields of a dispatch, to carry into a fan-out load's plan. */
+function timingOf(
+  dispatch: Dispatch,
+): Pick<Dispatch, "event_time" | "dispatched_at" | "execution"> {
+  return {
+    ...(dispatch.event_time ? { event_time: dispatch.event_time } : {}),
+    ...(dispatch.dispatched_at ? { dispatched_at: dispatch.dispatched_at } : {}),
+    ...(dispatch.execution ? { execution: dispatch.execution } : {}),
+  };
 }
 
 /**
@@ -83,11 +150,17 @@ export async function runActionsRequest(
   realm: Realm,
   request: ActionsRequest,
   send: ActionSenders,
+  { logger }: RunnerTelemetry = {},
 ): Promise<{ actions: string[] }> {
   const dispatch = request.state.plan?.dispatch;
   const job = realm.jobs.find((j) => j.job_id === dispatch?.job_id);
   if (!dispatch || !job) return { actions: [`job ${dispatch?.job_id ?? "?"}: not defined`] };
   const result = resultOf(request.state, job.job_id);
+  if (logger) {
+    // The log action writes a line with the run's keys, as every line (docs/operations.md §5).
+    const keys = runKeys(realm, dispatch, result);
+    send = { ...send, log: (message) => logger.info(message, { ...keys, action: "log" }) };
+  }
   const run = {
     realm,
     job,
@@ -137,44 +210,90 @@ export type LoadPlanAnswer =
   | { readonly action: "done"; readonly result: JobResult }
   | Extract<LoadPlanResult, { action: "fan_out" }>;
 
-/** Run one fan-out step; failures throw, named, for the state machine's Retry and Catch. */
+/**
+ * Run one fan-out step; failures throw, named, for the state machine's Retry and Catch.
+ * The run's end (its publish, or a plan with nothing to load) and a failed plan or
+ * publish are reported with the run's metrics (docs/operations.md §1); every step logs a line.
+ */
 export async function runLoadRequest(
   realm: Realm,
   request: LoadRequest,
   deps: JobDeps,
   context: RunnerContext,
+  telemetry: RunnerTelemetry = {},
 ): Promise<LoadPlanAnswer | ItemOutcome | JobResult> {
   const start = new Date();
   const events = new EventLog();
   const deadline = Date.now() + context.getRemainingTimeInMillis();
-  const dispatch =
-    "load_plan" in request
-      ? request.load_plan
-      : "load_item" in request
-        ? request.load_item.plan.dispatch
-        : request.load_publish.dispatch;
+  const planned =
+    "load_item" in request
+      ? request.load_item.plan
+      : "load_publish" in request
+        ? request.load_publish
+        : undefined;
+  const dispatch: Dispatch =
+    "load_plan" in request ? request.load_plan : (planned as FanOutPlan).dispatch;
   const runId = dispatch.run_id ?? randomUUID();
+  // The plan's step started the run: its publish measures the run from there.
+  const started = dispatch.started_at ? Date.parse(dispatch.started_at) : Number.NaN;
+  const runStart = Number.isNaN(started) ? start.getTime() : started;
   const result = (outcome: JobOutcome): JobResult => ({
     ...outcome,
     job_id: dispatch.job_id,
     run_id: runId,
     events: events.lines,
   });
+  const keys = (where?: { bucket?: string; key?: string }) =>
+    runKeys(realm, dispatch, { run_id: runId, ...(where ?? planned ?? {}) });
+  const { logger } = telemetry;
   try {
     const plan = planDispatch(realm, dispatch, { runId, start });
     const run = runOf(realm, plan, { runId, start, deps, events, options: { deadline } });
     if ("load_plan" in request) {
-      const planned = await planFanOut(run);
-      return planned.action === "done"
-        ? { action: "done", result: result(planned.outcome) }
-        : planned;
+      const answer = await planFanOut(run);
+      if (answer.action === "done") {
+        const done = result(answer.outcome);
+        reportRun(realm, dispatch, done, { start: runStart, end: Date.now() }, 0, telemetry);
+        return { action: "done", result: done };
+      }
+      if (answer.action === "run") {
+        logger?.info("load runs in one transaction, not fanned out", keys());
+        return answer;
+      }
+      const { items, parts, bytes, workers } = answer.plan;
+      logger?.info("fan-out load planned", { ...keys(answer.plan), items, parts, bytes, workers });
+      // Its items and publish run under this run: they carry when it was wanted and started.
+      const stamped: FanOutPlan["dispatch"] & Dispatch = {
+        ...answer.plan.dispatch,
+        ...timingOf(dispatch),
+        started_at: start.toISOString(),
+      };
+      return { ...answer, plan: { ...answer.plan, dispatch: stamped } };
     }
-    if ("load_item" in request)
-      return await loadFanOutItem(run, request.load_item.plan, request.load_item.item);
-    return result(await publishFanOut(run, request.load_publish));
+    if ("load_item" in request) {
+      const outcome = await loadFanOutItem(run, request.load_item.plan, request.load_item.item);
+      logger?.info("fan-out item loaded", { ...keys(), ...outcome });
+      return outcome;
+    }
+    const published = result(await publishFanOut(run, request.load_publish));
+    const bytes = request.load_publish.bytes;
+    reportRun(realm, dispatch, published, { start: runStart, end: Date.now() }, bytes, telemetry);
+    return published;
   } catch (err) {
     // Named after its class (BadDataError, LoadItemsError, …): the message names the object.
     const e = err instanceof Error ? err : new Error(String(err));
+    if ("load_item" in request) {
+      // An item is not the run: the publish (or the failed map, an execution failure) ends it.
+      const error = { name: e.name, message: e.message };
+      logger?.error("fan-out item failed", {
+        ...keys(),
+        item: request.load_item.item.index,
+        error,
+      });
+    } else {
+      const failed = result({ status: "failed", error: errorInfo(err) });
+      reportRun(realm, dispatch, failed, { start: runStart, end: Date.now() }, 0, telemetry);
+    }
     throw Object.assign(new Error(`job ${dispatch.job_id} run ${runId}: ${e.message}`), {
       name: e.name,
     });
@@ -189,24 +308,10 @@ export function makeRunnerHandler(realm: Realm, deps: JobDeps, telemetry: Runner
     const result = await runJob(realm, event, deps, {
       deadline: t0 + context.getRemainingTimeInMillis(),
       onProgress: (p) => bytes.set(p.object, p.bytes),
+      ...(event.execution ? { execution: event.execution } : {}),
     });
-    const { logger, metrics } = telemetry;
-    // The result holds no secret (docs/connections.md §7): safe to log whole, without the step log.
-    const { events: _events, ...summary } = result;
-    if (result.status === "failed") logger?.error("job run failed", { result: summary });
-    else logger?.info("job run finished", { result: summary });
-    if (metrics) {
-      metrics.addDimension("job_id", result.job_id);
-      metrics.addMetric(`runs_${result.status}`, MetricUnit.Count, 1);
-      metrics.addMetric("rows", MetricUnit.Count, result.rows ?? 0);
-      metrics.addMetric(
-        "bytes",
-        MetricUnit.Bytes,
-        [...bytes.values()].reduce((a, b) => a + b, 0),
-      );
-      metrics.addMetric("duration", MetricUnit.Milliseconds, Date.now() - t0);
-      metrics.publishStoredMetrics();
-    }
+    const total = [...bytes.values()].reduce((a, b) => a + b, 0);
+    reportRun(realm, event, result, { start: t0, end: Date.now() }, total, telemetry);
     // Retryable failures are thrown, named, so the state machine's Retry can match them;
     // permanent ones come back as results for its attempts and notices.
     if (result.status === "failed" && result.error?.retryable) throw new JobRunError(result);
@@ -239,14 +344,31 @@ function runnerDeps(): JobDeps {
 
 /** Actions and dispatch jobs start executions of the realm's state machine (its ARN by name). */
 function awsSenders(): ActionSenders {
-  const logger = new Logger();
   senders ??= awsActionSenders({
     ...(process.env.LAVA_STATE_MACHINE_ARN
       ? { stateMachineArn: process.env.LAVA_STATE_MACHINE_ARN }
       : {}),
-    log: (message) => logger.info(message, { action: "log" }),
+    log: (message) =>
+      runnerTelemetry().logger.info(message, {
+        ...logKeys(bundledRealm().name, {}),
+        action: "log",
+      }),
   });
   return senders;
+}
+
+let telemetry: Required<RunnerTelemetry> | undefined;
+
+/** Powertools' logger and metrics, once per execution environment. */
+function runnerTelemetry(): Required<RunnerTelemetry> {
+  if (!telemetry) {
+    const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
+    // Powertools adds a `service` dimension: the run metrics have realm and job_id only,
+    // the same from this function and the exe function (docs/operations.md §1).
+    metrics.clearDefaultDimensions();
+    telemetry = { logger: new Logger(), metrics };
+  }
+  return telemetry;
 }
 
 /** The Lambda entry point; realm, clients and telemetry are set up once per execution environment. */
@@ -256,13 +378,12 @@ export async function handler(
 ): Promise<
   JobResult | { actions: string[] } | ChainChild[][] | ForeachItems | LoadPlanAnswer | ItemOutcome
 > {
-  if ("action_event" in event) return runActionsRequest(bundledRealm(), event, awsSenders());
-  if ("foreach_plan" in event) return planForeachRequest(bundledRealm(), event, runnerDeps());
+  const realm = bundledRealm();
+  if ("action_event" in event)
+    return runActionsRequest(realm, event, awsSenders(), runnerTelemetry());
+  if ("foreach_plan" in event) return planForeachRequest(realm, event, runnerDeps());
   if ("load_plan" in event || "load_item" in event || "load_publish" in event)
-    return runLoadRequest(bundledRealm(), event, runnerDeps(), context);
-  handle ??= makeRunnerHandler(bundledRealm(), runnerDeps(), {
-    logger: new Logger(),
-    metrics: new Metrics({ namespace: "lava-aurora" }),
-  });
+    return runLoadRequest(realm, event, runnerDeps(), context, runnerTelemetry());
+  handle ??= makeRunnerHandler(realm, runnerDeps(), runnerTelemetry());
   return handle(event, context);
 }

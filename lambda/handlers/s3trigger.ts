@@ -16,6 +16,7 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { LavaError } from "../shared/errors";
+import { logKeys } from "../shared/log-keys";
 import type { Realm } from "../spec/realm";
 import { type ExecutionStarter, sfnStarter } from "../triggers/dispatch";
 import { type ProcessOutcome, processEvent } from "../triggers/process";
@@ -39,11 +40,14 @@ export function makeS3TriggerHandler(
 ) {
   return async (event: unknown): Promise<S3TriggerResponse> => {
     const outcome = await processEvent(realm, event, start);
+    // Every line has the run's keys (docs/operations.md §5); the run id is made later, at Resolve.
     for (const d of outcome.dispatched) {
-      logger.info(d.duplicate ? "already dispatched" : "dispatched", { ...d });
+      const keys = logKeys(realm.name, { ...d, execution: d.execution_arn });
+      logger.info(d.duplicate ? "already dispatched" : "dispatched", { ...keys, ...d });
     }
     for (const f of outcome.failures) {
-      logger.error(f.trigger_id ? "trigger not dispatched" : "record not dispatched", { ...f });
+      const message = f.trigger_id ? "trigger not dispatched" : "record not dispatched";
+      logger.error(message, { ...logKeys(realm.name, f), ...f });
     }
     if (isSqsBatch(event)) {
       // Only the failed messages go back to the queue.

@@ -30,6 +30,9 @@ export interface ProcessFailure {
   readonly trigger_id?: string;
   /** The job that could not be started, when it was one. */
   readonly job_id?: string;
+  /** The object of the record, when it could be decoded. */
+  readonly bucket?: string;
+  readonly key?: string;
   /**
    * Whether the same event may succeed later (throttling, network). False for
    * an event that cannot be decoded and for a template error: those wait in
@@ -58,19 +61,26 @@ export async function processEvent(
   const dispatched: Dispatched[] = [];
   const failures: ProcessFailure[] = batch.failures.map((f) => ({ ...f, retryable: false }));
   const where = (object: ObjectEvent) => `s3://${object.bucket}/${object.key}`;
+  const about = (object: ObjectEvent) => ({ bucket: object.bucket, key: object.key });
   await Promise.all(
     batch.records.map(async ({ id, event: object }) => {
       let match: ReturnType<typeof matchTriggers>;
       try {
         match = matchTriggers(realm, object);
       } catch (err) {
-        failures.push({ id, error: `${where(object)}: ${describe(err)}`, retryable: false });
+        failures.push({
+          id,
+          ...about(object),
+          error: `${where(object)}: ${describe(err)}`,
+          retryable: false,
+        });
         return;
       }
       for (const { trigger_id, error } of match.failures) {
         failures.push({
           id,
           trigger_id,
+          ...about(object),
           error: `${where(object)}: ${describe(error)}`,
           retryable: retryable(error),
         });
@@ -87,6 +97,8 @@ export async function processEvent(
                 ? { literal_parameters: d.literal_parameters }
                 : {}),
               delay: d.delay,
+              // When the run was wanted: its RunDelay and Lag start here (docs/operations.md §1).
+              event_time: object.event_time,
             },
           });
           dispatched.push({
@@ -102,6 +114,7 @@ export async function processEvent(
             id,
             trigger_id: d.trigger_id,
             job_id: d.job_id,
+            ...about(object),
             error: `${where(object)}: ${describe(err)}`,
             retryable: retryable(err),
           });

@@ -85,6 +85,14 @@ export class JobsStateMachine extends Construct {
 
     const resolve = new tasks.LambdaInvoke(this, "Resolve", {
       lambdaFunction: props.resolve,
+      // The execution names the run's log lines and starts its RunDelay (docs/operations.md §1).
+      payload: sfn.TaskInput.fromObject({
+        input: sfn.JsonPath.entirePayload,
+        execution: {
+          id: sfn.JsonPath.stringAt("$$.Execution.Id"),
+          start_time: sfn.JsonPath.stringAt("$$.Execution.StartTime"),
+        },
+      }),
       payloadResponseOnly: true,
       resultPath: "$.plan",
       retryOnServiceExceptions: false,

@@ -141,14 +141,26 @@ export class RealmNotices extends Construct {
     }
   }
 
-  /** An alarm that fires when `metric` is above zero, notifying the topic. */
+  /**
+   * An alarm that fires when `metric` is above `threshold` (default zero), notifying
+   * the topic. Its name must start with `lava-<realm>-`: only those may publish.
+   */
   alarm(
     id: string,
-    props: { alarmName: string; alarmDescription: string; metric: cloudwatch.IMetric },
+    props: {
+      alarmName: string;
+      alarmDescription: string;
+      metric: cloudwatch.IMetric;
+      threshold?: number;
+    },
   ): cloudwatch.Alarm {
+    if (!props.alarmName.startsWith(`lava-${this.realmName}-`))
+      throw new Error(
+        `RealmNotices.alarm: the name must start with lava-${this.realmName}- (only those alarms may publish to the topic), got ${JSON.stringify(props.alarmName)}`,
+      );
     const alarm = new cloudwatch.Alarm(this, id, {
       ...props,
-      threshold: 0,
+      threshold: props.threshold ?? 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -236,9 +236,15 @@ describe("an execution of lava-example-jobs", () => {
       "on_success actions?",
       "Done",
     ]);
-    // The runner is given the dispatch, not the whole state.
+    // The runner is given the dispatch, not the whole state: with its execution and start.
     expect(r.taskInputs["Run job"]).toEqual([
-      dispatchOf("sales/load-orders", { parameters: { key: "sales/orders/20250301.csv.gz" } }),
+      dispatchOf("sales/load-orders", {
+        parameters: { key: "sales/orders/20250301.csv.gz" },
+        execution: expect.stringMatching(
+          /^arn:aws:states:ap-southeast-2:123456789012:execution:lava-example-jobs:local-\d+$/,
+        ),
+        dispatched_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      }),
     ]);
     expect(r.calls).toEqual({ Resolve: 1, "Run job": 1, Notify: 0 });
     expect(notices.published).toEqual([]);

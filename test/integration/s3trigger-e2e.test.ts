@@ -359,6 +359,7 @@ describe("s3trigger → Step Functions (stub) → synthesized jobs definition �
       // The trigger rendered them from the event: the runner must never render them again.
       literal_parameters: ["key", "table"],
       delay: 0,
+      event_time: record.eventTime,
     });
     expect(outputOf(execution as StubExecution)).toMatchObject({
       status: "ok",

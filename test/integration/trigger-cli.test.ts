@@ -158,6 +158,7 @@ describe("lava-aurora trigger (deployed realm)", () => {
       globals: {},
       literal_parameters: ["key"],
       delay: 0,
+      event_time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
   });
 });

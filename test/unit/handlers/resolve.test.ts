@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveDispatch } from "../../../lambda/handlers/resolve";
+import { makeResolveHandler, resolveDispatch } from "../../../lambda/handlers/resolve";
 import { PG_CONNECTION, realmOf } from "../../support/realm-fixture";
 
 const realm = realmOf({
@@ -96,5 +96,55 @@ describe("max_run_delay", () => {
     expect(resolveDispatch(realm, { job_id: "k", scheduled_at: at }, new Date()).enabled).toBe(
       true,
     );
+  });
+});
+
+describe("the dispatch's execution and times (docs/state-machine.md §1)", () => {
+  const execution = {
+    id: "arn:aws:states:us-east-1:123456789012:execution:lava-dev-jobs:j-1",
+    start_time: "2026-01-31T08:05:10.000Z",
+  };
+
+  it("names the execution and dates the dispatch at its start when the state machine asks", async () => {
+    const plan = await makeResolveHandler(realm)({
+      input: { job_id: "j", parameters: { key: "k" }, event_time: "2026-01-31T08:05:09.123Z" },
+      execution,
+    });
+    expect(plan.dispatch).toEqual({
+      job_id: "j",
+      parameters: { key: "k" },
+      globals: {},
+      event_time: "2026-01-31T08:05:09.123Z",
+      dispatched_at: "2026-01-31T08:05:10.000Z",
+      execution: execution.id,
+    });
+  });
+
+  it("keeps a dispatcher's dispatched_at, else takes a schedule's time, over the execution's start", () => {
+    const given = "2026-01-31T08:00:00.000Z";
+    const at = (input: Record<string, unknown>) =>
+      resolveDispatch(
+        realm,
+        { job_id: "j", parameters: { key: "k" }, ...input },
+        new Date(),
+        execution,
+      ).dispatch.dispatched_at;
+    expect(at({ dispatched_at: given, scheduled_at: "2026-01-31T07:00:00Z" })).toBe(given);
+    expect(at({ scheduled_at: "2026-01-31T07:00:00Z" })).toBe("2026-01-31T07:00:00Z");
+    expect(at({ scheduled_at: "<aws.scheduler.scheduled-time>" })).toBe(execution.start_time);
+  });
+
+  it("adds no times or execution outside the state machine (the CLI, a direct call)", async () => {
+    const plan = await makeResolveHandler(realm)({ job_id: "j", parameters: { key: "k" } });
+    expect(Object.keys(plan.dispatch)).toEqual(["job_id", "parameters", "globals"]);
+  });
+
+  it("refuses an event_time or dispatched_at that is no time, naming the field", () => {
+    expect(() => resolveDispatch(realm, { job_id: "j", event_time: "yesterday" })).toThrow(
+      'dispatch: event_time: expected an ISO 8601 time like 2026-01-31T08:05:09Z, got "yesterday"',
+    );
+    expect(() =>
+      resolveDispatch(realm, { job_id: "j", dispatched_at: 5 as unknown as string }),
+    ).toThrow("dispatch: dispatched_at: expected an ISO 8601 time");
   });
 });

@@ -93,6 +93,7 @@ describe("s3trigger handler", () => {
       literal_parameters: ["key"],
       globals: {},
       delay: 0,
+      event_time: "2026-01-02T03:04:05.000Z",
     });
   });
 
@@ -249,6 +250,7 @@ describe("s3trigger handler: lava trigger specs in the deployed stack", () => {
         globals: {},
         literal_parameters: ["what"],
         delay: 0,
+        event_time: "2021-11-12T00:00:00.000Z",
       },
     ]);
   });
@@ -311,5 +313,49 @@ describe("s3trigger handler: a trigger whose template fails", () => {
       /ThrottlingException: throttled/,
     );
     expect(startedJobs(started)).toEqual(["audit"]);
+  });
+});
+
+describe("s3trigger handler: log lines (docs/operations.md §5)", () => {
+  it("gives every line the realm and what it knows of the run: job, execution and object of a dispatch, the object of a failed trigger", async () => {
+    const { start } = recordingStarter();
+    const { logger: log, lines } = recordingLogger();
+    await expect(
+      makeS3TriggerHandler(triggersRealm, start, log)(eventBridge("mixed/a.csv")),
+    ).rejects.toThrow(/trigger broken/);
+    await expect(
+      makeS3TriggerHandler(
+        triggersRealm,
+        start,
+        log,
+      )({ "detail-type": "Object Created", source: "aws.s3" }),
+    ).rejects.toThrow();
+    const keys = (l: (typeof lines)[number]) => ({
+      message: l.message,
+      realm: l.detail.realm,
+      job_id: l.detail.job_id,
+      run_id: l.detail.run_id,
+      execution: l.detail.execution,
+      object: l.detail.object,
+    });
+    const execution = expect.stringMatching(/^arn:aws:states:us-east-1:1:execution:lava-dev-jobs:/);
+    expect(lines.map(keys)).toEqual([
+      {
+        message: "dispatched",
+        realm: "dev",
+        job_id: "load",
+        execution,
+        object: "s3://landing/mixed/a.csv",
+      },
+      {
+        message: "dispatched",
+        realm: "dev",
+        job_id: "audit",
+        execution,
+        object: "s3://landing/mixed/a.csv",
+      },
+      { message: "trigger not dispatched", realm: "dev", object: "s3://landing/mixed/a.csv" },
+      { message: "record not dispatched", realm: "dev" },
+    ]);
   });
 });

@@ -14,6 +14,7 @@ import { runDispatchJob } from "./dispatch-job";
 import { EventLog } from "./event-log";
 import { runExe } from "./exe/index";
 import { planForeach } from "./foreach";
+import { logUnloggedRun } from "./run-log-writer";
 import { runSql } from "./sql/index";
 import { runSqlc } from "./sql/sqlc";
 import type { Dispatch, JobDeps, JobOutcome, JobResult, RunOptions } from "./types";
@@ -41,8 +42,14 @@ export async function runJob(
   options: RunOptions = {},
 ): Promise<JobResult> {
   const start = options.start ?? new Date();
-  const result = await runOnce(realm, dispatch, deps, { ...options, start });
+  // The execution Resolve put in the dispatch, for the run log (a local child keeps its parent's).
+  const execution =
+    options.execution ?? (typeof dispatch.execution === "string" ? dispatch.execution : undefined);
+  const runOptions = { ...options, start, ...(execution === undefined ? {} : { execution }) };
+  const result = await runOnce(realm, dispatch, deps, runOptions);
   const job = realm.jobs.find((j) => j.job_id === dispatch.job_id);
+  // A load's row in lava.run_log, where its transaction did not write it (docs/operations.md §3).
+  if (job) await logUnloggedRun(realm, job, dispatch, result, deps, runOptions);
   if (!options.actions || !job || result.status === "skipped") return result;
   const event = result.status === "ok" ? "on_success" : "on_fail";
   const globals = { ...(job.globals ?? {}), ...(dispatch.globals ?? {}) };

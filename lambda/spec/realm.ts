@@ -6,6 +6,7 @@ import { bool, bucketName, duration, intIn, s3Location, text, textList } from ".
 import type { JobSpec } from "./job";
 import { timeZoneField } from "./schedule";
 import type { TriggerSpec } from "./trigger";
+import { parseDuration } from "./units";
 
 export const REALM_NAME = /^[a-z0-9][a-z0-9-]*$/;
 
@@ -99,6 +100,19 @@ export const realmTopSchema = z.strictObject({
     })
     .optional(),
   exe: z.strictObject({ enabled: bool() }).optional(),
+  // lava.run_log in each target database (docs/operations.md §3): rows older than this are deleted.
+  run_log: z
+    .strictObject(
+      {
+        retention: duration()
+          .refine((v) => (parseDuration(v) ?? 0) >= 3_600_000, {
+            error: "expected a duration of at least 1h, like 30d",
+          })
+          .optional(),
+      },
+      { error: "expected {retention}" },
+    )
+    .optional(),
   connections: z.array(z.unknown(), { error: "expected a list of connection specs" }).optional(),
   jobs: z.array(z.unknown(), { error: "expected a list of job specs" }).optional(),
   s3triggers: z.array(z.unknown(), { error: "expected a list of trigger specs" }).optional(),

@@ -57,7 +57,12 @@ describe("lava-aurora db-setup", () => {
     expect(r.stdout).toContain('CREATE SCHEMA "sales" AUTHORIZATION "loader";');
     expect(r.stdout).toContain('GRANT SELECT, INSERT, UPDATE ON "lava"."load_ledger" TO "loader";');
     expect(r.stdout).toContain(
-      "3 problems: run the statements above as a DBA, or rerun with --admin CONN_ID --apply",
+      'FAIL run log: lava.run_log is missing and "loader" may not create it',
+    );
+    expect(r.stdout).toContain("CREATE TABLE IF NOT EXISTS lava.run_log (");
+    expect(r.stdout).toContain('GRANT SELECT, INSERT, DELETE ON "lava"."run_log" TO "loader";');
+    expect(r.stdout).toContain(
+      "4 problems: run the statements above as a DBA, or rerun with --admin CONN_ID --apply",
     );
   });
 
@@ -72,6 +77,7 @@ describe("lava-aurora db-setup", () => {
     expect(r.stdout).toMatch(
       /ok {3}load ledger: lava\.load_ledger (created|present), readable and writable/,
     );
+    expect(r.stdout).toMatch(/ok {3}run log: lava\.run_log (created|present), writable/);
     expect(r.stdout).toContain('ok   schema sales: "loader" may use it and create tables in it');
     expect(r.stdout).toContain("ready to load");
     expect(r.code).toBe(0);
@@ -79,6 +85,24 @@ describe("lava-aurora db-setup", () => {
       env: env(),
     });
     expect(again.stdout).toContain("load ledger: lava.load_ledger present");
+    expect(again.stdout).toContain("run log: lava.run_log present, writable");
+  });
+
+  it("with --json prints the checks as JSON, with the same exit code", async () => {
+    const r = await runCli(["db-setup", "au", "--realm-file", await realmFile("bare"), "--json"], {
+      env: env(),
+    });
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ conn_id: "au", problems: 4, ready: false });
+    expect(report.checks.map((c: { name: string }) => c.name)).toEqual([
+      "aws_s3 import",
+      "load ledger",
+      "run log",
+      "rds_iam",
+      "schema sales",
+    ]);
+    expect(report.checks[2].fixes[0]).toContain("CREATE TABLE IF NOT EXISTS lava.run_log (");
   });
 
   it("checks rds_iam for IAM-authenticated users", async () => {

@@ -6,6 +6,7 @@
 import type { ClientBase } from "pg";
 import type { ResolvedDb } from "../../connectors/types";
 import { isTemplated } from "../../spec/validate";
+import { checkRunLog } from "../run-log-setup";
 import { foldName, quoteIdent } from "./identifiers";
 import { ensureLedger, LEDGER_DDL, LEDGER_TABLE, ledgerAccess, ledgerGrants } from "./ledger";
 import { isRegexName } from "./regex-name";
@@ -239,6 +240,7 @@ export async function checkDatabaseSetup(
   const checks = [
     await checkImport(client, conn),
     await checkLedger(client, conn),
+    await checkRunLog(client, conn),
     ...(options.fanOut ? [await checkStaging(client, conn)] : []),
     await checkRdsIam(client, conn),
   ];

@@ -9,6 +9,7 @@ import { connectPg } from "../../lambda/connectors/pg-client";
 import { resolveDbConnection } from "../../lambda/connectors/resolve-connection";
 import type { ResolvedDb } from "../../lambda/connectors/types";
 import {
+  type AppliedFix,
   applyFixes,
   checkDatabaseSetup,
   fansOut,
@@ -22,11 +23,31 @@ import { loadRealm, type RealmFlags } from "./realm";
 export interface DbSetupFlags extends RealmFlags {
   readonly admin?: string;
   readonly apply?: boolean;
+  readonly json?: boolean;
+}
+
+/** What `db-setup --json` prints. */
+export interface DbSetupReport {
+  readonly conn_id: string;
+  readonly target: string;
+  readonly checks: readonly SetupCheck[];
+  /** With `--apply`: each fixing step run as the admin connection, then the checks again. */
+  readonly applied?: readonly AppliedFix[];
+  readonly checks_after?: readonly SetupCheck[];
+  readonly problems: number;
+  readonly ready: boolean;
 }
 
 const indent = (text: string) => text.replace(/^/gm, "         ");
 
-function printChecks(connId: string, conn: ResolvedDb, checks: readonly SetupCheck[]): number {
+function printChecks(
+  connId: string,
+  conn: ResolvedDb,
+  checks: readonly SetupCheck[],
+  quiet = false,
+): number {
+  const failed = checks.filter((c) => c.ok === false).length;
+  if (quiet) return failed;
   const out = process.stdout;
   out.write(`${connId}: ${conn.host}:${conn.port}/${conn.database} as ${conn.user}\n`);
   for (const c of checks) {
@@ -34,7 +55,7 @@ function printChecks(connId: string, conn: ResolvedDb, checks: readonly SetupChe
     out.write(`  ${mark.padEnd(4)} ${c.name}: ${c.detail}\n`);
     for (const fix of c.fixes ?? []) out.write(`${indent(fix)}\n`);
   }
-  return checks.filter((c) => c.ok === false).length;
+  return failed;
 }
 
 async function withClient<T>(
@@ -66,20 +87,35 @@ export async function dbSetupCommand(connId: string, flags: DbSetupFlags): Promi
     const fanOut = fansOut(realm.jobs, connId);
     const check = () =>
       withClient(conn, appName, (c) => checkDatabaseSetup(c, conn, schemas, { fanOut }));
-    let checks = await check();
-    let failed = printChecks(connId, conn, checks);
+    const quiet = flags.json === true;
+    const first = await check();
+    let checks = first;
+    let failed = printChecks(connId, conn, checks, quiet);
+    let applied: AppliedFix[] | undefined;
     if (failed && flags.admin) {
       const admin = await resolveDbConnection(realm, flags.admin, deps);
-      process.stdout.write(`applying as ${flags.admin}:\n`);
-      const applied = await withClient(admin, appName, (c) => applyFixes(c, checks));
-      for (const a of applied) {
+      if (!quiet) process.stdout.write(`applying as ${flags.admin}:\n`);
+      applied = await withClient(admin, appName, (c) => applyFixes(c, first));
+      for (const a of quiet ? [] : applied) {
         process.stdout.write(
           `  ${(a.error ? "FAIL" : "ok").padEnd(4)} ${a.sql.split("\n").join("\n       ")}\n`,
         );
         if (a.error) process.stdout.write(`${indent(a.error)}\n`);
       }
       checks = await check();
-      failed = printChecks(connId, conn, checks);
+      failed = printChecks(connId, conn, checks, quiet);
+    }
+    if (quiet) {
+      const report: DbSetupReport = {
+        conn_id: connId,
+        target: `${conn.host}:${conn.port}/${conn.database} as ${conn.user}`,
+        checks: first,
+        ...(applied ? { applied, checks_after: checks } : {}),
+        problems: failed,
+        ready: failed === 0,
+      };
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      return failed ? EXIT.failed : EXIT.ok;
     }
     process.stdout.write(
       failed

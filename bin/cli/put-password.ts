@@ -14,6 +14,14 @@ export function checkPasswordName(realmName: string, param: string): void {
   }
 }
 
+/** What put-password stored (`--json` prints it); never the value. */
+export interface StoredPassword {
+  readonly parameter: string;
+  readonly type: "SecureString";
+  readonly version: number | null;
+  readonly key_id: string;
+}
+
 /**
  * Store `value` as an SSM SecureString encrypted with `alias/lava-<realm>-sys` (SDK default
  * chain) and return the line the command prints; the value never appears in it or in errors.
@@ -24,6 +32,17 @@ export async function storePassword(
   value: string,
   overwrite = false,
 ): Promise<string> {
+  const s = await putPassword(realmName, param, value, overwrite);
+  return `stored ${s.parameter} (SecureString, version ${s.version ?? "?"}, key ${s.key_id})`;
+}
+
+/** As {@link storePassword}, returning what was stored. */
+export async function putPassword(
+  realmName: string,
+  param: string,
+  value: string,
+  overwrite = false,
+): Promise<StoredPassword> {
   checkPasswordName(realmName, param);
   if (value === "") throw new UsageError("empty password refused (nothing on stdin)");
   const keyId = `alias/lava-${realmName}-sys`;
@@ -40,7 +59,7 @@ export async function storePassword(
         Description: `lava-aurora password (realm ${realmName})`,
       }),
     );
-    return `stored ${param} (SecureString, version ${out.Version ?? "?"}, key ${keyId})`;
+    return { parameter: param, type: "SecureString", version: out.Version ?? null, key_id: keyId };
   } catch (err) {
     const name = err instanceof Error ? err.name : "Error";
     const hint =
@@ -56,14 +75,18 @@ export async function storePassword(
 
 export async function putPasswordCommand(
   param: string,
-  flags: RealmFlags & { overwrite?: boolean },
+  flags: RealmFlags & { overwrite?: boolean; json?: boolean },
 ): Promise<number> {
   try {
     const realm = await loadRealm(flags);
     checkPasswordName(realm.name, param);
     const value = await readSecretInput(process.stdin, process.stderr);
-    const line = await storePassword(realm.name, param, value, flags.overwrite === true);
-    process.stdout.write(`${line}\n`);
+    const overwrite = flags.overwrite === true;
+    process.stdout.write(
+      flags.json
+        ? `${JSON.stringify(await putPassword(realm.name, param, value, overwrite), null, 2)}\n`
+        : `${await storePassword(realm.name, param, value, overwrite)}\n`,
+    );
     return EXIT.ok;
   } catch (err) {
     return reportError(err);

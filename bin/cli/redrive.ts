@@ -23,7 +23,7 @@ export function executionArnOf(execution: string, stateMachineArn: string): stri
 
 export async function redriveCommand(
   execution: string,
-  flags: RealmFlags,
+  flags: RealmFlags & { readonly json?: boolean },
   out: NodeJS.WritableStream = process.stdout,
 ): Promise<number> {
   try {
@@ -32,8 +32,11 @@ export async function redriveCommand(
     const executionArn = executionArnOf(execution, await deployedStateMachineArn(realm));
     try {
       const r = await new SFNClient({}).send(new RedriveExecutionCommand({ executionArn }));
+      const when = r.redriveDate?.toISOString() ?? null;
       out.write(
-        `${JSON.stringify({ execution_arn: executionArn, redrive_date: r.redriveDate }, null, 2)}\n`,
+        flags.json
+          ? `${JSON.stringify({ execution_arn: executionArn, redrive_date: when }, null, 2)}\n`
+          : `redriven ${executionArn} at ${when ?? "?"}: it continues from its unsuccessful step; "lava-aurora show ${executionArn.split(":").at(-1)}" shows how far it got\n`,
       );
       return EXIT.ok;
     } catch (err) {

@@ -25,7 +25,9 @@ function failedExecution(): void {
 describe("lava-aurora redrive", () => {
   it("redrives a failed execution given by name, found through the deployed state machine", async () => {
     failedExecution();
-    const r = await runCli(["redrive", "nightly-1", "--realm", "example"], { env: aws.env() });
+    const r = await runCli(["redrive", "nightly-1", "--realm", "example", "--json"], {
+      env: aws.env(),
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ execution_arn: ARN });
     expect(aws.callsTo("states", "RedriveExecution").at(-1)?.body).toMatchObject({

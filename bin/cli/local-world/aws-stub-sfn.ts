@@ -2,10 +2,16 @@
  * A Step Functions stub (JSON 1.0, `AWSStepFunctions.<Op>`): StartExecution
  * with AWS's name rule (a name is used once per state machine; the same name
  * and input again while it runs returns the same execution), DescribeExecution,
- * RedriveExecution (AWS's rule: only a FAILED, TIMED_OUT or ABORTED execution).
+ * RedriveExecution (AWS's rule: only a FAILED, TIMED_OUT or ABORTED execution),
+ * ListExecutions and GetExecutionHistory (aws-stub-sfn-history.ts).
  * What an execution does is up to the test: `onStart` decides its outcome.
  */
 import { ApiError, type JsonHandler, textField } from "./aws-stub-common.js";
+import {
+  getExecutionHistory,
+  listExecutions,
+  type StubHistoryEvent,
+} from "./aws-stub-sfn-history.js";
 
 /** One execution as the stub knows it. */
 export interface StubExecution {
@@ -15,8 +21,16 @@ export interface StubExecution {
   readonly input: string;
   readonly startDate: Date;
   status: "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
+  /** When it ended. @default - the time of the call that reports it */
+  stopDate?: Date;
   /** How many times it was redriven. */
   redriveCount?: number;
+  redriveDate?: Date;
+  /**
+   * Its events, as GetExecutionHistory answers them (ids and timestamps filled
+   * in when left out). @default - ExecutionStarted, then the end its status says
+   */
+  history?: StubHistoryEvent[];
   output?: string;
   error?: string;
   cause?: string;
@@ -72,11 +86,15 @@ export function sfnHandlers(state: SfnState): Record<string, JsonHandler> {
         );
       e.status = "RUNNING";
       e.redriveCount = (e.redriveCount ?? 0) + 1;
+      e.redriveDate = new Date();
       delete e.error;
       delete e.cause;
+      delete e.stopDate;
       state.onRedrive?.(e);
-      return { redriveDate: Date.now() / 1000 };
+      return { redriveDate: e.redriveDate.getTime() / 1000 };
     },
+    ListExecutions: (body) => listExecutions(state, body),
+    GetExecutionHistory: (body) => getExecutionHistory(state, body),
     DescribeExecution(body) {
       const arn = textField(body, "executionArn");
       const e = state.executions.get(arn);
@@ -91,7 +109,9 @@ export function sfnHandlers(state: SfnState): Record<string, JsonHandler> {
         ...(e.output === undefined ? {} : { output: e.output }),
         ...(e.error === undefined ? {} : { error: e.error }),
         ...(e.cause === undefined ? {} : { cause: e.cause }),
-        ...(e.status === "RUNNING" ? {} : { stopDate: Date.now() / 1000 }),
+        ...(e.status === "RUNNING"
+          ? {}
+          : { stopDate: (e.stopDate?.getTime() ?? Date.now()) / 1000 }),
         ...(e.redriveCount === undefined ? {} : { redriveCount: e.redriveCount }),
       };
     },

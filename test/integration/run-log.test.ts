@@ -87,6 +87,13 @@ describe("the run log after a run", () => {
     const finished = row?.finished_at as Date;
     expect(finished.getTime()).toBeGreaterThanOrEqual(started.getTime());
     expect(Number(row?.duration_ms)).toBe(finished.getTime() - started.getTime());
+    // Written by the load's own transaction: the same xmin as its ledger row.
+    const [tx] = await world.rows<{ log: string; ledger: string }>(
+      `SELECT (SELECT xmin::text FROM lava.run_log WHERE run_id::text = $1) AS log,
+              (SELECT xmin::text FROM lava.load_ledger WHERE run_id::text = $1 LIMIT 1) AS ledger`,
+      [r.run_id],
+    );
+    expect(tx?.log).toBe(tx?.ledger);
   });
 
   it("has a skipped row with the reason, for a duplicate and for a missing object", async () => {

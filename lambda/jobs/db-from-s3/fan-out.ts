@@ -24,6 +24,7 @@ import {
 } from "../../shared/errors";
 import { parseS3Location, type SourceObject, s3Url } from "../../shared/s3-objects";
 import { parseDuration } from "../../spec/units";
+import { ensureRunLog, recordLoadRun } from "../run-log";
 import type { JobOutcome, JobRun } from "../types";
 import { columnsFromHeaders } from "./header";
 import { checkName, qualifiedName, quoteIdent } from "./identifiers";
@@ -577,6 +578,7 @@ export async function publishFanOut(run: JobRun, plan: FanOutPlan): Promise<JobO
   let outcome: JobOutcome | undefined;
   await session(run, async ({ p, client }) => {
     await ensureLedger(client, p.dbConnId);
+    await ensureRunLog(client, p.dbConnId);
     const timeout = statementTimeout(run.options.deadline);
     await client.query("BEGIN");
     let open = true;
@@ -661,27 +663,33 @@ export async function publishFanOut(run: JobRun, plan: FanOutPlan): Promise<JobO
       );
       const swept = await sweepStaging(client, logical, plan.run_id);
       if (swept) run.events.add(`dropped ${swept} abandoned staging table(s) of ${logical}`);
+      const publishMs = Date.now() - locked;
+      // The run's row in lava.run_log commits with the publish (docs/operations.md §3).
+      outcome = await recordLoadRun(
+        client,
+        run,
+        {
+          status: "ok" as const,
+          ...base,
+          loaded_table: physical,
+          rows: expected,
+          fan_out: {
+            items: plan.items,
+            parts: plan.parts,
+            workers: plan.workers,
+            failed_items: failed,
+            publish_ms: publishMs,
+          },
+        },
+        { bytes: included.reduce((n, s) => n + s.obj.size, 0), objects: included.length },
+      );
       await client.query("COMMIT");
       open = false;
-      const publishMs = Date.now() - locked;
       run.events.add(`published: ${expected} rows in ${publishMs} ms under the table's lock`);
       if (failed.length)
         run.events.add(
           `items not loaded (tolerated): ${failed.join(", ")}: their parts are not in the ledger`,
         );
-      outcome = {
-        status: "ok",
-        ...base,
-        loaded_table: physical,
-        rows: expected,
-        fan_out: {
-          items: plan.items,
-          parts: plan.parts,
-          workers: plan.workers,
-          failed_items: failed,
-          publish_ms: publishMs,
-        },
-      };
     } finally {
       if (open) await client.query("ROLLBACK").catch(() => undefined);
     }

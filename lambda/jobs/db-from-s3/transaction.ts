@@ -8,6 +8,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { Client, ClientBase } from "pg";
 import { LoadTimeoutError } from "../../shared/errors";
 import { type SourceObject, s3Url } from "../../shared/s3-objects";
+import { ensureRunLog, recordLoadRun } from "../run-log";
 import type { JobOutcome, JobRun } from "../types";
 import { copyOptionsSql } from "./copy-options";
 import { columnsFromHeaders } from "./header";
@@ -159,6 +160,7 @@ export async function inTransaction(
 ): Promise<JobOutcome> {
   const { p, main, logical, base } = s;
   const ledger = await ensureLedger(client, p.dbConnId);
+  await ensureRunLog(client, p.dbConnId);
   if (ledger === "created") run.events.add("created the load ledger lava.load_ledger");
   const timeout = statementTimeout(run.options.deadline);
   await client.query("BEGIN");
@@ -282,20 +284,27 @@ export async function inTransaction(
         runId: run.runId,
       })),
     );
+    // The run's row in lava.run_log commits with the load (docs/operations.md §3).
+    const logged = await recordLoadRun(
+      client,
+      run,
+      {
+        status: "ok" as const,
+        ...base,
+        loaded_table: target.physical,
+        rows,
+        ...(merged ? { merged } : {}),
+        ...(rejects ? { rows_rejected: rejects.rows.length } : {}),
+        ...(rejected ? { rejects: rejected } : {}),
+      },
+      { bytes: loaded.reduce((n, l) => n + l.obj.size, 0), objects: loaded.length },
+    );
     await client.query("COMMIT");
     finished = true;
     run.events.add(`committed: ${rows} rows`);
     if (target.emptied)
       run.events.add(await reclaimEmptied(client, target.emptied, lockKey(logical)));
-    return {
-      status: "ok",
-      ...base,
-      loaded_table: target.physical,
-      rows,
-      ...(merged ? { merged } : {}),
-      ...(rejects ? { rows_rejected: rejects.rows.length } : {}),
-      ...(rejected ? { rejects: rejected } : {}),
-    };
+    return logged;
   } finally {
     if (!finished) await client.query("ROLLBACK").catch(() => undefined);
   }

@@ -426,6 +426,10 @@ describe("modes at publish", () => {
       "SELECT indexname FROM pg_indexes WHERE schemaname = 'sales' AND tablename = 'dropped'",
     );
     expect(idx.map((x) => x.indexname)).toEqual(["dropped_pkey"]);
+    // Staging is never autovacuumed (it would hold up the publish); the published table is.
+    expect(
+      await world.rows("SELECT reloptions FROM pg_class WHERE oid = 'sales.dropped'::regclass"),
+    ).toEqual([{ reloptions: null }]);
   });
 
   it("switch: loads the empty table, empties the other, and reclaims it", async () => {

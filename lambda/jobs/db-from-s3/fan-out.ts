@@ -58,7 +58,7 @@ export const FAN_OUT_INLINE_ITEMS = 40;
 /**
  * Bytes per second one item loads, for sizing items and the largest part
  * (docs/db-from-s3.md §14): below what `npm run bench`'s fan-out case measured for
- * one stream into an indexed table here (~45 MB/s of CSV), so an item plans
+ * one stream into an indexed table here (30 MB/s of CSV), so an item plans
  * with room to spare.
  */
 export const ITEM_THROUGHPUT_BYTES_PER_S = 20_000_000;
@@ -240,6 +240,13 @@ async function exists(client: ClientBase, name: string): Promise<boolean> {
   return Boolean(rows[0]?.t);
 }
 
+/**
+ * Staging tables are written once and read once: autovacuum on them only makes the
+ * publish wait (deadlock_timeout, 1 s) for it to be cancelled while holding the
+ * table's lock. The rename path turns it back on for the published table.
+ */
+const NO_AUTOVACUUM = "WITH (autovacuum_enabled = off)";
+
 /** Column the `append` staging table tags each row with: the part it came from. */
 export const PART_COLUMN = "_lava_part";
 
@@ -262,7 +269,7 @@ async function stagingDdl(
       throw new TargetStateError(
         `mode drop recreates ${qualifiedName(names.schema, names.table)}: give columns`,
       );
-    return `CREATE TABLE ${stagingQ} (${p.columns.map((c) => c.definition).join(", ")})`;
+    return `CREATE TABLE ${stagingQ} (${p.columns.map((c) => c.definition).join(", ")}) ${NO_AUTOVACUUM}`;
   }
   const like = qualifiedName(
     names.schema,
@@ -281,7 +288,7 @@ async function stagingDdl(
     p.mode === "append"
       ? `, ${quoteIdent(PART_COLUMN)} integer NOT NULL DEFAULT current_setting('lava.part')::integer`
       : "";
-  return `CREATE UNLOGGED TABLE ${stagingQ} (${shape}${part})`;
+  return `CREATE UNLOGGED TABLE ${stagingQ} (${shape}${part}) ${NO_AUTOVACUUM}`;
 }
 
 /** The job's parameters, the connection and a session for one fan-out step. */
@@ -620,6 +627,7 @@ export async function publishFanOut(run: JobRun, plan: FanOutPlan): Promise<JobO
       if (plan.strategy === "rename") {
         await client.query(`DROP TABLE IF EXISTS ${logical}`);
         await client.query(`ALTER TABLE ${stagingQ} RENAME TO ${quoteIdent(plan.table)}`);
+        await client.query(`ALTER TABLE ${logical} RESET (autovacuum_enabled)`);
         await renameIndexes(client, plan, logical);
         await client.query("DELETE FROM lava.load_staging_runs WHERE run_id = $1", [plan.run_id]);
         run.events.add(`dropped ${logical}; ${stagingQ} renamed into its place`);

@@ -6,11 +6,14 @@
  *     call of `aws_s3.table_import_from_s3` on the same gzip object;
  *  3. an sqli SELECT of the loaded table streamed to S3 (docs/sql-jobs.md §5) vs
  *     `psql \copy (SELECT …) TO STDOUT | curl -T -` to the same S3 server, in a
- *     process of its own: its peak RSS is the SELECT's alone.
+ *     process of its own: its peak RSS is the SELECT's alone;
+ *  4. fan-out loads into one indexed table vs the single stream (fan-out-bench.ts).
  * Prints medians, ratios, rows/s, MB/s and each job process's peak RSS.
- * Options: BENCH_ROWS (default 2,000,000), BENCH_RUNS (default 5).
+ * Options: BENCH_ROWS (default 2,000,000), BENCH_RUNS (default 5), BENCH_CASES
+ * (default "stream,aurora,select,fanout"; e.g. BENCH_CASES=fanout), and the
+ * fan-out case's own (fan-out-bench.ts).
  */
-import { execFile, fork } from "node:child_process";
+import { execFile } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -19,36 +22,19 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { createGzip } from "node:zlib";
-import { build } from "esbuild";
 import { installAwsS3Standin, startAwsStub, startPgCluster, startS3 } from "../support/index";
+import { bundle, csvLines, median, startChild } from "./bench-common";
+import { fanOutCase } from "./fan-out-bench";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 2_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const CASES = new Set(
+  (process.env.BENCH_CASES ?? "stream,aurora,select,fanout").split(",").map((c) => c.trim()),
+);
 const PASSWORD = "bench:pw\\1";
 const run = promisify(execFile);
-
-/** Deterministic CSV rows, ~56 bytes each. */
-function* csvLines(rows: number): Generator<string> {
-  yield "id,customer,amount,created_at,notes\n";
-  let batch = "";
-  for (let i = 1; i <= rows; i++) {
-    const day = String((i % 28) + 1).padStart(2, "0");
-    batch += `${i},customer-${i % 9973},${(i % 100000) / 100},2026-01-${day}T12:34:56Z,note ${i % 7}\n`;
-    if (i % 10_000 === 0) {
-      yield batch;
-      batch = "";
-    }
-  }
-  if (batch) yield batch;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 function job(jobId: string, connId: string, key: string) {
   return {
@@ -78,21 +64,25 @@ async function main(): Promise<void> {
     startAwsStub(),
   ]);
   try {
+    const loads = ["stream", "aurora", "select"].some((c) => CASES.has(c));
     // Prepare: data file, objects (one plain, one with Content-Encoding: gzip for aws_s3), role, table.
     const file = join(dir, "orders.csv.gz");
     let rawBytes = 0;
-    const counted = Readable.from(csvLines(ROWS)).map((chunk: string) => {
-      rawBytes += Buffer.byteLength(chunk);
-      return chunk;
-    });
-    await pipeline(counted, createGzip(), createWriteStream(file));
-    const gzBytes = (await stat(file)).size;
-    const body = await readFile(file);
-    await s3.put("bench", "orders.csv.gz", body);
-    await s3.put("bench", "orders-enc.csv.gz", body, { contentEncoding: "gzip" });
+    let gzBytes = 0;
+    if (loads) {
+      const counted = Readable.from(csvLines(ROWS)).map((chunk: string) => {
+        rawBytes += Buffer.byteLength(chunk);
+        return chunk;
+      });
+      await pipeline(counted, createGzip(), createWriteStream(file));
+      gzBytes = (await stat(file)).size;
+      const body = await readFile(file);
+      await s3.put("bench", "orders.csv.gz", body);
+      await s3.put("bench", "orders-enc.csv.gz", body, { contentEncoding: "gzip" });
+    }
     await cluster.createRole("loader", { password: PASSWORD });
     await cluster.createDatabase("bench", "loader");
-    await installAwsS3Standin(cluster, "bench", s3.endpoint);
+    if (CASES.has("aurora")) await installAwsS3Standin(cluster, "bench", s3.endpoint);
     aws.setParameter("/lava/bench/loader", PASSWORD, "SecureString");
     const env = { ...process.env, ...aws.env(), ...s3.env() };
     const psqlEnv = {
@@ -123,7 +113,7 @@ async function main(): Promise<void> {
       password: "/lava/bench/loader",
       ssl: true,
     };
-    const realm = {
+    const realmTop = {
       realm: "bench",
       region: "us-east-1",
       ssl_ca_file: cluster.caFile,
@@ -132,6 +122,9 @@ async function main(): Promise<void> {
         { conn_id: "au", type: "postgres-aurora", ...connection },
       ],
       s3_temp: "s3://bench/tmp",
+    };
+    const realm = {
+      ...realmTop,
       jobs: [
         job("bench/stream", "pg", "orders.csv.gz"),
         job("bench/aurora", "au", "orders-enc.csv.gz"),
@@ -144,35 +137,18 @@ async function main(): Promise<void> {
         },
       ],
     };
-    console.log(
-      `data: ${ROWS.toLocaleString()} rows, ${(rawBytes / 1e6).toFixed(1)} MB CSV, ${(gzBytes / 1e6).toFixed(1)} MB gzip; ${RUNS} runs each, alternating`,
-    );
+    if (loads)
+      console.log(
+        `data: ${ROWS.toLocaleString()} rows, ${(rawBytes / 1e6).toFixed(1)} MB CSV, ${(gzBytes / 1e6).toFixed(1)} MB gzip; ${RUNS} runs each, alternating`,
+      );
 
     // The loader runs bundled, as on Lambda, in a process of its own so its peak RSS is its own.
-    const childJs = join(dir, "loader-child.mjs");
-    await build({
-      entryPoints: [new URL("./loader-child.ts", import.meta.url).pathname],
-      outfile: childJs,
-      bundle: true,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      mainFields: ["module", "main"],
-      logLevel: "warning",
-      banner: {
-        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      },
-    });
-    // No inherited execArgv: the parent runs under tsx, the bundle needs no loader.
-    const startChild = () => {
-      const child = fork(childJs, [], { env, execArgv: [] });
-      return (msg: unknown) =>
-        new Promise<Record<string, unknown>>((resolve) => {
-          child.once("message", (m) => resolve(m as Record<string, unknown>));
-          child.send(msg as never);
-        });
-    };
-    const ask = startChild();
+    const childJs = await bundle(
+      new URL("./loader-child.ts", import.meta.url),
+      join(dir, "loader-child.mjs"),
+    );
+    const newChild = () => startChild(childJs, env).ask;
+    const ask = CASES.has("stream") || CASES.has("aurora") ? newChild() : undefined;
 
     /** One untimed warm-up of each side, then RUNS alternating timed runs; prints and returns the medians. */
     const compare = async (
@@ -183,6 +159,7 @@ async function main(): Promise<void> {
       via = ask,
       parameters: Record<string, unknown> = { reload: true },
     ) => {
+      if (!via) throw new Error("no job process");
       console.log(`\n${title}`);
       const loaderMs: number[] = [];
       const baselineMs: number[] = [];
@@ -219,48 +196,73 @@ async function main(): Promise<void> {
     };
 
     const url = `${s3.endpoint}/bench/orders.csv.gz`;
-    await compare(
-      "1. plain PostgreSQL: streaming loader vs curl | gunzip | psql \\copy (target ratio <= 1.10)",
-      "bench/stream",
-      "curl|gunzip|psql",
-      () =>
-        shell(
-          `curl -sf "${url}" | gunzip | psql -q -1 -v ON_ERROR_STOP=1 -c 'TRUNCATE orders' -c '\\copy orders from pstdin with (format csv, header)'`,
+    /** curl | gunzip | psql \\copy of the object into orders, emptied first (one transaction). */
+    const psqlLoad = () =>
+      shell(
+        `curl -sf "${url}" | gunzip | psql -q -1 -v ON_ERROR_STOP=1 -c 'TRUNCATE orders' -c '\\copy orders from pstdin with (format csv, header)'`,
+      );
+    if (CASES.has("stream"))
+      await compare(
+        "1. plain PostgreSQL: streaming loader vs curl | gunzip | psql \\copy (target ratio <= 1.10)",
+        "bench/stream",
+        "curl|gunzip|psql",
+        psqlLoad,
+      );
+    if (CASES.has("aurora"))
+      await compare(
+        "2. Aurora: aws_s3 path vs one bare psql call of aws_s3.table_import_from_s3 (target ratio <= 1.05)",
+        "bench/aurora",
+        "psql aws_s3 call",
+        () =>
+          psql(
+            "-1",
+            "-c",
+            "TRUNCATE orders",
+            "-c",
+            "SELECT aws_s3.table_import_from_s3('public.orders', '', '(FORMAT csv, HEADER true)', 'bench', 'orders-enc.csv.gz', 'us-east-1')",
+          ),
+      );
+    if (ask) {
+      const { maxRssKiB } = await ask("exit");
+      console.log(
+        `\nloader peak RSS over all runs: ${((maxRssKiB as number) / 1024).toFixed(0)} MB (target < 200 MB)`,
+      );
+    }
+    if (CASES.has("select")) {
+      // The SELECT reads what case 1 or 2 loaded, else what psql loads now.
+      if (!CASES.has("stream") && !CASES.has("aurora")) await psqlLoad();
+      const select = newChild();
+      await compare(
+        "3. sqli SELECT * of the table, streamed to S3, vs psql \\copy (SELECT …) TO STDOUT | curl -T - (PUT to the same S3 server)",
+        "bench/select",
+        "psql|curl PUT",
+        () =>
+          shell(
+            `psql -q -v ON_ERROR_STOP=1 -c "\\copy (SELECT * FROM orders) TO STDOUT WITH (FORMAT csv, DELIMITER '|')" | curl -sf -T - "${s3.endpoint}/bench/baseline.out"`,
+          ),
+        select,
+        {},
+      );
+      const selected = await select("exit");
+      console.log(
+        `SELECT process peak RSS over all runs: ${((selected.maxRssKiB as number) / 1024).toFixed(0)} MB (bounded: batches, not the result)`,
+      );
+    }
+    if (CASES.has("fanout"))
+      await fanOutCase({
+        dir,
+        cluster,
+        s3,
+        bucket: "bench",
+        realmTop,
+        loaderJs: childJs,
+        pollerJs: await bundle(
+          new URL("./poller-child.ts", import.meta.url),
+          join(dir, "poller-child.mjs"),
         ),
-    );
-    await compare(
-      "2. Aurora: aws_s3 path vs one bare psql call of aws_s3.table_import_from_s3 (target ratio <= 1.05)",
-      "bench/aurora",
-      "psql aws_s3 call",
-      () =>
-        psql(
-          "-1",
-          "-c",
-          "TRUNCATE orders",
-          "-c",
-          "SELECT aws_s3.table_import_from_s3('public.orders', '', '(FORMAT csv, HEADER true)', 'bench', 'orders-enc.csv.gz', 'us-east-1')",
-        ),
-    );
-    const { maxRssKiB } = await ask("exit");
-    console.log(
-      `\nloader peak RSS over all runs: ${((maxRssKiB as number) / 1024).toFixed(0)} MB (target < 200 MB)`,
-    );
-    const select = startChild();
-    await compare(
-      "3. sqli SELECT * of the table, streamed to S3, vs psql \\copy (SELECT …) TO STDOUT | curl -T - (PUT to the same S3 server)",
-      "bench/select",
-      "psql|curl PUT",
-      () =>
-        shell(
-          `psql -q -v ON_ERROR_STOP=1 -c "\\copy (SELECT * FROM orders) TO STDOUT WITH (FORMAT csv, DELIMITER '|')" | curl -sf -T - "${s3.endpoint}/bench/baseline.out"`,
-        ),
-      select,
-      {},
-    );
-    const selected = await select("exit");
-    console.log(
-      `SELECT process peak RSS over all runs: ${((selected.maxRssKiB as number) / 1024).toFixed(0)} MB (bounded: batches, not the result)`,
-    );
+        env,
+        psqlEnv,
+      });
   } finally {
     await Promise.all([cluster.stop(), s3.stop(), aws.stop()]);
     await rm(dir, { recursive: true, force: true });

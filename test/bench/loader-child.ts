@@ -35,5 +35,15 @@ process.on("message", async (msg: Request | "exit") => {
   const maxRssMiB = process.resourceUsage().maxRSS / 1024;
   // A load's rows, or a SELECT's (sqli: its one statement's).
   const rows = result.rows ?? result.statements?.[0]?.rows;
-  process.send?.({ ms, status: result.status, rows, error: result.error, maxRssMiB });
+  // Fan-out loads: how the load was split, and its publish event ("published: N rows in X ms …").
+  const published = result.events.find((e) => e.startsWith("published: "));
+  process.send?.({
+    ms,
+    status: result.status,
+    rows,
+    error: result.error,
+    maxRssMiB,
+    fan_out: result.fan_out,
+    published,
+  });
 });

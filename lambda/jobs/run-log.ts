@@ -6,14 +6,15 @@
  * written afterwards in a session of its own (run-log-writer.ts).
  */
 import type { ClientBase } from "pg";
-import {
-  DatabasePermissionError,
-  DatabaseServerError,
-  isRetryableSqlState,
-} from "../shared/errors";
 import type { Realm } from "../spec/realm";
 import { parseDuration } from "../spec/units";
-import { quoteIdent } from "./db-from-s3/identifiers";
+import {
+  ensureLavaTable,
+  type LavaTable,
+  type LavaTableAccess,
+  tableAccess,
+  tableGrants,
+} from "./lava-table";
 import type { JobOutcome, JobResult, JobRun } from "./types";
 
 /** Where the run log lives in the target database. */
@@ -238,88 +239,27 @@ export async function recordRun(
   return { pruned };
 }
 
-/** What the session may do with the run log, read from the catalogs. */
-export type RunLogAccess =
-  | { readonly state: "missing" }
-  | { readonly state: "ok" }
-  | { readonly state: "denied"; readonly user: string; readonly lacks: readonly string[] };
+/** The run log as one of the project's tables (lava-table.ts). */
+export const RUN_LOG: LavaTable = {
+  relname: "run_log",
+  what: "run log",
+  privileges: ["SELECT", "INSERT", "DELETE"],
+  ddl: RUN_LOG_DDL,
+};
 
-export async function runLogAccess(client: ClientBase): Promise<RunLogAccess> {
-  const { rows } = await client.query<{
-    user: string;
-    has_table: boolean;
-    usage: boolean | null;
-    s: boolean;
-    i: boolean;
-    d: boolean;
-  }>(
-    // One privilege per call: a list would mean "any of them".
-    `SELECT current_user AS user, c.oid IS NOT NULL AS has_table,
-            has_schema_privilege(n.oid, 'USAGE') AS usage,
-            c.oid IS NOT NULL AND has_table_privilege(c.oid, 'SELECT') AS s,
-            c.oid IS NOT NULL AND has_table_privilege(c.oid, 'INSERT') AS i,
-            c.oid IS NOT NULL AND has_table_privilege(c.oid, 'DELETE') AS d
-       FROM pg_namespace n
-       LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = 'run_log'
-      WHERE n.nspname = 'lava'`,
-  );
-  const row = rows[0];
-  if (!row?.has_table) return { state: "missing" };
-  const table = [!row.s && "SELECT", !row.i && "INSERT", !row.d && "DELETE"].filter(
-    (p): p is string => typeof p === "string",
-  );
-  const lacks = [
-    ...(row.usage ? [] : ["USAGE on schema lava"]),
-    ...(table.length ? [`${table.join(", ")} on ${RUN_LOG_TABLE}`] : []),
-  ];
-  return lacks.length ? { state: "denied", user: row.user, lacks } : { state: "ok" };
-}
+/** What the session may do with the run log, read from the catalogs. */
+export type RunLogAccess = LavaTableAccess;
+
+export const runLogAccess = (client: ClientBase): Promise<RunLogAccess> =>
+  tableAccess(client, RUN_LOG);
 
 /** The GRANTs that let `user` write (and prune) the run log, identifiers quoted. */
-export function runLogGrants(user: string): string[] {
-  const who = quoteIdent(user);
-  return [
-    `GRANT USAGE ON SCHEMA "lava" TO ${who};`,
-    `GRANT SELECT, INSERT, DELETE ON "lava"."run_log" TO ${who};`,
-  ];
-}
+export const runLogGrants = (user: string): string[] => tableGrants(user, RUN_LOG);
 
 /**
  * Create the run log if it is missing; outside any load transaction. When the
  * user may not create it, or may not use it, a DatabasePermissionError says
  * what to run.
  */
-export async function ensureRunLog(
-  client: ClientBase,
-  connId: string,
-): Promise<"exists" | "created"> {
-  const access = await runLogAccess(client);
-  const setup = `run "lava-aurora db-setup ${connId} --admin ADMIN_CONN_ID --apply"`;
-  if (access.state === "denied") {
-    const who = quoteIdent(access.user);
-    throw new DatabasePermissionError(
-      `run log ${RUN_LOG_TABLE} exists but ${who} may not use it (SQLSTATE 42501: lacks ${access.lacks.join(", ")}): ${setup}, or as a DBA: ${runLogGrants(access.user).join(" ")}`,
-      { code: "42501" },
-    );
-  }
-  if (access.state === "ok") return "exists";
-  try {
-    await client.query(RUN_LOG_DDL);
-    return "created";
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    // Two first runs racing to create it: the other one won.
-    if (code === "23505" || code === "42P07" || code === "42710") return "exists";
-    const detail = `${RUN_LOG_TABLE} is missing and cannot be created as this user (SQLSTATE ${code ?? "none"}: ${(err as Error).message})`;
-    if (code === "42501")
-      throw new DatabasePermissionError(
-        `${detail}: ${setup}, or have a DBA run the DDL that "lava-aurora db-setup ${connId}" prints`,
-        { cause: err, code },
-      );
-    throw new DatabaseServerError(`${detail}; "lava-aurora db-setup ${connId}" prints the DDL`, {
-      cause: err,
-      code,
-      retryable: isRetryableSqlState(code),
-    });
-  }
-}
+export const ensureRunLog = (client: ClientBase, connId: string): Promise<"exists" | "created"> =>
+  ensureLavaTable(client, connId, RUN_LOG);

@@ -24,6 +24,24 @@ export const LAMBDA_SERVICE_ERRORS = [
   "Lambda.TooManyRequestsException",
 ] as const;
 
+/** A step that only asks a realm function: Lambda's own transient errors, briefly. */
+const SERVICE_RETRY: sfn.RetryProps = {
+  errors: [...LAMBDA_SERVICE_ERRORS],
+  interval: Duration.seconds(2),
+  maxAttempts: 3,
+  backoffRate: 2,
+};
+
+/** A run (or a fan-out item): the runner's retryable error names too, with backoff and jitter. */
+const RUN_RETRY: sfn.RetryProps = {
+  errors: [...RETRYABLE_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS],
+  interval: Duration.seconds(5),
+  maxAttempts: 3,
+  backoffRate: 2,
+  maxDelay: Duration.minutes(2),
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
 /** Job types the runner function runs; the others go to the exe function. */
 export const RUNNER_JOB_TYPES = ["db_from_s3", "sql", "sqli", "dispatch"] as const;
 
@@ -97,26 +115,14 @@ export class JobsStateMachine extends Construct {
       resultPath: "$.plan",
       retryOnServiceExceptions: false,
     });
-    resolve.addRetry({
-      errors: [...LAMBDA_SERVICE_ERRORS],
-      interval: Duration.seconds(2),
-      maxAttempts: 3,
-      backoffRate: 2,
-    });
+    resolve.addRetry(SERVICE_RETRY);
     resolve.addCatch(notify, { errors: ["States.ALL"], resultPath: "$.error" });
 
     const attemptsLeft = new sfn.Choice(this, "Attempts left?");
     // A run that failed for good: its on_fail actions, then the notice.
     const onFail = this.actions("on_fail", props.runner, notify);
     const onFailure = (task: tasks.LambdaInvoke) => {
-      task.addRetry({
-        errors: [...RETRYABLE_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS],
-        interval: Duration.seconds(5),
-        maxAttempts: 3,
-        backoffRate: 2,
-        maxDelay: Duration.minutes(2),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
+      task.addRetry(RUN_RETRY);
       task.addCatch(attemptsLeft, { errors: ["States.ALL"], resultPath: "$.error" });
       return task;
     };
@@ -158,12 +164,7 @@ export class JobsStateMachine extends Construct {
       resultPath: "$.plan.layers",
       retryOnServiceExceptions: false,
     });
-    planForeach.addRetry({
-      errors: [...LAMBDA_SERVICE_ERRORS],
-      interval: Duration.seconds(2),
-      maxAttempts: 3,
-      backoffRate: 2,
-    });
+    planForeach.addRetry(SERVICE_RETRY);
     planForeach.addCatch(attemptsLeft, { errors: ["States.ALL"], resultPath: "$.error" });
 
     const resultFailed = new sfn.Pass(this, "Run failed", {
@@ -366,14 +367,7 @@ export class JobsStateMachine extends Construct {
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
       });
-      load.addRetry({
-        errors: [...RETRYABLE_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS],
-        interval: Duration.seconds(5),
-        maxAttempts: 3,
-        backoffRate: 2,
-        maxDelay: Duration.minutes(2),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
+      load.addRetry(RUN_RETRY);
       const map = new sfn.DistributedMap(this, `${id}s`, {
         ...(source === "state"
           ? { itemsPath: "$.load.items" }

@@ -6,9 +6,16 @@
 import type { ClientBase } from "pg";
 import type { ResolvedDb } from "../../connectors/types";
 import { isTemplated } from "../../spec/validate";
-import { checkRunLog } from "../run-log-setup";
+import {
+  ensureLavaTable,
+  type LavaTable,
+  tableAccess,
+  tableGrants,
+  tableName,
+} from "../lava-table";
+import { RUN_LOG } from "../run-log";
 import { foldName, quoteIdent } from "./identifiers";
-import { ensureLedger, LEDGER_DDL, LEDGER_TABLE, ledgerAccess, ledgerGrants } from "./ledger";
+import { LEDGER } from "./ledger";
 import { isRegexName } from "./regex-name";
 import { ensureStaging, STAGING_DDL } from "./staging";
 
@@ -86,33 +93,36 @@ async function checkImport(client: ClientBase, conn: ResolvedDb): Promise<SetupC
   };
 }
 
-async function checkLedger(client: ClientBase, conn: ResolvedDb): Promise<SetupCheck> {
-  const name = "load ledger";
-  const access = await ledgerAccess(client);
+/** One of the project's tables (lava-table.ts): present or created here when the user may, and usable. */
+async function checkLavaTable(
+  client: ClientBase,
+  conn: ResolvedDb,
+  t: LavaTable,
+  name: string,
+  usable: string,
+): Promise<SetupCheck> {
+  const table = tableName(t);
+  const access = await tableAccess(client, t);
   if (access.state === "denied") {
     return {
       name,
       ok: false,
-      detail: `${LEDGER_TABLE} is present but ${quoteIdent(access.user)} lacks ${access.lacks.join(", ")}`,
-      fixes: ledgerGrants(access.user),
+      detail: `${table} is present but ${quoteIdent(access.user)} lacks ${access.lacks.join(", ")}`,
+      fixes: tableGrants(access.user, t),
     };
   }
   let created = false;
   try {
-    created = (await ensureLedger(client, conn.connId)) === "created";
+    created = (await ensureLavaTable(client, conn.connId, t)) === "created";
   } catch {
     return {
       name,
       ok: false,
-      detail: `${LEDGER_TABLE} is missing and ${quoteIdent(conn.user)} may not create it`,
-      fixes: [LEDGER_DDL, ...ledgerGrants(conn.user)],
+      detail: `${table} is missing and ${quoteIdent(conn.user)} may not create it`,
+      fixes: [t.ddl, ...tableGrants(conn.user, t)],
     };
   }
-  return {
-    name,
-    ok: true,
-    detail: `${LEDGER_TABLE} ${created ? "created" : "present"}, readable and writable`,
-  };
+  return { name, ok: true, detail: `${table} ${created ? "created" : "present"}, ${usable}` };
 }
 
 const STAGING_TABLES = ["lava.load_staging_runs", "lava.load_staging_parts"] as const;
@@ -239,8 +249,9 @@ export async function checkDatabaseSetup(
 ): Promise<SetupCheck[]> {
   const checks = [
     await checkImport(client, conn),
-    await checkLedger(client, conn),
-    await checkRunLog(client, conn),
+    await checkLavaTable(client, conn, LEDGER, "load ledger", "readable and writable"),
+    // The run log (docs/operations.md §3): written and pruned by every run.
+    await checkLavaTable(client, conn, RUN_LOG, "run log", "writable"),
     ...(options.fanOut ? [await checkStaging(client, conn)] : []),
     await checkRdsIam(client, conn),
   ];

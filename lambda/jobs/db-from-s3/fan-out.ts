@@ -43,7 +43,7 @@ import {
   stagingTableName,
   sweepStaging,
 } from "./staging";
-import { prepareTarget, reclaimEmptied } from "./target";
+import { fillableColumns, prepareTarget, reclaimEmptied, tableExists } from "./target";
 import {
   copyOptionsFor,
   lockKey,
@@ -224,22 +224,6 @@ async function boundWorkers(
   return { workers, why };
 }
 
-/** Unquoted names of a table's columns COPY can fill. */
-async function columnNames(client: ClientBase, table: string): Promise<string[]> {
-  const { rows } = await client.query<{ attname: string }>(
-    "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
-    [table],
-  );
-  return rows.map((r) => r.attname);
-}
-
-async function exists(client: ClientBase, name: string): Promise<boolean> {
-  const { rows } = await client.query<{ t: string | null }>("SELECT to_regclass($1)::text AS t", [
-    name,
-  ]);
-  return Boolean(rows[0]?.t);
-}
-
 /**
  * Staging tables are written once and read once: autovacuum on them only makes the
  * publish wait (deadlock_timeout, 1 s) for it to be cancelled while holding the
@@ -275,7 +259,7 @@ async function stagingDdl(
     names.schema,
     p.mode === "switch" ? checkName(`${names.table}_a`, "switch table") : names.table,
   );
-  const shape = (await exists(client, like))
+  const shape = (await tableExists(client, like))
     ? `LIKE ${like} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED`
     : p.columns
       ? p.columns.map((c) => c.definition).join(", ")
@@ -393,7 +377,9 @@ export async function planFanOut(
     }
     const cols =
       columns ??
-      (await columnNames(client, stagingQ)).filter((c) => c !== PART_COLUMN || p.mode !== "append");
+      (await fillableColumns(client, stagingQ)).filter(
+        (c) => c !== PART_COLUMN || p.mode !== "append",
+      );
     const bytes = refs.reduce((n, r) => n + r.size, 0);
     const plan: FanOutPlan = {
       run_id: run.runId,
@@ -494,7 +480,7 @@ export async function loadFanOutItem(
         return { item: item.index, rows: before, status: "already" };
       }
       const stagingQ = qualifiedName(plan.schema, plan.staging);
-      if (!(await exists(client, stagingQ)))
+      if (!(await tableExists(client, stagingQ)))
         throw new TargetStateError(
           `run ${plan.run_id}: staging table ${stagingQ} is gone (published, or swept after ${24} h): start a new run`,
         );

@@ -20,6 +20,7 @@ import type { MergeStage } from "./merge";
 import type { LoadParams } from "./params";
 import { mapLimit } from "./sources";
 import { copyError } from "./stream-loader";
+import { fillableColumns } from "./target";
 
 /** The first range read of an object; each further range is twice the last. */
 export const HEADER_FIRST_BYTES = 64 * 1024;
@@ -384,15 +385,6 @@ export async function readHeader(
   }
   if (bytes === 0) return undefined;
   return parse(true);
-}
-
-/** Unquoted names of the columns COPY can fill, in table order (not generated, not dropped). */
-export async function fillableColumns(client: ClientBase, table: string): Promise<string[]> {
-  const { rows } = await client.query<{ attname: string }>(
-    "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
-    [table],
-  );
-  return rows.map((r) => r.attname);
 }
 
 /** `"a", "b"`: names shown as SQL identifiers (for messages only). */

@@ -4,13 +4,14 @@
  * retried runs are harmless and late (stale) objects cannot overwrite newer data.
  */
 import type { ClientBase } from "pg";
-import {
-  DatabasePermissionError,
-  DatabaseServerError,
-  isRetryableSqlState,
-} from "../../shared/errors";
 import type { SourceObject } from "../../shared/s3-objects";
-import { quoteIdent } from "./identifiers";
+import {
+  ensureLavaTable,
+  type LavaTable,
+  type LavaTableAccess,
+  tableAccess,
+  tableGrants,
+} from "../lava-table";
 
 /** Where the ledger lives in the target database. */
 export const LEDGER_TABLE = "lava.load_ledger";
@@ -40,92 +41,30 @@ CREATE INDEX IF NOT EXISTS load_ledger_newest_ix
 /** An S3 object as the ledger knows it. */
 export type LedgerObject = Omit<SourceObject, "contentEncoding">;
 
-/** What the session may do with the ledger, read from the catalogs (which need no privileges). */
-export type LedgerAccess =
-  | { readonly state: "missing" }
-  | { readonly state: "ok" }
-  /** Present, but `lacks` lists the privileges the current user needs. */
-  | { readonly state: "denied"; readonly user: string; readonly lacks: readonly string[] };
+/** The ledger as one of the project's tables (lava-table.ts). */
+export const LEDGER: LavaTable = {
+  relname: "load_ledger",
+  what: "ledger",
+  privileges: ["SELECT", "INSERT", "UPDATE"],
+  ddl: LEDGER_DDL,
+};
 
-export async function ledgerAccess(client: ClientBase): Promise<LedgerAccess> {
-  const { rows } = await client.query<{
-    user: string;
-    has_table: boolean;
-    usage: boolean;
-    s: boolean;
-    i: boolean;
-    u: boolean;
-  }>(
-    // One privilege per call: a list would mean "any of them".
-    `SELECT current_user AS user, c.oid IS NOT NULL AS has_table,
-            has_schema_privilege(n.oid, 'USAGE') AS usage,
-            c.oid IS NOT NULL AND has_table_privilege(c.oid, 'SELECT') AS s,
-            c.oid IS NOT NULL AND has_table_privilege(c.oid, 'INSERT') AS i,
-            c.oid IS NOT NULL AND has_table_privilege(c.oid, 'UPDATE') AS u
-       FROM pg_namespace n
-       LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = 'load_ledger'
-      WHERE n.nspname = 'lava'`,
-  );
-  const row = rows[0];
-  if (!row?.has_table) return { state: "missing" };
-  const table = [!row.s && "SELECT", !row.i && "INSERT", !row.u && "UPDATE"].filter(
-    (p): p is string => typeof p === "string",
-  );
-  const lacks = [
-    ...(row.usage ? [] : ["USAGE on schema lava"]),
-    ...(table.length ? [`${table.join(", ")} on ${LEDGER_TABLE}`] : []),
-  ];
-  return lacks.length ? { state: "denied", user: row.user, lacks } : { state: "ok" };
-}
+/** What the session may do with the ledger, read from the catalogs (which need no privileges). */
+export type LedgerAccess = LavaTableAccess;
+
+export const ledgerAccess = (client: ClientBase): Promise<LedgerAccess> =>
+  tableAccess(client, LEDGER);
 
 /** The GRANTs that let `user` use the ledger, identifiers quoted. */
-export function ledgerGrants(user: string): string[] {
-  const who = quoteIdent(user);
-  return [
-    `GRANT USAGE ON SCHEMA "lava" TO ${who};`,
-    `GRANT SELECT, INSERT, UPDATE ON "lava"."load_ledger" TO ${who};`,
-  ];
-}
+export const ledgerGrants = (user: string): string[] => tableGrants(user, LEDGER);
 
 /**
  * Create the ledger if it is missing. Runs outside the load transaction. When
  * the user may not create it, or it exists but the user may not use it, the
  * error says so, with the SQLSTATE and what to run.
  */
-export async function ensureLedger(
-  client: ClientBase,
-  connId: string,
-): Promise<"exists" | "created"> {
-  const access = await ledgerAccess(client);
-  const setup = `run "lava-aurora db-setup ${connId} --admin ADMIN_CONN_ID --apply"`;
-  if (access.state === "denied") {
-    const who = quoteIdent(access.user);
-    throw new DatabasePermissionError(
-      `ledger ${LEDGER_TABLE} exists but ${who} may not use it (SQLSTATE 42501: lacks ${access.lacks.join(", ")}): ${setup}, or as a DBA: ${ledgerGrants(access.user).join(" ")}`,
-      { code: "42501" },
-    );
-  }
-  if (access.state === "ok") return "exists";
-  try {
-    await client.query(LEDGER_DDL);
-    return "created";
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    // Two first runs racing to create it: the other one won.
-    if (code === "23505" || code === "42P07" || code === "42710") return "exists";
-    const detail = `${LEDGER_TABLE} is missing and cannot be created as this user (SQLSTATE ${code ?? "none"}: ${(err as Error).message})`;
-    if (code === "42501")
-      throw new DatabasePermissionError(
-        `${detail}: ${setup}, or have a DBA run the DDL that "lava-aurora db-setup ${connId}" prints`,
-        { cause: err, code },
-      );
-    throw new DatabaseServerError(`${detail}; "lava-aurora db-setup ${connId}" prints the DDL`, {
-      cause: err,
-      code,
-      retryable: isRetryableSqlState(code),
-    });
-  }
-}
+export const ensureLedger = (client: ClientBase, connId: string): Promise<"exists" | "created"> =>
+  ensureLavaTable(client, connId, LEDGER);
 
 /** When and by which run an object was already loaded into the table, if it was. */
 export async function findLoaded(

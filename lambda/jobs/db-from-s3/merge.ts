@@ -10,6 +10,7 @@ import type { ClientBase } from "pg";
 import { BadDataError, TargetStateError } from "../../shared/errors";
 import { quoteIdent } from "./identifiers";
 import type { MergeSettings } from "./params";
+import { fillableColumns } from "./target";
 
 /** The row order within a load: the file's order, manifest entry after entry. */
 const SEQ = "_lava_seq";
@@ -51,11 +52,7 @@ export async function stageMerge(
   settings: MergeSettings,
   fileColumns: readonly string[] | undefined,
 ): Promise<MergeStage> {
-  const all = await names(
-    client,
-    "SELECT attname AS n FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
-    [table],
-  );
+  const all = await fillableColumns(client, table);
   const pk = await names(
     client,
     `SELECT a.attname AS n FROM pg_index i

@@ -28,11 +28,21 @@ export interface PreparedTarget {
   readonly events: readonly string[];
 }
 
-async function exists(client: ClientBase, name: string): Promise<boolean> {
+/** Whether a table (a quoted, qualified name) exists. */
+export async function tableExists(client: ClientBase, name: string): Promise<boolean> {
   const { rows } = await client.query<{ t: string | null }>("SELECT to_regclass($1)::text AS t", [
     name,
   ]);
   return Boolean(rows[0]?.t);
+}
+
+/** Unquoted names of the columns COPY can fill, in table order (not generated, not dropped). */
+export async function fillableColumns(client: ClientBase, table: string): Promise<string[]> {
+  const { rows } = await client.query<{ attname: string }>(
+    "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
+    [table],
+  );
+  return rows.map((r) => r.attname);
 }
 
 /** Whether the table holds any row. */
@@ -64,7 +74,7 @@ async function ensure(
   target: TargetTable,
   events: string[],
 ): Promise<void> {
-  if (!(await exists(client, name))) await create(client, name, target, events);
+  if (!(await tableExists(client, name))) await create(client, name, target, events);
 }
 
 /** Prepare the target for `mode`; returns the physical table to load. */
@@ -81,7 +91,7 @@ export async function prepareTarget(
       await ensure(client, name, target, events);
       return { physical: name, events };
     case "abort":
-      if (await exists(client, name)) {
+      if (await tableExists(client, name)) {
         if (await hasRows(client, name))
           throw new TargetStateError(`table ${name} holds rows (mode abort)`);
       } else await create(client, name, target, events);

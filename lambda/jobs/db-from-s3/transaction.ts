@@ -27,7 +27,7 @@ import {
   writeRejects,
 } from "./row-care";
 import { checkUnchanged } from "./s3-objects";
-import { type LoadMode, prepareTarget, reclaimEmptied } from "./target";
+import { fillableColumns, type LoadMode, prepareTarget, reclaimEmptied } from "./target";
 
 /** Kept between the statement_timeout and the deadline, so the database gives up first. */
 export const DEADLINE_MARGIN_MS = 3_000;
@@ -110,11 +110,7 @@ export async function skipReason(
 
 /** Quoted column names of a table COPY can fill, in order (for `FORCE_NULL *` when no columns are given). */
 export async function tableColumns(client: ClientBase, table: string): Promise<string[]> {
-  const { rows } = await client.query<{ attname: string }>(
-    "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
-    [table],
-  );
-  return rows.map((r) => quoteIdent(r.attname));
+  return (await fillableColumns(client, table)).map((c) => quoteIdent(c));
 }
 
 /** The COPY option list for a load into `table`; `FORCE_* *` expands to `columns`, else the table's. */

@@ -432,6 +432,114 @@ describe("modes at publish", () => {
     ).toEqual([{ reloptions: null }]);
   });
 
+  /** The index-backed constraints of a table, `<contype> <name> (<columns>)`. */
+  const keysOf = async (table: string) =>
+    (
+      await world.rows<{ k: string }>(
+        `SELECT contype::text || ' ' || conname || ' (' || pg_get_constraintdef(oid) || ')' AS k
+           FROM pg_constraint WHERE conrelid = $1::regclass AND contype IN ('p', 'u') ORDER BY conname`,
+        [table],
+      )
+    ).map((r) => r.k);
+  const keyedColumns = ["id INTEGER PRIMARY KEY", "name TEXT NOT NULL UNIQUE"];
+
+  it("drop: the items load the staging table without its keys; the publish builds them once, before the table's lock", async () => {
+    const keys = await putParts("in/keyed/", 4, 25);
+    await putManifest("in/keyed.manifest", keys);
+    const realm = world.realm([fanJob("keyed", "keyed", "drop", { columns: keyedColumns })]);
+    const dispatch = { job_id: "keyed", parameters: { key: "in/keyed.manifest" } };
+    const { plan, items } = await planOf(realm, dispatch, randomUUID());
+    const stagingQ = `sales.${plan.staging}`;
+    expect(await keysOf(stagingQ)).toEqual([]);
+    // A row without a key still fails at its line: the primary key's NOT NULL stays.
+    expect(
+      await world.rows(
+        "SELECT attname, attnotnull FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 ORDER BY attnum",
+        [stagingQ],
+      ),
+    ).toEqual([
+      { attname: "id", attnotnull: true },
+      { attname: "name", attnotnull: true },
+    ]);
+    for (const item of items) await loadFanOutItem(itemRun(realm, plan), plan, item);
+    expect(await keysOf(stagingQ)).toEqual([]);
+    const publishing = itemRun(realm, plan);
+    const out = await publishFanOut(publishing, plan);
+    expect(out).toMatchObject({ status: "ok", rows: 100 });
+    const built = publishing.events.lines.find((e) => / built /.test(e));
+    expect(built).toMatch(
+      /^\+[\d.]+s built PRIMARY KEY \(id\), UNIQUE \(name\) on "sales"\."_lava_stage_\w+" in \d+ ms, before the table's lock$/,
+    );
+    expect(await keysOf("sales.keyed")).toEqual([
+      "u keyed_name_key (UNIQUE (name))",
+      "p keyed_pkey (PRIMARY KEY (id))",
+    ]);
+    expect(await count("sales.keyed")).toBe(100);
+  });
+
+  it("drop: a publish whose keys an earlier attempt built does not build them again", async () => {
+    const keys = await putParts("in/rekeyed/", 2, 5);
+    await putManifest("in/rekeyed.manifest", keys);
+    const realm = world.realm([fanJob("rekeyed", "rekeyed", "drop")]);
+    const dispatch = { job_id: "rekeyed", parameters: { key: "in/rekeyed.manifest" } };
+    const { plan, items } = await planOf(realm, dispatch, randomUUID());
+    for (const item of items) await loadFanOutItem(itemRun(realm, plan), plan, item);
+    await world.rows(`ALTER TABLE sales.${plan.staging} ADD PRIMARY KEY (id)`);
+    const publishing = itemRun(realm, plan);
+    expect(await publishFanOut(publishing, plan)).toMatchObject({ status: "ok", rows: 10 });
+    expect(publishing.events.lines.filter((e) => / built /.test(e))).toEqual([]);
+    expect(await keysOf("sales.rekeyed")).toEqual(["p rekeyed_pkey (PRIMARY KEY (id))"]);
+  });
+
+  it("drop: rows of two parts that repeat a key fail the run at the key's build, naming the key; nothing changes", async () => {
+    const realm = world.realm([fanJob("dupkey", "dupkey", "drop")]);
+    const first = await putParts("in/dupkey/a-", 2, 5);
+    await putManifest("in/dupkey/a.manifest", first);
+    const ok = await world.run(realm, {
+      job_id: "dupkey",
+      parameters: { key: "in/dupkey/a.manifest" },
+    });
+    expect(ok.status, JSON.stringify(ok)).toBe("ok");
+    const before = await ledger('"sales"."dupkey"');
+    // Parts 0 and 1 both hold ids 1..5.
+    const keys = [
+      ...(await putParts("in/dupkey/b-", 1, 5)),
+      ...(await putParts("in/dupkey/c-", 1, 5)),
+    ];
+    await putManifest("in/dupkey/b.manifest", keys);
+    const r = await world.run(realm, {
+      job_id: "dupkey",
+      parameters: { key: "in/dupkey/b.manifest" },
+    });
+    expect(r.error?.name, JSON.stringify(r)).toBe("BadDataError");
+    expect(r.error?.message).toMatch(
+      /^bad data in the parts of s3:\/\/[\w-]+\/in\/dupkey\/b\.manifest: building the keys of "sales"\."dupkey" once the items were in: could not create unique index "_lava_stage_\w+_pkey" \(Key \(id\)=\([1-5]\) is duplicated\.\) \(SQLSTATE 23505\): nothing published$/,
+    );
+    expect(await count("sales.dupkey")).toBe(10);
+    expect(await ledger('"sales"."dupkey"')).toEqual(before);
+    expect(await stagingOf("dupkey")).toEqual([]);
+    expect(await tableExists(`sales.${stagingTableName(r.run_id)}`)).toBe(false);
+  });
+
+  it("drop: a load too large for the publish to build its keys in time loads them with the items", async () => {
+    const keys = await putParts("in/bigkeys/", 2, 3000);
+    await putManifest("in/bigkeys.manifest", keys);
+    // A 1 ms runner: the publish builds keys after at most 20,000 bytes of parts; these are 2 × ~33 KB.
+    const realm = world.realm(
+      [fanJob("bigkeys", "bigkeys", "drop", { fan_out: { workers: 2, max_part_size: "1M" } })],
+      {},
+      { runner: { timeout: 0.001 } },
+    );
+    const dispatch = { job_id: "bigkeys", parameters: { key: "in/bigkeys.manifest" } };
+    const run = jobRun(realm, dispatch, randomUUID());
+    const planned = await planFanOut(run, { store: false });
+    if (planned.action !== "fan_out") throw new Error(JSON.stringify(planned));
+    expect(await keysOf(`sales.${planned.plan.staging}`)).toHaveLength(1);
+    expect(run.events.lines.find((e) => e.includes("fan-out plan:"))).not.toContain(
+      "keys built after",
+    );
+  });
+
   it("switch: loads the empty table, empties the other, and reclaims it", async () => {
     const realm = world.realm([fanJob("sw", "sw", "switch")]);
     for (const [i, first] of [

@@ -23,7 +23,17 @@ export interface ColumnSpec {
   readonly name: string;
   /** The definition rebuilt from the parsed spec: `"id" INTEGER PRIMARY KEY`. */
   readonly definition: string;
+  /**
+   * Its index-backed constraint (`PRIMARY KEY`, else `UNIQUE`), when it has one,
+   * with `unkeyed`: the definition without it (`NOT NULL` kept for a primary key),
+   * so a load can build the key once the rows are in (fan-out.ts).
+   */
+  readonly key?: ColumnKey;
+  readonly unkeyed?: string;
 }
+
+/** A column's index-backed constraint. */
+export type ColumnKey = "PRIMARY KEY" | "UNIQUE";
 
 /**
  * Words that cannot start a type: PostgreSQL's reserved keywords, and the
@@ -137,7 +147,23 @@ export function parseColumnSpec(spec: string, preserveCase: boolean, what = "col
     const type = parseType(cursor);
     const constraints = parseConstraints(cursor);
     if (problem !== undefined) return fail(problem);
-    return { name, definition: [quoteIdent(name, what), type, ...constraints].join(" ") };
+    const head = [quoteIdent(name, what), type];
+    const definition = [...head, ...constraints].join(" ");
+    // As PostgreSQL takes them: a primary key makes the column NOT NULL (even after
+    // NULL) and a UNIQUE beside it adds no second index.
+    const primary = constraints.includes("PRIMARY KEY");
+    if (!primary && !constraints.includes("UNIQUE")) return { name, definition };
+    const rest = constraints.filter(
+      (c) => c !== "PRIMARY KEY" && c !== "UNIQUE" && !(primary && c === "NULL"),
+    );
+    // A primary key's NOT NULL stays on the column: a row without a key fails at its line.
+    const notNull = primary && !rest.includes("NOT NULL") ? ["NOT NULL"] : [];
+    return {
+      name,
+      definition,
+      key: primary ? "PRIMARY KEY" : "UNIQUE",
+      unkeyed: [...head, ...notNull, ...rest].join(" "),
+    };
   } catch (err) {
     if (err instanceof Refusal) return fail(err.message);
     throw err;

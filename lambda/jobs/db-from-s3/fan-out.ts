@@ -16,6 +16,7 @@ import { connectPg } from "../../connectors/pg-client";
 import { resolveDbConnection } from "../../connectors/resolve-connection";
 import {
   asLavaError,
+  BadDataError,
   DatabaseServerError,
   LoadItemsError,
   LoadTooLargeError,
@@ -65,6 +66,13 @@ export const ITEM_THROUGHPUT_BYTES_PER_S = 20_000_000;
 
 /** Share of the runner's timeout one item plans to use; the rest is headroom. */
 export const ITEM_BUDGET_SHARE = 0.5;
+
+/**
+ * Bytes of loaded CSV per second over which PostgreSQL builds a key once the rows
+ * are in, for deciding whether the publish step's invocation has the time to build
+ * it (docs/db-from-s3.md §14): below what `npm run bench`'s fan-out case measured here.
+ */
+export const KEY_BUILD_BYTES_PER_S = 40_000_000;
 
 /** The runner's timeout unless the realm sets one (lib/realm-stack.ts). */
 const DEFAULT_RUNNER_TIMEOUT_MS = 15 * 60_000;
@@ -162,12 +170,49 @@ export const fromRef = (r: PartRef): SourceObject => ({
   contentEncoding: r.content_encoding,
 });
 
+const runnerTimeoutMs = (runnerTimeout: string | number | undefined) =>
+  (runnerTimeout === undefined ? undefined : parseDuration(runnerTimeout)) ??
+  DEFAULT_RUNNER_TIMEOUT_MS;
+
 /** The item budget in bytes: what one item loads in its share of the runner's timeout. */
 export function itemBudgetBytes(runnerTimeout: string | number | undefined): number {
-  const ms =
-    (runnerTimeout === undefined ? undefined : parseDuration(runnerTimeout)) ??
-    DEFAULT_RUNNER_TIMEOUT_MS;
+  const ms = runnerTimeoutMs(runnerTimeout);
   return Math.floor((ms / 1000) * ITEM_BUDGET_SHARE * ITEM_THROUGHPUT_BYTES_PER_S);
+}
+
+/** The most bytes of parts whose keys the publish step builds after the items, in its share of the runner's timeout. */
+export function keyBuildBudgetBytes(runnerTimeout: string | number | undefined): number {
+  const ms = runnerTimeoutMs(runnerTimeout);
+  return Math.floor((ms / 1000) * ITEM_BUDGET_SHARE * KEY_BUILD_BYTES_PER_S);
+}
+
+/**
+ * The keys (`PRIMARY KEY`, `UNIQUE`) a drop load's `columns` declare, as
+ * `ALTER TABLE … ADD` clauses, with the columns' definitions without them. Two
+ * primary keys: none (the staging table's CREATE refuses them, as the target's would).
+ */
+export function columnKeys(p: LoadParams): {
+  readonly keys: readonly {
+    readonly kind: "p" | "u";
+    readonly column: string;
+    readonly clause: string;
+  }[];
+  readonly unkeyed: readonly string[];
+} {
+  const columns = p.columns ?? [];
+  const keys = columns.flatMap((c) =>
+    c.key
+      ? [
+          {
+            kind: c.key === "PRIMARY KEY" ? ("p" as const) : ("u" as const),
+            column: c.name,
+            clause: `ADD ${c.key} (${quoteIdent(c.name)})`,
+          },
+        ]
+      : [],
+  );
+  if (keys.filter((k) => k.kind === "p").length > 1) return { keys: [], unkeyed: [] };
+  return { keys, unkeyed: columns.map((c) => c.unkeyed ?? c.definition) };
 }
 
 /**
@@ -246,6 +291,7 @@ async function stagingDdl(
   p: LoadParams,
   names: { schema: string; table: string },
   staging: string,
+  keysAfter: boolean,
 ): Promise<string> {
   const stagingQ = qualifiedName(names.schema, staging);
   if (p.mode === "drop") {
@@ -253,7 +299,8 @@ async function stagingDdl(
       throw new TargetStateError(
         `mode drop recreates ${qualifiedName(names.schema, names.table)}: give columns`,
       );
-    return `CREATE TABLE ${stagingQ} (${p.columns.map((c) => c.definition).join(", ")}) ${NO_AUTOVACUUM}`;
+    const defs = keysAfter ? columnKeys(p).unkeyed : p.columns.map((c) => c.definition);
+    return `CREATE TABLE ${stagingQ} (${defs.join(", ")}) ${NO_AUTOVACUUM}`;
   }
   const like = qualifiedName(
     names.schema,
@@ -350,6 +397,14 @@ export async function planFanOut(
     const items = groupParts(refs, { itemSize: fan.itemSize, workers, budget });
     const staging = stagingTableName(run.runId);
     const columns = p.columns ? p.columns.map((c) => c.name) : p.mode === "drop" ? [] : undefined;
+    const bytes = refs.reduce((n, r) => n + r.size, 0);
+    // drop: the items load a table without its keys, and the publish step builds them
+    // once (one sort, not the items' interleaved inserts into one index), when its
+    // invocation has the time to.
+    const keysAfter =
+      p.mode === "drop" &&
+      columnKeys(p).keys.length > 0 &&
+      bytes <= keyBuildBudgetBytes(run.realm.top.runner?.timeout);
     const known = await stagingRun(client, run.runId);
     if (known && (known.identity !== main.identity || known.target !== logical)) {
       run.events.add(`run ${run.runId}: its parts changed since the last plan: staging again`);
@@ -364,7 +419,7 @@ export async function planFanOut(
     } else {
       await client.query("BEGIN");
       try {
-        await client.query(await stagingDdl(client, p, names, staging));
+        await client.query(await stagingDdl(client, p, names, staging, keysAfter));
         await client.query(
           "INSERT INTO lava.load_staging_runs (run_id, target_table, staging_table, object_identity) VALUES ($1, $2, $3, $4)",
           [run.runId, logical, stagingQ, main.identity],
@@ -380,7 +435,6 @@ export async function planFanOut(
       (await fillableColumns(client, stagingQ)).filter(
         (c) => c !== PART_COLUMN || p.mode !== "append",
       );
-    const bytes = refs.reduce((n, r) => n + r.size, 0);
     const plan: FanOutPlan = {
       run_id: run.runId,
       job_id: run.job.job_id,
@@ -407,7 +461,7 @@ export async function planFanOut(
       workers,
       tolerated_failures: fan.toleratedFailures,
     };
-    const line = `fan-out plan: ${refs.length} parts, ${bytes} bytes in ${items.length} items (up to ${Math.max(...items.map((i) => i.bytes))} bytes each), ${why}, staging ${stagingQ} (${plan.strategy})`;
+    const line = `fan-out plan: ${refs.length} parts, ${bytes} bytes in ${items.length} items (up to ${Math.max(...items.map((i) => i.bytes))} bytes each), ${why}, staging ${stagingQ} (${plan.strategy}${keysAfter ? ", keys built after the items" : ""})`;
     run.events.add(line);
     run.options.onPlan?.(line);
     if (items.length <= FAN_OUT_INLINE_ITEMS || !options.store)
@@ -556,6 +610,60 @@ async function renameIndexes(client: ClientBase, plan: FanOutPlan, table: string
 }
 
 /**
+ * drop: build the keys the columns declare that the staging table lacks (the plan
+ * left them out, so the items loaded an unindexed table), in a transaction of its
+ * own before the publish's: readers of the target are not held up by it. Once
+ * built they are kept, so another attempt of the publish does not build them again.
+ * Rows that repeat a key fail the run (nothing published) and the staging is dropped:
+ * no attempt can publish those rows.
+ */
+async function buildKeys(
+  run: JobRun,
+  client: ClientBase,
+  p: LoadParams,
+  plan: FanOutPlan,
+): Promise<void> {
+  const stagingQ = qualifiedName(plan.schema, plan.staging);
+  const wanted = columnKeys(p).keys;
+  if (wanted.length === 0) return;
+  const { rows } = await client.query<{ contype: "p" | "u"; columns: string[] }>(
+    `SELECT c.contype, array_agg(a.attname::text ORDER BY k.n) AS columns
+       FROM pg_constraint c
+       CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, n)
+       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+      WHERE c.conrelid = $1::regclass AND c.contype IN ('p', 'u')
+      GROUP BY c.oid, c.contype`,
+    [stagingQ],
+  );
+  const has = (k: { kind: string; column: string }) =>
+    rows.some((r) => r.contype === k.kind && r.columns.length === 1 && r.columns[0] === k.column);
+  const missing = wanted.filter((k) => !has(k));
+  if (missing.length === 0) return;
+  const timeout = statementTimeout(run.options.deadline);
+  const t0 = Date.now();
+  await client.query("BEGIN");
+  try {
+    if (timeout !== undefined) await client.query(`SET LOCAL statement_timeout = ${timeout}`);
+    await client.query(`ALTER TABLE ${stagingQ} ${missing.map((k) => k.clause).join(", ")}`);
+    await client.query("COMMIT");
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    const { code, detail } = err as { code?: string; detail?: string };
+    if (code === "23505" || code === "23502") {
+      await dropStaging(client, plan.run_id, stagingQ).catch(() => undefined);
+      throw new BadDataError(
+        `bad data in the parts of ${s3Url(plan.main.bucket, plan.main.key)}: building the keys of ${qualifiedName(plan.schema, plan.table)} once the items were in: ${(err as Error).message}${detail ? ` (${detail})` : ""} (SQLSTATE ${code}): nothing published`,
+        { cause: err, code },
+      );
+    }
+    throw asLavaError(err, p.dbConnId, `building the keys of ${stagingQ}`);
+  }
+  run.events.add(
+    `built ${missing.map((k) => `${k.kind === "p" ? "PRIMARY KEY" : "UNIQUE"} (${k.column})`).join(", ")} on ${stagingQ} in ${Date.now() - t0} ms, before the table's lock`,
+  );
+}
+
+/**
  * Publish a fan-out load: one transaction under the table's advisory lock. The
  * ledger is checked again (another run may have loaded the same objects since
  * the plan), the items' rows become the table's — drop: the staging table is
@@ -572,6 +680,15 @@ export async function publishFanOut(run: JobRun, plan: FanOutPlan): Promise<JobO
   await session(run, async ({ p, client }) => {
     await ensureLedger(client, p.dbConnId);
     await ensureRunLog(client, p.dbConnId);
+    if (plan.strategy === "rename") {
+      // Keys are built only for a publish that can go ahead: every item (but the tolerated) in.
+      const done = new Set((await stagedParts(client, plan.run_id)).map((s) => s.item));
+      if (
+        plan.items - done.size <= plan.tolerated_failures &&
+        (await tableExists(client, stagingQ))
+      )
+        await buildKeys(run, client, p, plan);
+    }
     const timeout = statementTimeout(run.options.deadline);
     await client.query("BEGIN");
     let open = true;

@@ -17,7 +17,7 @@ import {
 import type { Realm } from "../../spec/realm";
 import { isTemplated } from "../../spec/template-syntax";
 import { parseSize } from "../../spec/units";
-import { parseColumnSpec } from "./column-spec";
+import { type ColumnSpec, parseColumnSpec } from "./column-spec";
 import { type CopyArgs, copyArgsProblems, parseCopyArgs } from "./copy-options";
 import { foldName } from "./identifiers";
 import { compileRegexName, isRegexName } from "./regex-name";
@@ -34,7 +34,7 @@ export interface LoadParams {
   readonly mode: LoadMode;
   readonly preserveCase: boolean;
   /** Column names (folded per preserve_case, unquoted) and their definitions. */
-  readonly columns: readonly { name: string; definition: string }[] | undefined;
+  readonly columns: readonly ColumnSpec[] | undefined;
   readonly copy: CopyArgs;
   readonly minSize: number | undefined;
   readonly skipMissing: boolean;

@@ -16,7 +16,25 @@ describe("parseColumnSpec: names", () => {
     expect(parseColumnSpec("id INTEGER PRIMARY KEY", false)).toEqual({
       name: "id",
       definition: '"id" INTEGER PRIMARY KEY',
+      key: "PRIMARY KEY",
+      unkeyed: '"id" INTEGER NOT NULL',
     });
+  });
+
+  it("gives a keyed column's definition without its key, as PostgreSQL reads the key", () => {
+    const unkeyed = (spec: string) => {
+      const c = parseColumnSpec(spec, false);
+      return [c.key, c.unkeyed];
+    };
+    expect(unkeyed("code TEXT UNIQUE DEFAULT 'x'")).toEqual([
+      "UNIQUE",
+      "\"code\" TEXT DEFAULT 'x'",
+    ]);
+    expect(unkeyed("id INT NOT NULL PRIMARY KEY")).toEqual(["PRIMARY KEY", '"id" INT NOT NULL']);
+    // PostgreSQL: NULL before PRIMARY KEY still makes the column NOT NULL; UNIQUE beside it adds no index.
+    expect(unkeyed("id INT NULL PRIMARY KEY")).toEqual(["PRIMARY KEY", '"id" INT NOT NULL']);
+    expect(unkeyed("id INT UNIQUE PRIMARY KEY")).toEqual(["PRIMARY KEY", '"id" INT NOT NULL']);
+    expect(unkeyed("note TEXT DEFAULT 'PRIMARY KEY'")).toEqual([undefined, undefined]);
   });
 
   it("folds an unquoted name to lower case", () => {

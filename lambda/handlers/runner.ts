@@ -21,10 +21,11 @@ import {
   planFanOut,
   publishFanOut,
 } from "../jobs/db-from-s3/fan-out";
-import { planDispatch, runOf } from "../jobs/dispatch";
+import { attemptOf, planDispatch, runOf } from "../jobs/dispatch";
 import { EventLog } from "../jobs/event-log";
 import { type ForeachItems, planForeach, storeForeachItems } from "../jobs/foreach";
 import { errorInfo, runJob } from "../jobs/run-job";
+import { logUnloggedRun } from "../jobs/run-log-writer";
 import {
   METRICS_NAMESPACE,
   type MetricsSink,
@@ -199,10 +200,20 @@ export async function planForeachRequest(
  * The state machine's fan-out steps for a db_from_s3 load (docs/db-from-s3.md §14):
  * plan it (from the dispatch Resolve planned), load one item, publish.
  */
-export type LoadRequest =
+export type LoadRequest = (
   | { readonly load_plan: Dispatch & { readonly run_id?: string } }
-  | { readonly load_item: { readonly plan: FanOutPlan; readonly item: FanOutItem } }
-  | { readonly load_publish: FanOutPlan };
+  | {
+      readonly load_item: {
+        readonly plan: FanOutPlan;
+        readonly item: FanOutItem;
+        readonly attempt?: number;
+      };
+    }
+  | { readonly load_publish: FanOutPlan }
+) & {
+  /** Which attempt of the run, from 1 (the state machine's `$.attempt.value`). @default 1 */
+  readonly attempt?: number;
+};
 
 /** What the plan step answers: a result when nothing is left to load. */
 export type LoadPlanAnswer =
@@ -213,7 +224,10 @@ export type LoadPlanAnswer =
 /**
  * Run one fan-out step; failures throw, named, for the state machine's Retry and Catch.
  * The run's end (its publish, or a plan with nothing to load) and a failed plan or
- * publish are reported with the run's metrics (docs/operations.md §1); every step logs a line.
+ * publish are reported with the run's metrics (docs/operations.md §1) and get their
+ * row in the run log — the publish's in its transaction, the others best effort
+ * (§3); a failed item gets none: it is not the run's end (the failed map, or the
+ * publish after a redrive, is). Every step logs a line.
  */
 export async function runLoadRequest(
   realm: Realm,
@@ -237,6 +251,28 @@ export async function runLoadRequest(
   // The plan's step started the run: its publish measures the run from there.
   const started = dispatch.started_at ? Date.parse(dispatch.started_at) : Number.NaN;
   const runStart = Number.isNaN(started) ? start.getTime() : started;
+  const attempt =
+    attemptOf(request.attempt) ??
+    ("load_item" in request ? attemptOf(request.load_item.attempt) : undefined) ??
+    attemptOf(dispatch.attempt);
+  const execution = typeof dispatch.execution === "string" ? dispatch.execution : undefined;
+  // What the run log's row of this step says (docs/operations.md §3): the attempt and
+  // execution; the publish's row starts with the run (its plan step), as its RunTime does.
+  const options = {
+    deadline,
+    ...(attempt === undefined ? {} : { attempt }),
+    ...(execution === undefined ? {} : { execution }),
+  };
+  const runStartDate = "load_publish" in request ? new Date(runStart) : start;
+  /** The run's row, best effort, where no transaction wrote it: a skipped plan, a failed plan or publish. */
+  const logRun = async (outcome: JobResult) => {
+    const job = realm.jobs.find((j) => j.job_id === dispatch.job_id);
+    if (job)
+      await logUnloggedRun(realm, job, dispatch, outcome, deps, {
+        ...options,
+        start: runStartDate,
+      });
+  };
   const result = (outcome: JobOutcome): JobResult => ({
     ...outcome,
     job_id: dispatch.job_id,
@@ -247,12 +283,13 @@ export async function runLoadRequest(
     runKeys(realm, dispatch, { run_id: runId, ...(where ?? planned ?? {}) });
   const { logger } = telemetry;
   try {
-    const plan = planDispatch(realm, dispatch, { runId, start });
-    const run = runOf(realm, plan, { runId, start, deps, events, options: { deadline } });
+    const plan = planDispatch(realm, dispatch, { runId, start: runStartDate });
+    const run = runOf(realm, plan, { runId, start: runStartDate, deps, events, options });
     if ("load_plan" in request) {
       const answer = await planFanOut(run);
       if (answer.action === "done") {
         const done = result(answer.outcome);
+        await logRun(done);
         reportRun(realm, dispatch, done, { start: runStart, end: Date.now() }, 0, telemetry);
         return { action: "done", result: done };
       }
@@ -291,7 +328,9 @@ export async function runLoadRequest(
         error,
       });
     } else {
+      // A failed plan or publish ends this attempt of the run: its row (once per failure).
       const failed = result({ status: "failed", error: errorInfo(err) });
+      await logRun(failed);
       reportRun(realm, dispatch, failed, { start: runStart, end: Date.now() }, 0, telemetry);
     }
     throw Object.assign(new Error(`job ${dispatch.job_id} run ${runId}: ${e.message}`), {
@@ -305,10 +344,12 @@ export function makeRunnerHandler(realm: Realm, deps: JobDeps, telemetry: Runner
   return async (event: Dispatch, context: RunnerContext): Promise<JobResult> => {
     const t0 = Date.now();
     const bytes = new Map<string, number>();
+    const attempt = attemptOf(event.attempt);
     const result = await runJob(realm, event, deps, {
       deadline: t0 + context.getRemainingTimeInMillis(),
       onProgress: (p) => bytes.set(p.object, p.bytes),
       ...(event.execution ? { execution: event.execution } : {}),
+      ...(attempt === undefined ? {} : { attempt }),
     });
     const total = [...bytes.values()].reduce((a, b) => a + b, 0);
     reportRun(realm, event, result, { start: t0, end: Date.now() }, total, telemetry);

@@ -38,6 +38,11 @@ export function runIdOf(dispatch: Dispatch): string | undefined {
   ]);
 }
 
+/** The dispatch's `attempt`, when it is one (a whole number from 1); else none (attempt 1). */
+export function attemptOf(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 1 ? value : undefined;
+}
+
 function asMap(value: unknown, what: string): Record<string, unknown> {
   if (value === undefined) return {};
   if (typeof value === "object" && value !== null && !Array.isArray(value))

@@ -9,7 +9,7 @@ import { runActions } from "./actions";
 import { oneAtATime, planChain } from "./chain";
 import { planDag, runLayersHere } from "./dag";
 import { runDbFromS3 } from "./db-from-s3/index";
-import { planDispatch, runIdOf, runOf } from "./dispatch";
+import { attemptOf, planDispatch, runIdOf, runOf } from "./dispatch";
 import { runDispatchJob } from "./dispatch-job";
 import { EventLog } from "./event-log";
 import { runExe } from "./exe/index";
@@ -45,7 +45,14 @@ export async function runJob(
   // The execution Resolve put in the dispatch, for the run log (a local child keeps its parent's).
   const execution =
     options.execution ?? (typeof dispatch.execution === "string" ? dispatch.execution : undefined);
-  const runOptions = { ...options, start, ...(execution === undefined ? {} : { execution }) };
+  // Which attempt this is: the state machine numbers them in the dispatch; the CLI makes one.
+  const attempt = options.attempt ?? attemptOf(dispatch.attempt);
+  const runOptions = {
+    ...options,
+    start,
+    ...(execution === undefined ? {} : { execution }),
+    ...(attempt === undefined ? {} : { attempt }),
+  };
   const result = await runOnce(realm, dispatch, deps, runOptions);
   const job = realm.jobs.find((j) => j.job_id === dispatch.job_id);
   // A load's row in lava.run_log, where its transaction did not write it (docs/operations.md §3).
@@ -84,8 +91,10 @@ async function runOnce(
       return result({ status: "skipped", reason: "disabled" });
     }
     const run = runOf(realm, plan, { runId, start, deps, events, options });
-    // A pipeline's children run here through this same runner.
-    const runChild = (input: Dispatch) => runJob(realm, input, deps, options);
+    // A pipeline's children run here through this same runner; each is its own run,
+    // whose attempts start at 1 (as a child execution's do).
+    const { attempt: _attempt, ...childOptions } = options;
+    const runChild = (input: Dispatch) => runJob(realm, input, deps, childOptions);
     switch (job.type) {
       case "db_from_s3":
         return result(await runDbFromS3({ ...run, job }));

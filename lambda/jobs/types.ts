@@ -36,6 +36,11 @@ export interface Dispatch {
    * plan's dispatch, so its publish can tell `RunTime` (docs/operations.md §1).
    */
   readonly started_at?: string;
+  /**
+   * Which attempt of the run this is, from 1 (the job's `iteration_limit`): set by
+   * the state machine ("Attempt in dispatch"), for the run log (docs/operations.md §3).
+   */
+  readonly attempt?: number;
 }
 
 export const SKIP_REASONS = [

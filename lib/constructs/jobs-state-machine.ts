@@ -221,6 +221,13 @@ export class JobsStateMachine extends Construct {
     );
     if (runExe instanceof tasks.LambdaInvoke) runExe.next(checkResult);
 
+    // The attempt's number, from 1, in the dispatch every step of the attempt is given
+    // ("Run job" takes the dispatch as it is): the run log's `attempt` (docs/operations.md §3).
+    const numbered = new sfn.Pass(this, "Attempt in dispatch", {
+      inputPath: "$.attempt.value",
+      resultPath: "$.plan.dispatch.attempt",
+    });
+    numbered.next(route);
     const nextAttempt = new sfn.Wait(this, "Iteration delay", {
       time: sfn.WaitTime.secondsPath("$.plan.iteration_delay_seconds"),
     })
@@ -230,7 +237,7 @@ export class JobsStateMachine extends Construct {
           resultPath: "$.attempt",
         }),
       )
-      .next(route);
+      .next(numbered);
     attemptsLeft
       .when(
         sfn.Condition.or(
@@ -258,7 +265,7 @@ export class JobsStateMachine extends Construct {
                 resultPath: "$.attempt",
               }),
             )
-            .next(route),
+            .next(numbered),
         ),
     );
 
@@ -345,7 +352,10 @@ export class JobsStateMachine extends Construct {
     const planLoad = onFailure(
       new tasks.LambdaInvoke(this, "Plan load", {
         lambdaFunction: props.runner,
-        payload: sfn.TaskInput.fromObject({ load_plan: sfn.JsonPath.objectAt("$.plan.dispatch") }),
+        payload: sfn.TaskInput.fromObject({
+          load_plan: sfn.JsonPath.objectAt("$.plan.dispatch"),
+          attempt: sfn.JsonPath.numberAt("$.attempt.value"),
+        }),
         payloadResponseOnly: true,
         resultPath: "$.load",
         retryOnServiceExceptions: false,
@@ -354,7 +364,10 @@ export class JobsStateMachine extends Construct {
     const publish = onFailure(
       new tasks.LambdaInvoke(this, "Publish load", {
         lambdaFunction: props.runner,
-        payload: sfn.TaskInput.fromObject({ load_publish: sfn.JsonPath.objectAt("$.load.plan") }),
+        payload: sfn.TaskInput.fromObject({
+          load_publish: sfn.JsonPath.objectAt("$.load.plan"),
+          attempt: sfn.JsonPath.numberAt("$.attempt.value"),
+        }),
         payloadResponseOnly: true,
         resultPath: "$.result",
         retryOnServiceExceptions: false,
@@ -380,6 +393,7 @@ export class JobsStateMachine extends Construct {
         itemSelector: {
           plan: sfn.JsonPath.objectAt("$.load.plan"),
           item: sfn.JsonPath.objectAt("$$.Map.Item.Value"),
+          attempt: sfn.JsonPath.numberAt("$.attempt.value"),
         },
         maxConcurrencyPath: "$.load.plan.workers",
         toleratedFailureCountPath: "$.load.plan.tolerated_failures",

@@ -230,16 +230,18 @@ describe("an execution of lava-example-jobs", () => {
       "Enabled?",
       "Delay",
       "First attempt",
+      "Attempt in dispatch",
       "Job type?",
       "Run job",
       "Run ok?",
       "on_success actions?",
       "Done",
     ]);
-    // The runner is given the dispatch, not the whole state: with its execution and start.
+    // The runner is given the dispatch, not the whole state: with its execution, start and attempt.
     expect(r.taskInputs["Run job"]).toEqual([
       dispatchOf("sales/load-orders", {
         parameters: { key: "sales/orders/20250301.csv.gz" },
+        attempt: 1,
         execution: expect.stringMatching(
           /^arn:aws:states:ap-southeast-2:123456789012:execution:lava-example-jobs:local-\d+$/,
         ),
@@ -301,6 +303,10 @@ describe("an execution of lava-example-jobs", () => {
     // 2 attempts × (1 call + 3 retries).
     expect(r.calls["Run job"]).toBe(8);
     expect(r.entered.filter((s) => s === "Run job")).toHaveLength(2);
+    // A retry in place is the same attempt; the loop's next one is attempt 2.
+    expect(r.taskInputs["Run job"]?.map((i) => asDispatch(i).attempt)).toEqual([
+      1, 1, 1, 1, 2, 2, 2, 2,
+    ]);
     expect(notices.published).toHaveLength(1);
     expect(notices.published[0]?.Message).toMatchObject({
       job_id: "sales/load-orders",
@@ -463,6 +469,8 @@ describe("an execution of lava-example-jobs", () => {
     expect(r.output).toMatchObject({ status: "ok", run_id: "run-2" });
     expect(plannedWaits(definition, r, "Iteration delay")).toEqual([60]);
     expect(r.calls).toEqual({ Resolve: 1, "Run job": 2, Notify: 0 });
+    // Each attempt's dispatch says which it is (the run log's attempt).
+    expect(r.taskInputs["Run job"]?.map((i) => asDispatch(i).attempt)).toEqual([1, 2]);
   });
 
   it("makes no further attempt after bad data, even with attempts left (iteration_limit 2)", async () => {

@@ -199,6 +199,20 @@ describe("the synthesized fan-out states", () => {
       ],
     });
     expect(map("Publish load")).toMatchObject({ Next: "Run ok?" });
+    // Each step is told the attempt's number, for the run log (docs/operations.md §3).
+    expect(map("Plan load").Parameters).toEqual({
+      "load_plan.$": "$.plan.dispatch",
+      "attempt.$": "$.attempt.value",
+    });
+    expect(map("Publish load").Parameters).toEqual({
+      "load_publish.$": "$.load.plan",
+      "attempt.$": "$.attempt.value",
+    });
+    expect(map("Load items").ItemSelector).toEqual({
+      "plan.$": "$.load.plan",
+      "item.$": "$$.Map.Item.Value",
+      "attempt.$": "$.attempt.value",
+    });
   });
 
   it("read more than 40 items from the planner's file in s3_temp", async () => {

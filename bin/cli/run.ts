@@ -63,6 +63,8 @@ export async function runCommand(jobId: string, flags: RunFlags): Promise<number
     // log on stderr, and a dispatch action runs its job here, after this one.
     const options: RunOptions = {
       onProgress: progress.report,
+      // The bar shows rows and rows/s too (the lines passed to COPY, then its count).
+      progressRows: true,
       // A fan-out load's plan, before its items run (docs/db-from-s3.md §14).
       onPlan: (line) => process.stderr.write(`${line}\n`),
       actions: awsActionSenders({

@@ -9,6 +9,7 @@ import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { installAwsS3Standin } from "../../bin/cli/local-world/aws-s3-standin";
 import { runJob } from "../../lambda/jobs/run-job";
+import type { Progress } from "../../lambda/jobs/types";
 import { LOAD_MODES } from "../../lambda/spec/job";
 import { STUB_ACCESS_KEY_ID, STUB_ASSUMED_ACCESS_KEY_ID } from "../support/index";
 import { BUCKET, DATABASE, loadJob, useLoadWorld } from "../support/load-world";
@@ -83,6 +84,22 @@ describe("the Aurora loader", () => {
       });
     },
   );
+
+  it("reports an import's progress at its end: all its bytes, and its rows with progressRows", async () => {
+    await world.s3.put(BUCKET, "au_progress/1.csv", csv(1, 2, 3));
+    const realm = auroraRealm([job("j", "au_progress", { key: "au_progress/1.csv" })]);
+    const seen: Progress[] = [];
+    const r = await world.run(
+      realm,
+      { job_id: "j" },
+      { onProgress: (p) => seen.push(p), progressRows: true },
+    );
+    expect(r).toMatchObject({ status: "ok", rows: 3 });
+    const size = csv(1, 2, 3).length;
+    expect(seen).toEqual([
+      { object: `s3://${BUCKET}/au_progress/1.csv`, bytes: size, totalBytes: size, rows: 3 },
+    ]);
+  });
 
   it("loads in mode abort, and refuses a table with rows", async () => {
     await world.s3.put(BUCKET, "au_abort/1.csv", csv(1));

@@ -1,5 +1,6 @@
 /** db_from_s3 through the streaming loader: every mode, against real PostgreSQL and S3. */
 import { describe, expect, it } from "vitest";
+import type { Progress } from "../../lambda/jobs/types";
 import { BUCKET, loadJob, useLoadWorld } from "../support/load-world";
 
 const world = useLoadWorld();
@@ -152,6 +153,46 @@ describe("db_from_s3 modes", () => {
     );
     expect(r).toMatchObject({ status: "ok", rows: 2 });
     expect(seen.at(-1)).toBeGreaterThan(0);
+  });
+
+  it("reports rows with progressRows: the lines passed to COPY while it streams, then its count", async () => {
+    const { gzipSync } = await import("node:zlib");
+    const lines = Array.from({ length: 60_000 }, (_, i) => `${i},name number ${i}`);
+    const text = `id,name\n${lines.join("\n")}\n`;
+    await world.s3.put(BUCKET, "rows/big.csv", text);
+    await world.s3.put(BUCKET, "rows/big.csv.gz", gzipSync(text));
+    const job = (id: string, key: string, args: string[]) =>
+      loadJob(id, { key, table: `rows_${id}`, columns: COLUMNS, args });
+    const realm = world.realm([
+      job("plain", "rows/big.csv", ["FORMAT CSV", "HEADER"]),
+      job("gz", "rows/big.csv.gz", ["FORMAT CSV", "HEADER", "GZIP"]),
+      job("uncounted", "rows/big.csv", ["FORMAT CSV", "HEADER"]),
+    ]);
+    const progressOf = async (jobId: string, progressRows: boolean) => {
+      const seen: Progress[] = [];
+      const r = await world.run(
+        realm,
+        { job_id: jobId },
+        { onProgress: (p) => seen.push(p), progressRows },
+      );
+      expect(r).toMatchObject({ status: "ok", rows: 60_000 });
+      return seen;
+    };
+    for (const jobId of ["plain", "gz"]) {
+      const seen = await progressOf(jobId, true);
+      const last = seen.at(-1);
+      // The end: every byte and COPY's own count (the header line is not a row).
+      expect(last).toMatchObject({ bytes: last?.totalBytes, rows: 60_000 });
+      // On the way: lines counted so far, never fewer as it goes, some before the end.
+      const during = seen.slice(0, -1).map((p) => p.rows ?? -1);
+      expect(during.length).toBeGreaterThan(0);
+      expect(during.every((n, i) => n >= 0 && n >= (during[i - 1] ?? 0))).toBe(true);
+      expect(seen.slice(0, -1).every((p) => p.bytes < p.totalBytes)).toBe(true);
+    }
+    // Without progressRows nothing is counted (the runner's metrics need bytes only).
+    const bytesOnly = await progressOf("uncounted", false);
+    expect(bytesOnly.every((p) => p.rows === undefined)).toBe(true);
+    expect(bytesOnly.at(-1)?.bytes).toBe(bytesOnly.at(-1)?.totalBytes);
   });
 
   it("records every load in the ledger with the object's identity, run and rows", async () => {

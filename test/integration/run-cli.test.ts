@@ -78,6 +78,8 @@ describe("lava-aurora run", () => {
     expect(result.run_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(r.stderr).toContain(`s3://${BUCKET}/cli/2026-01-02.csv`);
     expect(r.stderr).toContain("(100%");
+    // The progress line's end: the rows COPY loaded (the header is not one), and their rate.
+    expect(r.stderr).toMatch(/\(100%, [\d.]+ MB\/s\), 2 rows, [\d,]+ rows\/s\n/);
     expect(r.stdout + r.stderr).not.toContain(LOADER_PASSWORD);
   });
 

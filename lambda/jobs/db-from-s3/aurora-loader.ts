@@ -119,8 +119,10 @@ export function auroraLoader(options: AuroraLoaderOptions): Loader {
           await req.client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
           // The database read the copy by name: make sure it read the copy we made.
           await copy?.check();
-          req.onBytes?.(req.object.size);
-          return importedRows(rows[0]?.result);
+          const imported = importedRows(rows[0]?.result);
+          // The database read it all; its row count is known only now.
+          req.onBytes?.(req.object.size, req.countRows ? imported : undefined);
+          return imported;
         } catch (err) {
           if (!isEmptyImport(err)) throw importError(err, url);
           await req.client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);

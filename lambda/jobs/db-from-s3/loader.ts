@@ -17,8 +17,16 @@ export interface LoadRequest {
   /** COPY option list, `(FORMAT csv, …)`, or "" for none. */
   readonly options: string;
   readonly gzip: boolean;
-  /** Bytes read so far from S3 (compressed size when gzip). */
-  readonly onBytes?: (bytes: number) => void;
+  /**
+   * Bytes read so far from S3 (compressed size when gzip); with `countRows`, the
+   * rows too: while the object streams, the lines passed to COPY so far (a
+   * newline in a quoted CSV field, or a header, counts as one: COPY tells its
+   * own count only at the end); at the end, the rows loaded, once more with the
+   * bytes. A loader that learns the rows only at the end (aws_s3) reports them then.
+   */
+  readonly onBytes?: (bytes: number, rows?: number) => void;
+  /** Count the rows for `onBytes` (a scan of the data for newlines). @default false */
+  readonly countRows?: boolean;
   /**
    * The careful path (docs/db-from-s3.md §16, §17; streaming loader only): records
    * in batches under savepoints, bad ones set aside with `reject`, lineage fields

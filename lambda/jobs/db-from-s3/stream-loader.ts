@@ -17,6 +17,7 @@ import {
 import { openObject, s3Url } from "../../shared/s3-objects";
 import { copyInBatches } from "./batched-copy";
 import type { Loader, LoadRequest } from "./loader";
+import { countLines } from "./records";
 
 /** zlib's default 16 KiB output chunks mean many small CopyData messages; 64 KiB is measurably faster. */
 const GUNZIP_CHUNK = 64 * 1024;
@@ -69,6 +70,45 @@ export function copyError(err: unknown, url: string): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/**
+ * An object's way to COPY with its progress (`req.onBytes`): the bytes read from
+ * S3, and with `req.countRows` the lines passed on (after gunzip), until the
+ * last byte; `end` reports the rows loaded with the bytes once the load is over.
+ */
+function progressStages(req: LoadRequest): {
+  readonly stages: Transform[];
+  end(rows: number): void;
+} {
+  let bytes = 0;
+  let lines = 0;
+  const counting = req.countRows === true && req.onBytes !== undefined;
+  const read = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      if (counting && !req.gzip) lines += countLines(chunk);
+      // The last byte is reported by `end`, with the rows COPY counted.
+      if (bytes < req.object.size) req.onBytes?.(bytes, counting ? lines : undefined);
+      done(null, chunk);
+    },
+  });
+  const gunzip = req.gzip ? [createGunzip({ chunkSize: GUNZIP_CHUNK })] : [];
+  const decoded =
+    counting && req.gzip
+      ? [
+          new Transform({
+            transform(chunk: Buffer, _enc, done) {
+              lines += countLines(chunk);
+              done(null, chunk);
+            },
+          }),
+        ]
+      : [];
+  return {
+    stages: [read, ...gunzip, ...decoded],
+    end: (rows) => req.onBytes?.(bytes, counting ? rows : undefined),
+  };
+}
+
 export const streamLoader: Loader = {
   name: "client COPY",
   async load(req: LoadRequest): Promise<number> {
@@ -76,20 +116,13 @@ export const streamLoader: Loader = {
     const url = s3Url(req.object.bucket, req.object.key);
     const body = await openObject(req.s3, req.object);
     const copy = req.client.query(copyFrom(copySql(req)));
-    let bytes = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        bytes += chunk.length;
-        req.onBytes?.(bytes);
-        done(null, chunk);
-      },
-    });
+    const progress = progressStages(req);
     try {
-      if (req.gzip) await pipeline(body, counter, createGunzip({ chunkSize: GUNZIP_CHUNK }), copy);
-      else await pipeline(body, counter, copy);
+      await pipeline([body, ...progress.stages, copy]);
     } catch (err) {
       throw copyError(err, url);
     }
+    progress.end(copy.rowCount);
     return copy.rowCount;
   },
 };
@@ -101,14 +134,7 @@ async function loadCarefully(
 ): Promise<number> {
   const url = s3Url(req.object.bucket, req.object.key);
   const body = await openObject(req.s3, req.object);
-  let bytes = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      bytes += chunk.length;
-      req.onBytes?.(bytes);
-      done(null, chunk);
-    },
-  });
+  const progress = progressStages(req);
   let rows = 0;
   const sink = async (source: AsyncIterable<Buffer>) => {
     rows = await copyInBatches(source, {
@@ -120,10 +146,11 @@ async function loadCarefully(
     });
   };
   try {
-    if (req.gzip) await pipeline(body, counter, createGunzip({ chunkSize: GUNZIP_CHUNK }), sink);
-    else await pipeline(body, counter, sink);
+    // The array form takes an async function as the last stage too; its typings do not say so.
+    await pipeline([body, ...progress.stages, sink] as unknown as NodeJS.ReadWriteStream[]);
   } catch (err) {
     throw copyError(err, url);
   }
+  progress.end(rows);
   return rows;
 }

@@ -236,11 +236,13 @@ export async function inTransaction(
           : options,
         gzip: p.copy.gzip,
         records: careful ? carefulRecords(p, obj, run.runId, rejects) : undefined,
-        onBytes: (bytes) =>
+        countRows: run.options.progressRows === true,
+        onBytes: (bytes, rowsSoFar) =>
           run.options.onProgress?.({
             object: s3Url(obj.bucket, obj.key),
             bytes,
             totalBytes: obj.size,
+            ...(rowsSoFar === undefined ? {} : { rows: rowsSoFar }),
           }),
       });
       run.events.add(`${s3Url(obj.bucket, obj.key)}: ${n} rows into ${into} (${loader.name})`);

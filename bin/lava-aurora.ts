@@ -85,7 +85,7 @@ realmOptions(
     )
     .option(
       "--run-id <id>",
-      "run under this run id: a fan-out load that failed resumes with the items it has not loaded",
+      "run under this run id (a db_from_s3 job's is a UUID): a fan-out load that failed resumes with the items it has not loaded",
     )
     .option(
       "--remote",

@@ -1,5 +1,6 @@
 /** `lava-aurora run JOB_ID`: run a job locally through the same runner as the Lambda function. */
 import { awsActionSenders } from "../../lambda/jobs/action-senders";
+import { runIdProblem } from "../../lambda/jobs/dispatch";
 import { runJob } from "../../lambda/jobs/run-job";
 import type { RunOptions } from "../../lambda/jobs/types";
 import { defaultJobDeps } from "./deps";
@@ -43,6 +44,14 @@ export async function runCommand(jobId: string, flags: RunFlags): Promise<number
     const parameters = parseAssignments(flags.param, "--param");
     const globals = parseAssignments(flags.global, "--global");
     const realm = await loadRealm(flags);
+    if (flags.runId !== undefined) {
+      // Refused here, before any run or execution: as Resolve and the runner would.
+      const problem = runIdProblem(
+        realm.jobs.find((j) => j.job_id === jobId),
+        flags.runId,
+      );
+      if (problem) throw new UsageError(`--run-id: ${problem}`);
+    }
     if (flags.remote) {
       const pollSeconds = Number(flags.pollInterval ?? "2");
       if (!(pollSeconds > 0))

@@ -142,7 +142,7 @@ export function resolveDispatch(
   // (a dispatch job then starts each child once: its names come from the run id);
   // so does a fan-out load, whose staging and finished items belong to its run.
   const runId =
-    runIdOf(input) ??
+    runIdOf(input, job) ??
     (["chain", "dag", "dispatch", "foreach"].includes(job.type) || fanOut
       ? randomUUID()
       : undefined);

@@ -28,14 +28,38 @@ export function literalParameters(dispatch: Dispatch): ReadonlySet<string> {
   return new Set(names as string[]);
 }
 
-/** The dispatch's `run_id`, checked: a chain hands its own to its children. */
-export function runIdOf(dispatch: Dispatch): string | undefined {
+/** A UUID as PostgreSQL's uuid type and lava (uuid4) write it: 8-4-4-4-12 hex digits. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Why `id` cannot be a run id (of `job`, when given), if it cannot: letters,
+ * digits and `_ . : -`, at most 80 (an execution name may hold it); a
+ * db_from_s3 run's must be a UUID (as lava's always are) — its ledger rows'
+ * run_id is uuid, and a fan-out load's staging table is named from its hex digits.
+ */
+export function runIdProblem(
+  job: Pick<JobSpec, "job_id" | "type"> | undefined,
+  id: unknown,
+): string | undefined {
+  if (typeof id !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}$/.test(id))
+    return `expected letters, digits and _ . : -, got ${JSON.stringify(id)}`;
+  if (job?.type !== "db_from_s3" || UUID.test(id)) return undefined;
+  return `job ${job.job_id} is a db_from_s3 load, whose run id must be a UUID (its ledger rows' run_id is uuid), got ${JSON.stringify(id)}: leave it out for a new one`;
+}
+
+/**
+ * The dispatch's `run_id`, checked (runIdProblem; for `job` when given): a chain
+ * hands its own to its children.
+ */
+export function runIdOf(
+  dispatch: Dispatch,
+  job?: Pick<JobSpec, "job_id" | "type">,
+): string | undefined {
   const id: unknown = dispatch.run_id;
   if (id === undefined) return undefined;
-  if (typeof id === "string" && /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}$/.test(id)) return id;
-  throw new SpecError([
-    `dispatch: run_id: expected letters, digits and _ . : -, got ${JSON.stringify(id)}`,
-  ]);
+  const problem = runIdProblem(job, id);
+  if (problem) throw new SpecError([`dispatch: run_id: ${problem}`]);
+  return id as string;
 }
 
 /** The dispatch's `attempt`, when it is one (a whole number from 1); else none (attempt 1). */

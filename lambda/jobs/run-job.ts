@@ -82,7 +82,13 @@ async function runOnce(
     events: events.lines,
   });
   try {
-    runId = options.runId ?? runIdOf(dispatch) ?? runId;
+    runId =
+      options.runId ??
+      runIdOf(
+        dispatch,
+        realm.jobs.find((j) => j.job_id === dispatch.job_id),
+      ) ??
+      runId;
     const plan = planDispatch(realm, dispatch, { runId, start });
     const { job } = plan;
     events.add(`run ${runId} of ${job.type} job ${job.job_id} in realm ${realm.name}`);

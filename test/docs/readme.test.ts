@@ -124,6 +124,7 @@ describe("README", () => {
       "table",
       "loaded_table",
       "rows",
+      "run_logged",
       "events",
     ]);
   });

@@ -38,7 +38,7 @@ export interface Dispatch {
   readonly started_at?: string;
   /**
    * Which attempt of the run this is, from 1 (the job's `iteration_limit`): set by
-   * the state machine ("Attempt in dispatch"), for the run log (docs/operations.md §3).
+   * the state machine ("Attempt number"), for the run log (docs/operations.md §3).
    */
   readonly attempt?: number;
 }

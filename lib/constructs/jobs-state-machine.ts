@@ -223,7 +223,7 @@ export class JobsStateMachine extends Construct {
 
     // The attempt's number, from 1, in the dispatch every step of the attempt is given
     // ("Run job" takes the dispatch as it is): the run log's `attempt` (docs/operations.md §3).
-    const numbered = new sfn.Pass(this, "Attempt in dispatch", {
+    const numbered = new sfn.Pass(this, "Attempt number", {
       inputPath: "$.attempt.value",
       resultPath: "$.plan.dispatch.attempt",
     });

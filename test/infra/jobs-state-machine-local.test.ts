@@ -230,7 +230,7 @@ describe("an execution of lava-example-jobs", () => {
       "Enabled?",
       "Delay",
       "First attempt",
-      "Attempt in dispatch",
+      "Attempt number",
       "Job type?",
       "Run job",
       "Run ok?",

@@ -328,8 +328,19 @@ export async function runLoadRequest(
         error,
       });
     } else {
-      // A failed plan or publish ends this attempt of the run: its row (once per failure).
-      const failed = result({ status: "failed", error: errorInfo(err) });
+      // A failed plan or publish ends this attempt of the run: its row (once per
+      // failure), with the object and table the plan fixed, when it got that far.
+      const failed = result({
+        status: "failed",
+        error: errorInfo(err),
+        ...(planned
+          ? {
+              bucket: planned.bucket,
+              key: planned.key,
+              table: `${planned.schema}.${planned.table}`,
+            }
+          : {}),
+      });
       await logRun(failed);
       reportRun(realm, dispatch, failed, { start: runStart, end: Date.now() }, 0, telemetry);
     }

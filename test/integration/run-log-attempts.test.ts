@@ -98,7 +98,7 @@ function execute(
 const rowsOf = (jobId: string) =>
   world.rows<Record<string, unknown>>(
     `SELECT run_id, execution, attempt, status, reason, error_name, rows_loaded, key,
-            started_at, finished_at
+            target_table, started_at, finished_at
        FROM lava.run_log WHERE job_id = $1 ORDER BY finished_at, started_at`,
     [jobId],
   );
@@ -191,7 +191,14 @@ describe("the run log through the state machine", () => {
     expect(result).toMatchObject({ status: "ok", rows: 2 });
     expect(r.calls["Publish load"]).toBe(2);
     expect(await rowsOf("att/fan-publish")).toMatchObject([
-      { attempt: 1, status: "failed", error_name: "LoadItemsError", run_id: result.run_id },
+      {
+        attempt: 1,
+        status: "failed",
+        error_name: "LoadItemsError",
+        run_id: result.run_id,
+        key,
+        target_table: "sales.att_fan_publish",
+      },
       { attempt: 2, status: "ok", rows_loaded: "2", run_id: result.run_id },
     ]);
     expect(await world.rows("SELECT id FROM sales.att_fan_publish ORDER BY id")).toEqual([

@@ -19,7 +19,7 @@ import { stagingTableName } from "../../lambda/jobs/db-from-s3/staging";
 import { lockKey } from "../../lambda/jobs/db-from-s3/transaction";
 import { planDispatch, runOf } from "../../lambda/jobs/dispatch";
 import { EventLog } from "../../lambda/jobs/event-log";
-import type { Dispatch, JobRun } from "../../lambda/jobs/types";
+import type { Dispatch, JobRun, Progress } from "../../lambda/jobs/types";
 import type { Realm } from "../../lambda/spec/realm";
 import { BUCKET, DATABASE, loadJob, useLoadWorld } from "../support/load-world";
 
@@ -119,6 +119,24 @@ describe("a 20-part manifest through the fan-out, two workers", () => {
     expect(rows.filter((x) => x.via_manifest === "in/twenty.manifest")).toHaveLength(20);
     expect(await stagingOf("twenty")).toEqual([]);
     expect(await tableExists(`sales.${stagingTableName(r.run_id)}`)).toBe(false);
+  });
+
+  it("reports each part's bytes and, with progressRows, its rows as the items load", async () => {
+    const keys = await putParts("in/progress/", 3, 40);
+    await putManifest("in/progress.manifest", keys);
+    const realm = world.realm([fanJob("progress", "progress", "append")]);
+    const seen: Progress[] = [];
+    const r = await world.run(
+      realm,
+      { job_id: "progress", parameters: { key: "in/progress.manifest" } },
+      { onProgress: (p) => seen.push(p), progressRows: true },
+    );
+    expect(r).toMatchObject({ status: "ok", rows: 120, fan_out: { items: 3 } });
+    for (const key of keys) {
+      const last = seen.filter((p) => p.object === `s3://${BUCKET}/${key}`).at(-1);
+      expect(last).toMatchObject({ rows: 40 });
+      expect(last?.bytes).toBe(last?.totalBytes);
+    }
   });
 
   it("groups parts into items by bytes, and bounds the workers by the runner", async () => {

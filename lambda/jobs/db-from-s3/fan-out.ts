@@ -569,11 +569,13 @@ export async function loadFanOutItem(
             ? await copyOptionsFor(client, { ...p, copy: own.copy }, stagingQ, own.columns)
             : options,
           gzip: p.copy.gzip,
-          onBytes: (bytes) =>
+          countRows: run.options.progressRows === true,
+          onBytes: (bytes, rowsSoFar) =>
             run.options.onProgress?.({
               object: s3Url(obj.bucket, obj.key),
               bytes,
               totalBytes: obj.size,
+              ...(rowsSoFar === undefined ? {} : { rows: rowsSoFar }),
             }),
         });
         run.events.add(

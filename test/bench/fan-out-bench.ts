@@ -7,8 +7,8 @@
  * run):
  *  (a) the single stream: the plain one-object load through the runner, mode drop;
  *  (b) fan-out of a manifest of parts, mode drop (items COPY into a logged staging
- *      table with the index, published by renaming it into place: data copied once),
- *      for each worker count and part count;
+ *      table without the key; the publish step builds the key, then renames the table
+ *      into place: data copied once), for each worker count and part count;
  *  (c) fan-out, mode truncate (items into an UNLOGGED staging table without indexes,
  *      published with INSERT … SELECT under the table's lock: data copied twice);
  *  references: psql \copy of the one object from a local file; two parallel psql
@@ -88,6 +88,8 @@ export interface FanOutWorld {
 interface Sample {
   readonly ms: number;
   readonly publishMs?: number;
+  /** drop fan-outs: the key's build on the staging table, before the publish's lock. */
+  readonly keysMs?: number;
   readonly readerMaxMs: number;
   readonly cores: CoresBusy;
   /** The table's and its primary key's size after the side, MB. */
@@ -98,7 +100,7 @@ interface Sample {
 interface Side {
   readonly name: string;
   /** Runs the side; its own time (in-process for the runner), and the publish's for a fan-out. */
-  readonly run: () => Promise<{ ms: number; publishMs?: number }>;
+  readonly run: () => Promise<{ ms: number; publishMs?: number; keysMs?: number }>;
 }
 
 /** `rows` rows of the sequence from `from`, with the header, to `file`; its size. */
@@ -182,7 +184,11 @@ export async function fanOutCase(w: FanOutWorld): Promise<void> {
       if (fan && (f?.workers !== fan.workers || f?.parts !== fan.parts))
         throw new Error(`${jobId}: not the fan-out asked for: ${JSON.stringify(r)}`);
       if (!fan && f) throw new Error(`${jobId}: fanned out: ${JSON.stringify(f)}`);
-      return { ms: r.ms as number, publishMs: f?.publish_ms };
+      return {
+        ms: r.ms as number,
+        publishMs: f?.publish_ms,
+        keysMs: r.keys_ms as number | undefined,
+      };
     };
   };
 
@@ -210,32 +216,6 @@ export async function fanOutCase(w: FanOutWorld): Promise<void> {
   for (const workers of [1, 2, 4]) fanSide(workers, first, "drop", "(b)");
   for (const n of others) for (const workers of [2, 4]) fanSide(workers, n, "drop", "(b)");
   fanSide(2, first, "truncate", "(c)");
-  // What building the key once the items are in (not what fan-out.ts does today) would
-  // give: the same fan-out into a table without the key, then the key added. An
-  // emulation: here the key is built after the publish, on the published table (readers
-  // wait for it), where the change would build it on the staging table before.
-  {
-    const list = parts.get(first) ?? [];
-    const load = runner(
-      job(
-        `fan/drop-w2-p${first}-key-after`,
-        `fan/p${first}.manifest`,
-        "drop",
-        { workers: 2, item_size: Math.max(...list.map((p) => p.bytes)) },
-        COLUMNS.map((c) => c.replace(" PRIMARY KEY", "")),
-      ),
-      { workers: 2, parts: first, mode: "drop" },
-    );
-    sides.push({
-      name: `(d) fan-out 2 workers, ${first} parts (drop), key added after (emulated)`,
-      run: async () => {
-        const r = await load();
-        const t0 = performance.now();
-        await psql("-c", `ALTER TABLE ${TABLE} ADD PRIMARY KEY (id)`);
-        return { ms: r.ms + (performance.now() - t0), publishMs: r.publishMs };
-      },
-    });
-  }
 
   // References: psql's \copy over the same verified TLS, the same index.
   const timed = async (fn: () => Promise<unknown>) => {
@@ -371,6 +351,7 @@ export async function fanOutCase(w: FanOutWorld): Promise<void> {
       got.set(side.name, {
         ms: r.ms,
         publishMs: r.publishMs,
+        keysMs: r.keysMs,
         readerMaxMs: reader.maxMs,
         cores: coresBusy(before, after, r.ms),
         ...sizes,
@@ -420,9 +401,9 @@ export async function fanOutCase(w: FanOutWorld): Promise<void> {
   const f = (x: number, d = 0) =>
     x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
   console.log(
-    "\n| side | median | rows/s | MB/s | speed-up over (a), paired / of medians | publish, median / max of runs | reader's longest wait, median / max |",
+    "\n| side | median | rows/s | MB/s | speed-up over (a), paired / of medians | key built after the items (median) | publish, median / max of runs | reader's longest wait, median / max |",
   );
-  console.log("|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|");
   const speedups = new Map<string, number>();
   for (const side of sides) {
     const xs = samples.get(side.name) ?? [];
@@ -434,8 +415,11 @@ export async function fanOutCase(w: FanOutWorld): Promise<void> {
       ? `${f(median(publish))} / ${f(Math.max(...publish))} ms`
       : "—";
     const wait = xs.map((s) => s.readerMaxMs);
+    const keys = xs.some((s) => s.keysMs !== undefined)
+      ? `${f(median(xs.map((s) => s.keysMs ?? 0)))} ms`
+      : "—";
     console.log(
-      `| ${side.name} | ${f(ms / 1000, 2)} s | ${f(ROWS / (ms / 1000))} | ${f(mb / (ms / 1000), 1)} | ${f(paired, 2)}× / ${f(baseMs / ms, 2)}× | ${pub} | ${f(median(wait))} / ${f(Math.max(...wait))} ms |`,
+      `| ${side.name} | ${f(ms / 1000, 2)} s | ${f(ROWS / (ms / 1000))} | ${f(mb / (ms / 1000), 1)} | ${f(paired, 2)}× / ${f(baseMs / ms, 2)}× | ${keys} | ${pub} | ${f(median(wait))} / ${f(Math.max(...wait))} ms |`,
     );
   }
   console.log(

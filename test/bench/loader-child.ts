@@ -36,7 +36,12 @@ process.on("message", async (msg: Request | "exit") => {
   // A load's rows, or a SELECT's (sqli: its one statement's).
   const rows = result.rows ?? result.statements?.[0]?.rows;
   // Fan-out loads: how the load was split, and its publish event ("published: N rows in X ms …").
-  const published = result.events.find((e) => e.startsWith("published: "));
+  // (Event lines start with "+<seconds>s ".)
+  const published = result.events.find((e) => e.includes(" published: "));
+  // Fan-out drop loads: the keys built once the items were in ("built PRIMARY KEY (id) on … in N ms, …").
+  const keysMs = /^\+[\d.]+s built .* in (\d+) ms, before the table's lock$/.exec(
+    result.events.find((e) => / built .* before the table's lock$/.test(e)) ?? "",
+  )?.[1];
   process.send?.({
     ms,
     status: result.status,
@@ -45,5 +50,9 @@ process.on("message", async (msg: Request | "exit") => {
     maxRssMiB,
     fan_out: result.fan_out,
     published,
+    keys_ms: keysMs === undefined ? undefined : Number(keysMs),
+    // Quarantine and merge loads: rows set aside, and what the merge did.
+    rows_rejected: result.rows_rejected,
+    merged: result.merged,
   });
 });

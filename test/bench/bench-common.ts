@@ -171,3 +171,50 @@ export function coresBusy(a: CpuSnapshot, b: CpuSnapshot, ms: number) {
 }
 
 export type CoresBusy = ReturnType<typeof coresBusy>;
+
+/** A run during which more than this many cores went to other processes is run again. */
+export const MAX_FOREIGN = Number(process.env.BENCH_MAX_FOREIGN ?? 0.25);
+
+/**
+ * One untimed warm-up run of every side, then `runs` runs, each side once per run in
+ * the order `order(attempt)` gives. A run during which other processes of the machine
+ * took more than BENCH_MAX_FOREIGN cores (`foreign` of a sample; a shared machine) is
+ * not counted and run again, up to 3× `runs` runs (then every run is counted). Each
+ * run's times are printed as it ends.
+ */
+export async function countedRuns<S extends { readonly name: string }, T extends { ms: number }>(
+  sides: readonly S[],
+  runs: number,
+  oneRun: (order: readonly S[]) => Promise<Map<string, T>>,
+  foreign: (sample: T) => number,
+  order: (attempt: number) => readonly S[],
+): Promise<Map<string, T>[]> {
+  await oneRun(sides);
+  const clean: Map<string, T>[] = [];
+  const busy: Map<string, T>[] = [];
+  for (let attempt = 0; clean.length < runs && attempt < 3 * runs; attempt++) {
+    const ordered = order(attempt);
+    const got = await oneRun(ordered);
+    const most = Math.max(...[...got.values()].map(foreign));
+    const ok = most <= MAX_FOREIGN;
+    (ok ? clean : busy).push(got);
+    console.log(
+      `  run ${attempt + 1}${ok ? "" : ` (not counted: other work took up to ${most.toFixed(2)} cores)`}: ${ordered.map((x) => `${x.name}: ${Math.round(got.get(x.name)?.ms ?? 0)} ms`).join("; ")}`,
+    );
+  }
+  if (clean.length >= runs) return clean;
+  console.log(
+    `  only ${clean.length} of ${clean.length + busy.length} runs were free of other work (BENCH_MAX_FOREIGN ${MAX_FOREIGN} cores): all are counted`,
+  );
+  return [...clean, ...busy];
+}
+
+/** A db_from_s3 job of the bench's realm: `public.<table>` over connection `pg` unless told. */
+export function loadJob(jobId: string, parameters: Record<string, unknown>) {
+  return {
+    job_id: jobId,
+    type: "db_from_s3",
+    enabled: true,
+    parameters: { db_conn_id: "pg", bucket: "bench", schema: "public", ...parameters },
+  };
+}

@@ -40,8 +40,10 @@ import {
   type Child,
   type CoresBusy,
   coresBusy,
+  countedRuns,
   cpuSnapshot,
   csvRows,
+  loadJob,
   median,
   startChild,
 } from "./bench-common";
@@ -52,8 +54,6 @@ const ROWS = Number(process.env.BENCH_FANOUT_ROWS ?? 3_000_000);
 const PARTS = (process.env.BENCH_FANOUT_PARTS ?? "8,4").split(",").map(Number);
 const RUNS = Number(process.env.BENCH_FANOUT_RUNS ?? process.env.BENCH_RUNS ?? 3);
 const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 20);
-/** A run during which more than this many cores went to other processes is run again. */
-const MAX_FOREIGN = Number(process.env.BENCH_MAX_FOREIGN ?? 0.25);
 /** The 2-way fan-out's throughput over the single stream's, publish included (issue 17). */
 const TARGET_SPEEDUP = 1.4;
 
@@ -155,22 +155,17 @@ export async function fanOutCase(w: FanOutWorld): Promise<void> {
     fanOut?: { workers: number; item_size: number },
     columns = COLUMNS,
   ) => {
-    jobs.push({
-      job_id: jobId,
-      type: "db_from_s3",
-      enabled: true,
-      parameters: {
-        db_conn_id: "pg",
+    jobs.push(
+      loadJob(jobId, {
         bucket,
         key,
-        schema: "public",
         table: TABLE,
         mode,
         columns,
         args: ["FORMAT CSV", "HEADER", ...(fanOut ? ["MANIFEST"] : [])],
         ...(fanOut ? { fan_out: fanOut } : {}),
-      },
-    });
+      }),
+    );
     return jobId;
   };
   const loader: Child = startChild(w.loaderJs, w.env);
@@ -359,25 +354,14 @@ export async function fanOutCase(w: FanOutWorld): Promise<void> {
     }
     return got;
   };
-  await oneRun(sides); // warm-up, untimed
-  // Runs during which other work took the cores (a shared machine) are run again, up to 3×.
-  const clean: Map<string, Sample>[] = [];
-  const busy: Map<string, Sample>[] = [];
-  for (let attempt = 0; clean.length < RUNS && attempt < 3 * RUNS; attempt++) {
-    const order = sides.map((_, k) => sides[(k + attempt) % sides.length] as Side);
-    const got = await oneRun(order);
-    const foreign = Math.max(...[...got.values()].map((x) => x.cores.foreign));
-    const ok = foreign <= MAX_FOREIGN;
-    (ok ? clean : busy).push(got);
-    console.log(
-      `  run ${attempt + 1}${ok ? "" : ` (not counted: other work took up to ${foreign.toFixed(2)} cores)`}: ${order.map((x) => `${x.name}: ${Math.round(got.get(x.name)?.ms ?? 0)} ms`).join("; ")}`,
-    );
-  }
-  const counted = clean.length >= RUNS ? clean : [...clean, ...busy];
-  if (counted !== clean)
-    console.log(
-      `  only ${clean.length} of ${counted.length} runs were free of other work (BENCH_MAX_FOREIGN ${MAX_FOREIGN} cores): all are counted`,
-    );
+  // Warm-up untimed; runs during which other work took the cores are run again.
+  const counted = await countedRuns(
+    sides,
+    RUNS,
+    oneRun,
+    (x) => x.cores.foreign,
+    (attempt) => sides.map((_, k) => sides[(k + attempt) % sides.length] as Side),
+  );
   const samples = new Map<string, Sample[]>(
     sides.map((x) => [x.name, counted.map((run) => run.get(x.name) as Sample)]),
   );
@@ -445,7 +429,9 @@ export async function fanOutCase(w: FanOutWorld): Promise<void> {
     `  target: the 2-way fan-out (drop, ${first} parts), publish included, >= ${TARGET_SPEEDUP}× the single stream's throughput: ${f(got, 2)}× (paired): ${got >= TARGET_SPEEDUP ? "met" : "NOT met"}`,
   );
   const ps = (name: string) => median((samples.get(name) ?? []).map((s) => s.ms));
-  const one = ps(sides.find((s) => s.name.startsWith("psql \\copy, 1"))?.name ?? "");
-  for (const s of sides.filter((x) => x.name.includes("2 streams")))
+  const oneStream = sides.find((s) => s.name.startsWith("psql \\copy, 1"));
+  const one = oneStream ? ps(oneStream.name) : Number.NaN;
+  // (Without BENCH_FANOUT_ONLY's filter taking the one-stream psql side away.)
+  for (const s of oneStream ? sides.filter((x) => x.name.includes("2 streams")) : [])
     console.log(`  ${s.name} over psql \\copy, 1 object: ${f(one / ps(s.name), 2)}× (of medians)`);
 }

@@ -7,11 +7,15 @@
  *  3. an sqli SELECT of the loaded table streamed to S3 (docs/sql-jobs.md §5) vs
  *     `psql \copy (SELECT …) TO STDOUT | curl -T -` to the same S3 server, in a
  *     process of its own: its peak RSS is the SELECT's alone;
- *  4. fan-out loads into one indexed table vs the single stream (fan-out-bench.ts).
+ *  4. fan-out loads into one indexed table vs the single stream (fan-out-bench.ts);
+ *  5. quarantine: case 1's load with `on_bad_rows: quarantine` vs the default, on
+ *     the same clean object, and with a few bad rows (row-care-bench.ts);
+ *  6. merge: `mode: merge` of 1M changed rows into a 3M-row table vs an append of
+ *     1M new rows into the same table (row-care-bench.ts).
  * Prints medians, ratios, rows/s, MB/s and each job process's peak RSS.
  * Options: BENCH_ROWS (default 2,000,000), BENCH_RUNS (default 5), BENCH_CASES
- * (default "stream,aurora,select,fanout"; e.g. BENCH_CASES=fanout), and the
- * fan-out case's own (fan-out-bench.ts).
+ * (default "stream,aurora,select,fanout,quarantine,merge"; e.g. BENCH_CASES=fanout),
+ * and the fan-out, quarantine and merge cases' own (fan-out-bench.ts, row-care-bench.ts).
  */
 import { execFile } from "node:child_process";
 import { createWriteStream } from "node:fs";
@@ -23,34 +27,30 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { createGzip } from "node:zlib";
 import { installAwsS3Standin, startAwsStub, startPgCluster, startS3 } from "../support/index";
-import { bundle, csvLines, median, startChild } from "./bench-common";
+import { bundle, csvLines, loadJob, median, startChild } from "./bench-common";
 import { fanOutCase } from "./fan-out-bench";
+import { mergeCase, quarantineCase } from "./row-care-bench";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 2_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const CASES = new Set(
-  (process.env.BENCH_CASES ?? "stream,aurora,select,fanout").split(",").map((c) => c.trim()),
+  (process.env.BENCH_CASES ?? "stream,aurora,select,fanout,quarantine,merge")
+    .split(",")
+    .map((c) => c.trim()),
 );
 const PASSWORD = "bench:pw\\1";
 const run = promisify(execFile);
 
 function job(jobId: string, connId: string, key: string) {
-  return {
-    job_id: jobId,
-    type: "db_from_s3",
-    enabled: true,
-    parameters: {
-      db_conn_id: connId,
-      bucket: "bench",
-      key,
-      schema: "public",
-      table: "orders",
-      mode: "truncate",
-      args: ["FORMAT CSV", "HEADER", "GZIP"],
-    },
-  };
+  return loadJob(jobId, {
+    db_conn_id: connId,
+    key,
+    table: "orders",
+    mode: "truncate",
+    args: ["FORMAT CSV", "HEADER", "GZIP"],
+  });
 }
 
 async function main(): Promise<void> {
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     startAwsStub(),
   ]);
   try {
-    const loads = ["stream", "aurora", "select"].some((c) => CASES.has(c));
+    const loads = ["stream", "aurora", "select", "quarantine"].some((c) => CASES.has(c));
     // Prepare: data file, objects (one plain, one with Content-Encoding: gzip for aws_s3), role, table.
     const file = join(dir, "orders.csv.gz");
     let rawBytes = 0;
@@ -248,21 +248,35 @@ async function main(): Promise<void> {
         `SELECT process peak RSS over all runs: ${((selected.maxRssKiB as number) / 1024).toFixed(0)} MB (bounded: batches, not the result)`,
       );
     }
+    // The world the fan-out, quarantine and merge cases share.
+    const world = {
+      dir,
+      cluster,
+      s3,
+      bucket: "bench",
+      realmTop,
+      loaderJs: childJs,
+      env,
+      psqlEnv,
+    };
     if (CASES.has("fanout"))
       await fanOutCase({
-        dir,
-        cluster,
-        s3,
-        bucket: "bench",
-        realmTop,
-        loaderJs: childJs,
+        ...world,
         pollerJs: await bundle(
           new URL("./poller-child.ts", import.meta.url),
           join(dir, "poller-child.mjs"),
         ),
-        env,
-        psqlEnv,
       });
+    if (CASES.has("quarantine"))
+      await quarantineCase(world, {
+        rows: ROWS,
+        runs: RUNS,
+        key: "orders.csv.gz",
+        rawBytes,
+        table: "orders",
+        reference: { name: "curl|gunzip|psql \\copy", run: psqlLoad },
+      });
+    if (CASES.has("merge")) await mergeCase(world);
   } finally {
     await Promise.all([cluster.stop(), s3.stop(), aws.stop()]);
     await rm(dir, { recursive: true, force: true });

@@ -128,6 +128,69 @@ describe("copyInBatches", () => {
     expect(r.rejects).toMatchObject([{ line: 4, record: "no\tnumber" }]);
   });
 
+  it("streams long batches, quoted newlines across chunks, with bad records spread", async () => {
+    // Record i spans two lines when i % 7 == 0; bad ids spread; lines counted physically.
+    const n = 3000;
+    const bad = [1, 499, 500, 1234, 2999, 3000];
+    const lines: number[] = [];
+    let at = 1;
+    let text = "";
+    for (let i = 1; i <= n; i++) {
+      lines.push(at);
+      const name = i % 7 === 0 ? `"n${i}\nsecond line"` : `"n ""${i}"""`;
+      text += `${bad.includes(i) ? `x${i}` : i},${name}\n`;
+      at += i % 7 === 0 ? 2 : 1;
+    }
+    for (const [chunk, batchBytes] of [
+      [1000, 4000],
+      [4096, 64 * 1024],
+      [333, 1_000_000],
+    ] as const) {
+      const r = await load(text, { chunk, batchBytes });
+      expect(r.rows).toBe(n - bad.length);
+      expect(r.rejects.map((x) => x.line)).toEqual(bad.map((i) => lines[i - 1]));
+      expect(r.ids).toHaveLength(n - bad.length);
+    }
+  });
+
+  it("stops writing a batch PostgreSQL refused, small chunks queued behind it", async () => {
+    const n = 100_000;
+    const bad = [7, 50_007];
+    const text = Array.from(
+      { length: n },
+      (_, k) => `${bad.includes(k + 1) ? "x" : k + 1},name ${k + 1} padded to a longer record\n`,
+    ).join("");
+    const r = await load(text, { chunk: 1000, batchBytes: 8 << 20 });
+    expect(r.rows).toBe(n - bad.length);
+    expect(r.rejects.map((x) => x.line)).toEqual(bad);
+  });
+
+  it("a source failing in the middle of a batch ends its COPY and leaves the session usable", async () => {
+    await client.query("CREATE TABLE bc_broken (id integer PRIMARY KEY, name text NOT NULL)");
+    const copy = parseCopyArgs(["FORMAT CSV"], "args");
+    async function* body() {
+      yield Buffer.from(csv(50));
+      throw new Error("the object's stream broke");
+    }
+    await client.query("BEGIN");
+    await expect(
+      copyInBatches(body(), {
+        client,
+        sql: "COPY bc_broken (id, name) FROM STDIN WITH (FORMAT csv)",
+        syntax: recordSyntax(copy),
+        header: false,
+        bucket: "b",
+        key: "k.csv",
+        batchBytes: 1_000_000,
+        reject: () => undefined,
+      }),
+    ).rejects.toThrow("the object's stream broke");
+    await client.query("ROLLBACK");
+    expect((await client.query("SELECT count(*)::int AS n FROM bc_broken")).rows).toEqual([
+      { n: 0 },
+    ]);
+  });
+
   it("without quarantine fails on the first bad record", async () => {
     await expect(load(csv(10, [5]), { quarantine: false })).rejects.toMatchObject({
       code: "22P02",

@@ -486,13 +486,41 @@ describe("modes at publish", () => {
     expect(out).toMatchObject({ status: "ok", rows: 100 });
     const built = publishing.events.lines.find((e) => / built /.test(e));
     expect(built).toMatch(
-      /^\+[\d.]+s built PRIMARY KEY \(id\), UNIQUE \(name\) on "sales"\."_lava_stage_\w+" in \d+ ms, before the table's lock$/,
+      /^\+[\d.]+s built PRIMARY KEY \(id\), UNIQUE \(name\) on "sales"\."_lava_stage_\w+" \(maintenance_work_mem 256 MB\) in \d+ ms, before the table's lock$/,
     );
     expect(await keysOf("sales.keyed")).toEqual([
       "u keyed_name_key (UNIQUE (name))",
       "p keyed_pkey (PRIMARY KEY (id))",
     ]);
     expect(await count("sales.keyed")).toBe(100);
+  });
+
+  it("drop: the key's build keeps a maintenance_work_mem above its own", async () => {
+    const keys = await putParts("in/bigmem/", 2, 5);
+    await putManifest("in/bigmem.manifest", keys);
+    const realm = world.realm([
+      fanJob("bigmem", "bigmem", "drop", { columns: ["id INTEGER PRIMARY KEY", "name TEXT"] }),
+    ]);
+    await world.rows(`ALTER DATABASE ${DATABASE} SET maintenance_work_mem = '1GB'`);
+    try {
+      const r = await world.run(realm, {
+        job_id: "bigmem",
+        parameters: { key: "in/bigmem.manifest" },
+      });
+      expect(r.status, JSON.stringify(r)).toBe("ok");
+      expect(
+        r.events.find((e) => / built PRIMARY KEY /.test(e)),
+        r.events.join("\n"),
+      ).toMatch(
+        / built PRIMARY KEY \(id\) on "sales"\."_lava_stage_\w+" \(maintenance_work_mem 1024 MB\) in \d+ ms/,
+      );
+    } finally {
+      await world.rows(`ALTER DATABASE ${DATABASE} RESET maintenance_work_mem`);
+    }
+    // Raised for the build's transaction only.
+    expect(await world.rows("SHOW maintenance_work_mem")).toEqual([
+      { maintenance_work_mem: "64MB" },
+    ]);
   });
 
   it("drop: a publish whose keys an earlier attempt built does not build them again", async () => {

@@ -74,6 +74,13 @@ export const ITEM_BUDGET_SHARE = 0.5;
  */
 export const KEY_BUILD_BYTES_PER_S = 40_000_000;
 
+/**
+ * maintenance_work_mem for building the keys after the items (raised to this, for the
+ * build's transaction only, when the session's is lower): a sort of about 5M bigint
+ * keys in memory.
+ */
+export const KEY_BUILD_MEMORY_BYTES = 256 * 1024 * 1024;
+
 /** The runner's timeout unless the realm sets one (lib/realm-stack.ts). */
 const DEFAULT_RUNNER_TIMEOUT_MS = 15 * 60_000;
 
@@ -643,9 +650,19 @@ async function buildKeys(
   if (missing.length === 0) return;
   const timeout = statementTimeout(run.options.deadline);
   const t0 = Date.now();
+  let memory: string | undefined;
   await client.query("BEGIN");
   try {
     if (timeout !== undefined) await client.query(`SET LOCAL statement_timeout = ${timeout}`);
+    // An index build sorts its keys, in memory when maintenance_work_mem holds them
+    // (PostgreSQL's default, 64MB, does not hold a few million: the sort spills to disk).
+    // Raised for this transaction only, never lowered.
+    const mem = await client.query<{ mem: string }>(
+      `SELECT pg_size_pretty(m) AS mem, set_config('maintenance_work_mem', (m / 1024)::text || 'kB', true)
+         FROM (SELECT GREATEST(pg_size_bytes(current_setting('maintenance_work_mem')), $1::bigint) AS m) s`,
+      [KEY_BUILD_MEMORY_BYTES],
+    );
+    memory = mem.rows[0]?.mem;
     await client.query(`ALTER TABLE ${stagingQ} ${missing.map((k) => k.clause).join(", ")}`);
     await client.query("COMMIT");
   } catch (err) {
@@ -661,7 +678,7 @@ async function buildKeys(
     throw asLavaError(err, p.dbConnId, `building the keys of ${stagingQ}`);
   }
   run.events.add(
-    `built ${missing.map((k) => `${k.kind === "p" ? "PRIMARY KEY" : "UNIQUE"} (${k.column})`).join(", ")} on ${stagingQ} in ${Date.now() - t0} ms, before the table's lock`,
+    `built ${missing.map((k) => `${k.kind === "p" ? "PRIMARY KEY" : "UNIQUE"} (${k.column})`).join(", ")} on ${stagingQ} (maintenance_work_mem ${memory}) in ${Date.now() - t0} ms, before the table's lock`,
   );
 }
 

@@ -45,6 +45,11 @@ export const freshState = (): ScanState => ({ inQuote: false, pending: false });
  * Scan `buf` from `from` in `state` (updated); return the offset just after the
  * last record end (newline outside quotes) found, or -1. `ends`, when given,
  * receives every record end.
+ *
+ * Linear in the buffer: the next newline, quote and escape are each searched for
+ * once and kept until the scan passes them (a search per record for a quote that
+ * is not there would read the rest of the buffer every time); without `ends`, once
+ * no quote (CSV) or backslash (text) is left, the last newline is the answer.
  */
 export function scanRecords(
   buf: Buffer,
@@ -64,16 +69,28 @@ export function scanRecords(
       else state.inQuote = false;
     } else p += 1; // the escaped character
   }
+  // The next offset of each character at or after p (-1: none left; -2: not searched yet).
+  let nl = -2;
+  let q = -2;
+  let e = -2;
+  const next = (c: number, known: number) =>
+    known === -1 || known >= p ? known : buf.indexOf(c, p);
+  /** No quote or escape left: every newline from p on ends a record. */
+  const rest = () => {
+    const l = buf.lastIndexOf(LF);
+    return l >= p ? l + 1 : last;
+  };
   while (p < n) {
     if (!syntax.csv) {
-      const nl = buf.indexOf(LF, p);
-      const bs = buf.indexOf(syntax.escape, p);
-      if (bs >= 0 && (nl < 0 || bs < nl)) {
-        if (bs + 1 >= n) {
+      e = next(syntax.escape, e);
+      if (e < 0 && !ends) return rest();
+      nl = next(LF, nl);
+      if (e >= 0 && (nl < 0 || e < nl)) {
+        if (e + 1 >= n) {
           state.pending = true;
           return last;
         }
-        p = bs + 2;
+        p = e + 2;
         continue;
       }
       if (nl < 0) return last;
@@ -83,8 +100,9 @@ export function scanRecords(
       continue;
     }
     if (!state.inQuote) {
-      const nl = buf.indexOf(LF, p);
-      const q = buf.indexOf(syntax.quote, p);
+      q = next(syntax.quote, q);
+      if (q < 0 && !ends) return rest();
+      nl = next(LF, nl);
       if (q >= 0 && (nl < 0 || q < nl)) {
         state.inQuote = true;
         p = q + 1;
@@ -97,8 +115,8 @@ export function scanRecords(
       continue;
     }
     // Inside quotes: the next quote, or the escape before it.
-    const q = buf.indexOf(syntax.quote, p);
-    const e = syntax.escape === syntax.quote ? -1 : buf.indexOf(syntax.escape, p);
+    q = next(syntax.quote, q);
+    e = syntax.escape === syntax.quote ? -1 : next(syntax.escape, e);
     if (e >= 0 && (q < 0 || e < q)) {
       if (e + 1 >= n) {
         state.pending = true;
@@ -126,12 +144,34 @@ export function scanRecords(
 
 /** Newlines in `buf` between offsets: physical lines, quoted newlines included. */
 export function countLines(buf: Buffer, start = 0, end = buf.length): number {
-  let count = 0;
-  let p = buf.indexOf(LF, start);
-  while (p >= 0 && p < end) {
-    count += 1;
-    p = buf.indexOf(LF, p + 1);
+  if (end - start < 256) {
+    let count = 0;
+    let p = buf.indexOf(LF, start);
+    while (p >= 0 && p < end) {
+      count += 1;
+      p = buf.indexOf(LF, p + 1);
+    }
+    return count;
   }
+  // Four bytes at a time (about 3× a search per newline on a batch of short records):
+  // each byte lane of the word that equals LF adds 1 to that lane of `acc`, summed
+  // across the lanes every 255 words, before a lane could overflow.
+  let count = 0;
+  let i = start;
+  for (; i < end && (buf.byteOffset + i) % 4 !== 0; i++) if (buf[i] === LF) count += 1;
+  const words = Math.floor((end - i) / 4);
+  const u = new Uint32Array(buf.buffer, buf.byteOffset + i, words);
+  for (let k = 0; k < words; ) {
+    const stop = Math.min(words, k + 255);
+    let acc = 0;
+    for (; k < stop; k++) {
+      const x = (u[k] as number) ^ 0x0a0a0a0a;
+      // The high bit of a lane is clear exactly when the lane is 0 (no carry across lanes).
+      acc += (~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x) >>> 7) & 0x01010101;
+    }
+    count += (acc & 0xff) + ((acc >>> 8) & 0xff) + ((acc >>> 16) & 0xff) + (acc >>> 24);
+  }
+  for (i += words * 4; i < end; i++) if (buf[i] === LF) count += 1;
   return count;
 }
 

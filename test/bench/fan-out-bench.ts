@@ -429,9 +429,13 @@ export async function fanOutCase(w: FanOutWorld): Promise<void> {
     `  target: the 2-way fan-out (drop, ${first} parts), publish included, >= ${TARGET_SPEEDUP}× the single stream's throughput: ${f(got, 2)}× (paired): ${got >= TARGET_SPEEDUP ? "met" : "NOT met"}`,
   );
   const ps = (name: string) => median((samples.get(name) ?? []).map((s) => s.ms));
+  // Unless BENCH_FANOUT_ONLY's filter took the one-stream psql side away.
   const oneStream = sides.find((s) => s.name.startsWith("psql \\copy, 1"));
-  const one = oneStream ? ps(oneStream.name) : Number.NaN;
-  // (Without BENCH_FANOUT_ONLY's filter taking the one-stream psql side away.)
-  for (const s of oneStream ? sides.filter((x) => x.name.includes("2 streams")) : [])
-    console.log(`  ${s.name} over psql \\copy, 1 object: ${f(one / ps(s.name), 2)}× (of medians)`);
+  if (oneStream) {
+    const one = ps(oneStream.name);
+    for (const s of sides.filter((x) => x.name.includes("2 streams")))
+      console.log(
+        `  ${s.name} over psql \\copy, 1 object: ${f(one / ps(s.name), 2)}× (of medians)`,
+      );
+  }
 }

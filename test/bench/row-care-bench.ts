@@ -51,9 +51,9 @@ import {
 
 const run = promisify(execFile);
 
-/** One statement through psql as the loader role (the bench database). */
-const psqlIn = (w: RowCareWorld, sql: string) =>
-  run("psql", ["-q", "-v", "ON_ERROR_STOP=1", "-c", sql], { env: w.psqlEnv });
+/** psql as the loader role (the bench database), stopping at the first error. */
+const psqlAs = (w: RowCareWorld, ...args: string[]) =>
+  run("psql", ["-q", "-v", "ON_ERROR_STOP=1", ...args], { env: w.psqlEnv });
 
 export interface RowCareWorld {
   readonly dir: string;
@@ -295,7 +295,7 @@ export async function quarantineCase(w: RowCareWorld, c: QuarantineCase): Promis
   };
   // No autovacuum of one side's 2M rows running into the next side (its CPU counted there,
   // and the next TRUNCATE waiting deadlock_timeout for it to be cancelled).
-  await psqlIn(w, `ALTER TABLE ${c.table} SET (autovacuum_enabled = false)`);
+  await psqlAs(w, "-c", `ALTER TABLE ${c.table} SET (autovacuum_enabled = false)`);
   // The clean sides alone: the bad-row side (more WAL, rolled-back batches) is measured
   // apart, so it does not stand between them.
   const got = await alternate(w.cluster, [fail.side, quarantine.side, reference], c.runs);
@@ -336,7 +336,7 @@ export async function quarantineCase(w: RowCareWorld, c: QuarantineCase): Promis
       );
     }
   }
-  await psqlIn(w, `ALTER TABLE ${c.table} RESET (autovacuum_enabled)`);
+  await psqlAs(w, "-c", `ALTER TABLE ${c.table} RESET (autovacuum_enabled)`);
   for (const child of children) await child.ask("exit");
 }
 
@@ -365,8 +365,7 @@ export async function mergeCase(w: RowCareWorld): Promise<void> {
     .map((v) => v.trim());
   if (ROWS > BASE) throw new Error("BENCH_MERGE_ROWS must not exceed BENCH_MERGE_BASE");
   const { cluster, s3, bucket } = w;
-  const psql = (...args: string[]) =>
-    run("psql", ["-q", "-v", "ON_ERROR_STOP=1", ...args], { env: w.psqlEnv });
+  const psql = (...args: string[]) => psqlAs(w, ...args);
   const TABLE = "orders_m";
   const PREPARED = "orders_m_base";
   const COLS =
